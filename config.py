@@ -1,0 +1,40 @@
+"""Configuration read from environment variables (PRODUCT.md lists them; all are optional).
+
+Defaults that live under ``instance/`` (the SQLite file, the search index, the secret key) are
+resolved in ``create_app`` once the instance folder is known.
+"""
+
+import os
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+class Config:
+    SECRET_KEY = _env("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
+    SEARCH_INDEX_DIR = _env("SEARCH_INDEX_DIR")
+    SEARCH_BACKEND = _env("SEARCH_BACKEND", "whoosh")
+    WIKI_REGISTRATION = _env("WIKI_REGISTRATION", "open")
+    WIKI_READ_ACCESS = _env("WIKI_READ_ACCESS", "anonymous")
+    WIKI_HTTPS = _env("WIKI_HTTPS", "0") == "1"
+    WIKI_STALE_AFTER_DAYS = int(_env("WIKI_STALE_AFTER_DAYS", "365"))
+    WIKI_MAX_UPLOAD_MB = int(_env("WIKI_MAX_UPLOAD_MB", "10"))
+    WIKI_NAME = _env("WIKI_NAME", "Nexus Wiki")
+    # Page bodies over 1 MiB are refused with 413; the request cap leaves room for the form.
+    WIKI_MAX_BODY_BYTES = 1024 * 1024
+    WIKI_RENDER_TIMEOUT = float(_env("WIKI_RENDER_TIMEOUT", "5"))
+    # Saves per user: PRODUCT.md promises at least 120 a minute.
+    WIKI_SAVE_RATE = _env("WIKI_SAVE_RATE", "300 per minute")
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # a long edit must not lose its token
+    PREFERRED_URL_SCHEME = "http"

@@ -1,0 +1,213 @@
+"""Fixtures: an app on a fresh database per test (SQLite always, PostgreSQL when
+TEST_DATABASE_URL is set), a CSRF-aware client, and small auth helpers.
+
+The schema is built with the real migrations once per session (and per xdist worker); each
+test then gets a copy (SQLite) or truncated tables (PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import create_engine, text
+
+from wiki import create_app
+from wiki.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgres"] if TEST_DATABASE_URL else [])
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests share one CPU-heavy Chromium: keep them on one xdist worker."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+def pytest_runtest_logreport(report):
+    # CI sets WIKI_REQUIRE_ALL_BACKENDS: a skipped test there is a missing dependency.
+    if os.environ.get("WIKI_REQUIRE_ALL_BACKENDS") and report.skipped:
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which must run everything: {report.longrepr}"
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _pg_worker_url() -> str:
+    """One database per xdist worker, created on first use from TEST_DATABASE_URL."""
+    base = TEST_DATABASE_URL.replace("postgresql+psycopg://", "postgresql://")
+    parts = urlsplit(base)
+    name = f"{parts.path.lstrip('/')}_nexus_{_worker()}"
+    admin = create_engine(
+        urlunsplit(parts._replace(scheme="postgresql+psycopg")), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:  # fails loudly when PostgreSQL is unreachable
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return urlunsplit(parts._replace(scheme="postgresql+psycopg", path="/" + name))
+
+
+def _migrate(url: str, tmp: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(
+        TESTING=True, SQLALCHEMY_DATABASE_URI=url, SEARCH_INDEX_DIR=os.path.join(tmp, "ix")
+    )
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory):
+    """Migrated schemas, built once: {'sqlite': path of a template file, 'postgres': url}."""
+    tmp = str(tmp_path_factory.mktemp("schema"))
+    result = {}
+    template = os.path.join(tmp, "template.db")
+    _migrate(f"sqlite:///{template}", tmp)
+    result["sqlite"] = template
+    if TEST_DATABASE_URL:
+        url = _pg_worker_url()
+        _migrate(url, tmp)
+        result["postgres"] = url
+    return result
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+def _truncate_all(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            )
+            if r[0] != "alembic_version"
+        ]
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(backend, migrated, tmp_path) -> str:
+    if backend == "sqlite":
+        path = tmp_path / "wiki.db"
+        shutil.copy(migrated["sqlite"], path)
+        return f"sqlite:///{path}"
+    _truncate_all(migrated["postgres"])
+    return migrated["postgres"]
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path) -> dict:
+    """Overrides for create_app; tests may add to it before using ``app``."""
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SEARCH_INDEX_DIR": str(tmp_path / "search-index"),
+        "SECRET_KEY": "test-secret",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "WIKI_RENDER_TIMEOUT": 10.0,
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(**app_config)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+class CSRFClient(FlaskClient):
+    """A test client that adds a valid CSRF token to every POST, unless ``csrf=False``.
+
+    CSRF stays on in tests; the token is minted the way Flask-WTF does, for this session.
+    """
+
+    def csrf_token(self) -> str:
+        app = self.application
+        with self.session_transaction() as sess:
+            raw = sess.setdefault("csrf_token", os.urandom(20).hex())
+        serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token")
+        return serializer.dumps(raw)
+
+    def post(self, *args, csrf: bool = True, **kwargs):
+        if csrf:
+            data = kwargs.get("data")
+            if data is None:
+                data = kwargs["data"] = {}
+            if isinstance(data, dict) and "csrf_token" not in data:
+                data["csrf_token"] = self.csrf_token()
+            kwargs.setdefault("headers", {})
+        return super().post(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = CSRFClient
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client: CSRFClient):
+        self.client = client
+
+    def register(self, username: str = "alice", password: str = "password123"):
+        return self.client.post(
+            "/register", data={"username": username, "password": password, "confirm": password}
+        )
+
+    def login(self, username: str = "alice", password: str = "password123"):
+        return self.client.post("/login", data={"username": username, "password": password})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def editor(auth):
+    """An admin ('alice', first account) and a logged-in editor ('bob')."""
+    auth.register("alice")
+    auth.logout()
+    auth.register("bob")
+    return auth
+
+
+def save_page(client, title: str, body: str, *, base_rev=None, summary: str = ""):
+    """POST the edit form the way the browser does; returns the response."""
+    from wiki.titles import title_to_path
+
+    if base_rev is None:
+        page = client.get(f"/edit/{title_to_path(title)}")
+        match = re.search(rb'name="base_rev" type="hidden" value="(\d*)"', page.data)
+        base_rev = match.group(1).decode() if match else ""
+    return client.post(
+        f"/edit/{title_to_path(title)}",
+        data={"body": body, "summary": summary, "base_rev": str(base_rev), "save": "Save"},
+    )

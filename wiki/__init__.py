@@ -1,0 +1,104 @@
+"""Nexus Wiki: a server-rendered, collaborative Markdown wiki."""
+
+import os
+import secrets
+
+from flask import Flask
+
+from config import Config
+
+from .extensions import csrf, db, limiter, login_manager, migrate
+
+BLUEPRINTS = ("auth", "admin", "pages", "history", "search", "structure", "files")
+
+
+def create_app(config_class: type = Config, **overrides) -> Flask:
+    """Build the app. Templates and static files live at the repository's top level."""
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=True,
+    )
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+    _resolve_instance_defaults(app)
+
+    from .templating import TitleConverter
+
+    app.url_map.converters["title"] = TitleConverter
+    register_extensions(app)
+    register_blueprints(app)
+    from .errors import register_error_handlers
+    from .security import register_security
+
+    register_error_handlers(app)
+    register_security(app)
+    from .cli import register_cli
+    from .templating import register_templating
+
+    register_cli(app)
+    register_templating(app)
+    return app
+
+
+def _resolve_instance_defaults(app: Flask) -> None:
+    """Fill the settings whose defaults live under instance/ (SQLite file, index, secret)."""
+    cfg = app.config
+    if not cfg.get("SQLALCHEMY_DATABASE_URI"):
+        cfg["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "wiki.db")
+    uri = cfg["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):  # Heroku-style URLs
+        uri = "postgresql://" + uri[len("postgres://") :]
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://") :]
+    cfg["SQLALCHEMY_DATABASE_URI"] = uri
+    if not cfg.get("SEARCH_INDEX_DIR"):
+        cfg["SEARCH_INDEX_DIR"] = os.path.join(app.instance_path, "search-index")
+    if not cfg.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = _instance_secret(app.instance_path)
+    cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = bool(cfg.get("WIKI_HTTPS"))
+    # The biggest request is an upload; page bodies are checked against their own 1 MiB limit.
+    cfg.setdefault("MAX_CONTENT_LENGTH", (cfg["WIKI_MAX_UPLOAD_MB"] + 2) * 1024 * 1024)
+
+
+def _instance_secret(instance_path: str) -> str:
+    """Read instance/secret_key, creating it once, so sessions survive restarts."""
+    path = os.path.join(instance_path, "secret_key")
+    try:
+        with open(path, encoding="ascii") as fh:
+            return fh.read().strip()
+    except FileNotFoundError:
+        key = secrets.token_hex(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(key)
+        return key
+    except FileExistsError:  # another worker created it first
+        return _instance_secret(instance_path)
+
+
+def register_extensions(app: Flask) -> None:
+    from .dbutil import configure_engines
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=os.path.join(app.root_path, "..", "migrations"), render_as_batch=True
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    with app.app_context():
+        configure_engines(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    import importlib
+
+    for name in BLUEPRINTS:
+        module = importlib.import_module(f".{name}", __name__)
+        app.register_blueprint(module.bp)

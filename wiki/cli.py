@@ -1,0 +1,69 @@
+"""``flask --app wsgi <group> <command>``: users, search, content."""
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from .accounts import AccountError, create_user, find_user, set_role
+from .extensions import db
+from .models import ROLE_ADMIN
+
+users_cli = AppGroup("users", help="Create, promote, deactivate users and reset passwords.")
+
+
+def _user_or_fail(username: str):
+    user = find_user(username)
+    if user is None or user.is_system:
+        raise click.ClickException(f"No user called {username!r}.")
+    return user
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--admin", is_flag=True, help="Make the new user an administrator.")
+def users_create(username: str, password: str, admin: bool) -> None:
+    """Create USERNAME (the first account ever becomes admin)."""
+    try:
+        user = create_user(username, password, role=ROLE_ADMIN if admin else None)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Created {user.username} ({user.role}).")
+
+
+@users_cli.command("promote")
+@click.argument("username")
+def users_promote(username: str) -> None:
+    """Make USERNAME an administrator."""
+    user = _user_or_fail(username)
+    set_role(user, ROLE_ADMIN)
+    db.session.commit()
+    click.echo(f"{user.username} is now an admin.")
+
+
+@users_cli.command("deactivate")
+@click.argument("username")
+def users_deactivate(username: str) -> None:
+    """Stop USERNAME from logging in; their edits stay."""
+    user = _user_or_fail(username)
+    user.active = False
+    db.session.commit()
+    click.echo(f"{user.username} is deactivated.")
+
+
+@users_cli.command("reset-password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def users_reset_password(username: str, password: str) -> None:
+    """Set a new password for USERNAME."""
+    user = _user_or_fail(username)
+    if len(password) < 8:
+        raise click.ClickException("Passwords need at least 8 characters.")
+    user.set_password(password)
+    db.session.commit()
+    click.echo(f"Password of {user.username} changed.")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(users_cli)

@@ -1,0 +1,49 @@
+"""Authorization decorators, checked on the server for every action."""
+
+from functools import wraps
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_login import current_user
+
+
+def _to_login():
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def editor_required(view):
+    """Logged-in, active users only; anonymous visitors are sent to log in."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return _to_login()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def admin_required(view):
+    """Admins only: anonymous users log in first, editors get 403."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return _to_login()
+        if not current_user.is_admin:
+            abort(403, "Only administrators can do this.")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def read_access_required(view):
+    """With WIKI_READ_ACCESS=registered, reading needs an account too."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        registered_only = current_app.config["WIKI_READ_ACCESS"] == "registered"
+        if registered_only and not current_user.is_authenticated:
+            return _to_login()
+        return view(*args, **kwargs)
+
+    return wrapped

@@ -1,0 +1,2 @@
+# Placeholder until the structure work lands.
+from . import bp  # noqa: F401

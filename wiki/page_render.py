@@ -1,0 +1,100 @@
+"""Rendering with the database: which linked pages exist, and the per-revision HTML cache."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import select, union
+from sqlalchemy.exc import IntegrityError
+
+from .extensions import db
+from .models import Page, Redirect, RenderCache, Revision
+from .render_guard import safe_render
+from .rendering import RENDERER_VERSION, Rendered, extract_link_targets
+
+
+@dataclass(frozen=True)
+class PageHTML:
+    """What a page view needs from a rendered revision."""
+
+    html: str
+    toc_html: str
+    meta: dict = field(default_factory=dict)
+    uses_mermaid: bool = False
+    uses_math: bool = False
+
+
+def existing_titles(titles) -> set[str]:
+    """The subset of ``titles`` that are live pages or redirects, in one query."""
+    titles = list(titles)
+    if not titles:
+        return set()
+    live = select(Page.title).where(Page.title.in_(titles), Page.deleted.is_(False))
+    moved = select(Redirect.title).where(Redirect.title.in_(titles))
+    return set(db.session.scalars(union(live, moved)))
+
+
+def render_for_save(body: str, title: str | None) -> Rendered:
+    """Render under the time and depth guard. :raises RenderError: too complex."""
+    existing = existing_titles(extract_link_targets(body))
+    return safe_render(
+        body,
+        existing=existing,
+        page_title=title,
+        timeout=current_app.config["WIKI_RENDER_TIMEOUT"],
+    )
+
+
+def store_render(revision: Revision, rendered: Rendered) -> None:
+    """Keep the HTML of a revision; the caller commits."""
+    row = db.session.get(RenderCache, revision.id) or RenderCache(revision_id=revision.id)
+    row.renderer_version = RENDERER_VERSION
+    row.links_json = json.dumps(sorted(rendered.links))
+    row.missing_json = json.dumps(sorted(rendered.missing))
+    row.html = rendered.html
+    row.toc_html = rendered.toc_html
+    row.meta_json = json.dumps(rendered.meta, default=str)
+    row.flags = ",".join(
+        f for f, on in (("mermaid", rendered.uses_mermaid), ("math", rendered.uses_math)) if on
+    )
+    db.session.add(row)
+
+
+def _from_row(row: RenderCache) -> PageHTML:
+    flags = set(row.flags.split(","))
+    return PageHTML(
+        html=row.html,
+        toc_html=row.toc_html,
+        meta=json.loads(row.meta_json or "{}"),
+        uses_mermaid="mermaid" in flags,
+        uses_math="math" in flags,
+    )
+
+
+def page_html(revision: Revision) -> PageHTML:
+    """The revision's HTML, from the cache when its red links are still right.
+
+    Costs one query for the cache row and one for the existence of all linked pages; renders
+    again (and refreshes the cache) only when the renderer changed or a link turned red/blue.
+    """
+    row = db.session.get(RenderCache, revision.id)
+    if row is not None and row.renderer_version == RENDERER_VERSION:
+        links = json.loads(row.links_json)
+        missing_now = sorted(set(links) - existing_titles(links))
+        if missing_now == json.loads(row.missing_json):
+            return _from_row(row)
+    rendered = render_for_save(revision.body, revision.title)
+    try:
+        store_render(revision, rendered)
+        db.session.commit()
+    except IntegrityError:  # another worker cached it at the same moment
+        db.session.rollback()
+    return PageHTML(
+        html=rendered.html,
+        toc_html=rendered.toc_html,
+        meta=rendered.meta,
+        uses_mermaid=rendered.uses_mermaid,
+        uses_math=rendered.uses_math,
+    )

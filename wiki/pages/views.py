@@ -1,0 +1,223 @@
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from .. import editing
+from ..decorators import editor_required, read_access_required
+from ..extensions import db
+from ..lookup import find_page, parse_rev, revision_or_404, valid_title_or_400
+from ..models import Page, Redirect, Revision
+from ..page_render import page_html, render_for_save
+from ..rendering import RenderError
+from ..visits import record_visit
+from . import bp
+from .forms import EditForm
+
+
+@bp.route("/")
+@read_access_required
+def home():
+    return view("Home")
+
+
+@bp.route("/wiki/<title:title>")
+@read_access_required
+def view(title: str):
+    canonical = valid_title_or_400(title)
+    if " " in request.path or canonical != title:
+        return redirect(url_for("pages.view", title=canonical, **request.args), 301)
+    page = find_page(canonical)
+    if page is None or page.deleted:
+        return _missing_or_redirect(canonical, page)
+    revision = revision_or_404(page, parse_rev(request.args.get("rev")))
+    is_current = revision.number == page.current_rev
+    changed = None
+    if is_current and current_user.is_authenticated:
+        changed = record_visit(current_user.id, page)
+        db.session.commit()
+    return render_template(
+        "pages/view.html",
+        page=page,
+        revision=revision,
+        is_current=is_current,
+        rendered=page_html(revision),
+        changed=changed,
+        redirected_from=request.args.get("redirectedfrom"),
+        can_edit=editing.can_edit(current_user, page),
+    )
+
+
+def _missing_or_redirect(title: str, page: Page | None):
+    if page is None:
+        moved = db.session.get(Redirect, title)
+        if moved is not None:
+            target = db.session.get(Page, moved.page_id)
+            return redirect(url_for("pages.view", title=target.title, redirectedfrom=title))
+        same = db.session.scalar(
+            select(Page.title).where(Page.title_key == title.lower(), Page.deleted.is_(False))
+        )
+        if same is not None:
+            return redirect(url_for("pages.view", title=same))
+    return (
+        render_template(
+            "pages/missing.html",
+            title=title,
+            page=page,
+            can_create=editing.can_edit(current_user, None),
+        ),
+        404,
+    )
+
+
+@bp.route("/edit/<title:title>", methods=["GET", "POST"])
+@editor_required
+def edit(title: str):
+    title = valid_title_or_400(title)
+    page = find_page(title)
+    if not editing.can_edit(current_user, page):
+        abort(403, "This page is protected: only administrators can edit it.")
+    form = EditForm()
+    if request.method == "GET":
+        form.body.data = _current_body(page)
+        form.base_rev.data = str(page.current_rev) if page and page.current_rev else ""
+        return render_template("pages/edit.html", form=form, title=title, page=page)
+    if not form.validate():
+        return _edit_again(form, title, page, "The form was incomplete: " + _errors(form), 400)
+    base_rev = form.base_rev.data or ""
+    if base_rev and not base_rev.isdigit():
+        return _edit_again(form, title, page, "The base revision must be a number.", 400)
+    body = form.body.data or ""
+    if form.preview.data:
+        return _preview_again(form, title, page, body)
+    try:
+        result = editing.save_edit(
+            title, body, form.summary.data or "", int(base_rev) if base_rev else None,
+            current_user,
+        )
+    except editing.EditConflict as conflict:
+        return _conflict(form, title, page, conflict)
+    except (editing.EditError, RenderError) as error:
+        return _edit_again(form, title, page, _message(error), error.status)
+    _flash_outcome(result)
+    return redirect(url_for("pages.view", title=title))
+
+
+def _flash_outcome(result: editing.SaveResult) -> None:
+    if result.revision is None:
+        flash("No changes to save: the page is as it was.", "info")
+    elif result.merged_with is not None:
+        author = result.merged_with.author.username if result.merged_with.author else "someone"
+        diff = url_for(
+            "history.diff",
+            title=result.page.title,
+            **{"from": result.merged_with.number, "to": result.revision.number},
+        )
+        flash(
+            Markup(
+                'Your edit was merged with revision {} by {}. <a href="{}">See the changes</a>.'
+            ).format(result.merged_with.number, author, diff),
+            "success",
+        )
+    else:
+        flash(f"Saved revision {result.revision.number}.", "success")
+
+
+def _message(error: Exception) -> str:
+    return getattr(error, "message", None) or str(error)
+
+
+def _errors(form: EditForm) -> str:
+    return "; ".join(f"{form[name].label.text}: {' '.join(errs)}" for name, errs in form.errors.items())
+
+
+def _current_body(page: Page | None) -> str:
+    if page is None or not page.current_rev:
+        return ""
+    return db.session.scalar(
+        select(Revision.body).where(
+            Revision.page_id == page.id, Revision.number == page.current_rev
+        )
+    )
+
+
+def _edit_again(form, title, page, message, status, preview_html=None):
+    """Re-show the editor with the user's text, so a refused save loses nothing."""
+    flash(message, "error")
+    return (
+        render_template(
+            "pages/edit.html", form=form, title=title, page=page, preview_html=preview_html
+        ),
+        status,
+    )
+
+
+def _preview_again(form, title, page, body):
+    try:
+        editing.check_body_size(body)
+        rendered = render_for_save(editing.normalize_body(body), title)
+    except (editing.EditError, RenderError) as error:
+        return _edit_again(form, title, page, _message(error), error.status)
+    return render_template(
+        "pages/edit.html", form=form, title=title, page=page, preview_html=rendered.html
+    )
+
+
+def _conflict(form, title, page, conflict: editing.EditConflict):
+    form.body.data = conflict.merge.text
+    form.base_rev.data = str(conflict.current_rev)
+    return (
+        render_template(
+            "pages/conflict.html", form=form, title=title, page=page, conflict=conflict
+        ),
+        409,
+    )
+
+
+@bp.route("/preview", methods=["POST"])
+@editor_required
+def preview():
+    body = request.form.get("body", "")
+    title = request.form.get("title") or None
+    try:
+        editing.check_body_size(body)
+        rendered = render_for_save(editing.normalize_body(body), title)
+    except (editing.EditError, RenderError) as error:
+        return Response(_message(error), error.status, mimetype="text/plain")
+    return Response(rendered.html, mimetype="text/html")
+
+
+@bp.route("/raw/<title:title>")
+@read_access_required
+def raw(title: str):
+    page = find_page(valid_title_or_400(title))
+    if page is None or page.deleted:
+        abort(404, f"There is no page called “{title}”.")
+    revision = revision_or_404(page, parse_rev(request.args.get("rev")))
+    return Response(revision.body, content_type="text/markdown; charset=utf-8")
+
+
+@bp.route("/pages")
+@read_access_required
+def index():
+    titles = db.session.scalars(
+        select(Page.title).where(Page.deleted.is_(False)).order_by(func.lower(Page.title))
+    ).all()
+    groups: dict[str, list[str]] = {}
+    for title in titles:
+        groups.setdefault(title.split("/", 1)[0], []).append(title)
+    return render_template("pages/index.html", groups=groups, total=len(titles))
+
+
+@bp.app_context_processor
+def max_body():
+    return {"max_body_bytes": current_app.config["WIKI_MAX_BODY_BYTES"]}

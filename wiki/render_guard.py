@@ -1,0 +1,85 @@
+"""Rendering with a time limit: :func:`safe_render` runs :func:`render` in a child process.
+
+Python-Markdown has inputs that recurse past the stack or take minutes; a thread cannot be
+stopped, a process can. The child pool is created on first use (never at import) and is
+replaced after a render had to be killed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Collection
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+
+from .rendering import Rendered, RenderError, check_complexity, render, split_front_matter
+
+__all__ = ["safe_render"]
+
+# One worker per web process; the lock makes each caller's timeout measure its own render
+# rather than time spent queued behind someone else's.
+_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+
+
+def _start_method() -> str:
+    # Never "fork": the web process has threads, and a forked child could inherit held locks.
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def _get_pool() -> ProcessPoolExecutor:
+    global _pool
+    if _pool is None:
+        context = multiprocessing.get_context(_start_method())
+        _pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+    return _pool
+
+
+def _discard_pool(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's worker mid-render; the next call starts a new pool."""
+    global _pool
+    # The executor has no public way to stop a running task before Python 3.14.
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    if _pool is pool:
+        _pool = None
+
+
+def safe_render(
+    body: str,
+    *,
+    existing: Collection[str],
+    page_title: str | None = None,
+    timeout: float = 5.0,
+) -> Rendered:
+    """Like :func:`wiki.rendering.render`, but bounded in time and stack depth.
+
+    :raises RenderError: 413 when rendering takes longer than ``timeout`` seconds or kills
+        the worker; 400 when lists, quotes or other structure nest too deeply.
+    """
+    check_complexity(split_front_matter(body)[1])  # cheap rejections need no child process
+    with _lock:
+        pool = _get_pool()
+        try:
+            future = pool.submit(
+                render, body, existing=frozenset(existing), page_title=page_title
+            )
+            return future.result(timeout=timeout)
+        except FutureTimeout:
+            _discard_pool(pool)
+            raise RenderError(
+                f"This page is too complex to render: it took longer than {timeout:g} seconds.",
+                413,
+            ) from None
+        except BrokenProcessPool:
+            _discard_pool(pool)
+            raise RenderError(
+                "This page is too complex to render: rendering it ran out of resources.", 413
+            ) from None
+        except RecursionError:
+            raise RenderError(
+                "This page is too complex to render: it is nested too deeply.", 400
+            ) from None

@@ -1,0 +1,35 @@
+"""Response headers that make injected content harmless even if the sanitizer missed it."""
+
+from flask import Flask, Response, request
+from flask_login import current_user
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        # Mermaid writes <style> into its SVG; scripts stay strictly same-origin files.
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def register_security(app: Flask) -> None:
+    @app.after_request
+    def set_security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if not request.path.startswith("/static/"):
+            headers.add("Vary", "Cookie")
+            if current_user.is_authenticated:
+                headers["Cache-Control"] = "private, no-cache"
+        return response

@@ -1,0 +1,66 @@
+"""Jinja filters, globals and the ``title`` URL converter."""
+
+from datetime import UTC, datetime
+
+from flask import Flask, current_app
+from markupsafe import Markup
+from werkzeug.routing import PathConverter
+
+from .titles import path_to_title, title_to_path
+
+
+class TitleConverter(PathConverter):
+    """``/wiki/Django_REST_Framework`` <-> title ``Django REST Framework``."""
+
+    def to_python(self, value: str) -> str:
+        return path_to_title(value)
+
+    def to_url(self, value: str) -> str:
+        return title_to_path(value)
+
+
+def relative_time(when: datetime | None, now: datetime | None = None) -> str:
+    """'3 minutes ago', 'yesterday', '5 days ago'… for a UTC datetime."""
+    if when is None:
+        return ""
+    now = now or datetime.now(UTC)
+    seconds = int((now - when).total_seconds())
+    if seconds < 45:
+        return "just now"
+    for limit, size, unit in (
+        (3600, 60, "minute"),
+        (86400, 3600, "hour"),
+        (86400 * 30, 86400, "day"),
+        (86400 * 365, 86400 * 30, "month"),
+    ):
+        if seconds < limit:
+            n = max(1, round(seconds / size))
+            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+    n = max(1, round(seconds / (86400 * 365)))
+    return f"{n} year{'s' if n != 1 else ''} ago"
+
+
+def format_datetime(when: datetime | None) -> str:
+    return when.strftime("%Y-%m-%d %H:%M UTC") if when else ""
+
+
+def size_delta(delta: int) -> Markup:
+    """A coloured "+120" / "−3" for history rows."""
+    cls = "delta-plus" if delta > 0 else "delta-minus" if delta < 0 else "delta-zero"
+    text = f"+{delta:,}" if delta > 0 else f"−{abs(delta):,}" if delta < 0 else "0"
+    return Markup('<span class="delta {}">{}</span>').format(cls, text)
+
+
+def register_templating(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        title_url=title_to_path,
+        reltime=relative_time,
+        datetime=format_datetime,
+        size_delta=size_delta,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def wiki_globals():
+        return {"wiki_name": current_app.config["WIKI_NAME"]}
