@@ -122,6 +122,8 @@ def app_config(database_url, tmp_path) -> dict:
         "SECRET_KEY": "test-secret",
         "RATELIMIT_STORAGE_URI": "memory://",
         "WIKI_RENDER_TIMEOUT": 10.0,
+        # A cheap KDF keeps the many registrations of the suite fast; production uses scrypt.
+        "WIKI_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
 
 

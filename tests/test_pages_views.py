@@ -129,7 +129,9 @@ def test_preview_button_without_javascript(client, editor):
 
 
 def test_preview_endpoint_sanitizes(client, editor):
-    response = client.post("/preview", data={"body": "<script>alert(1)</script>[x](javascript:alert(1))"})
+    response = client.post(
+        "/preview", data={"body": "<script>alert(1)</script>[x](javascript:alert(1))"}
+    )
     assert response.status_code == 200
     assert b"<script" not in response.data and b"javascript:" not in response.data
 
@@ -178,3 +180,11 @@ def test_read_access_registered_only(app_config):
     app = create_app(**app_config, WIKI_READ_ACCESS="registered")
     response = app.test_client().get("/wiki/Home")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_anonymous_reader_sees_page_with_edit_and_history_links(client, editor, auth):
+    save_page(client, "Docker", "Containers")
+    auth.logout()
+    page = client.get("/wiki/Docker")
+    assert page.status_code == 200
+    assert b">Edit<" in page.data and b">History<" in page.data and b"Log in" in page.data

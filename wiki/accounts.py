@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -13,7 +14,26 @@ from .models import ROLE_ADMIN, ROLE_EDITOR, User, now_utc
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,39}$")
 MIN_PASSWORD = 8
 # Checked when the username is unknown, so both failures take about the same time.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+_DUMMY_HASHES: dict[str | None, str] = {}
+
+
+def _hash_method() -> str | None:
+    """werkzeug's default KDF (scrypt) unless the test configuration picks a cheaper one."""
+    return current_app.config.get("WIKI_PASSWORD_HASH_METHOD")
+
+
+def hash_password(password: str) -> str:
+    method = _hash_method()
+    if method:
+        return generate_password_hash(password, method=method)
+    return generate_password_hash(password)
+
+
+def _dummy_hash() -> str:
+    method = _hash_method()
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = hash_password("not-a-real-password")
+    return _DUMMY_HASHES[method]
 
 
 class AccountError(ValueError):
@@ -49,7 +69,7 @@ def create_user(username: str, password: str, *, role: str | None = None) -> Use
         humans = db.session.scalar(select(func.count(User.id)).where(User.is_system.is_(False)))
         role = ROLE_ADMIN if humans == 0 else ROLE_EDITOR
     user = User(username=username, username_key=username.lower(), role=role)
-    user.set_password(password)
+    user.password_hash = hash_password(password)
     db.session.add(user)
     db.session.flush()
     return user
@@ -72,7 +92,7 @@ def authenticate(username: str, password: str) -> User | None:
     """The active user with these credentials, else None — in about the same time either way."""
     user = find_user(username)
     if user is None or user.is_system:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not user.check_password(password) or not user.active:
         return None

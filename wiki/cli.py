@@ -67,3 +67,6 @@ def users_reset_password(username: str, password: str) -> None:
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
+    from .content_cli import register_content_cli
+
+    register_content_cli(app)

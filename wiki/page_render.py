@@ -6,7 +6,8 @@ import json
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import select, union
+from sqlalchemy import String, any_, bindparam, select, union
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
@@ -31,8 +32,15 @@ def existing_titles(titles) -> set[str]:
     titles = list(titles)
     if not titles:
         return set()
-    live = select(Page.title).where(Page.title.in_(titles), Page.deleted.is_(False))
-    moved = select(Redirect.title).where(Redirect.title.in_(titles))
+    if db.engine.dialect.name == "postgresql":
+        # One array parameter instead of an IN list of hundreds: PostgreSQL plans the query
+        # about three times faster for a page with 200 links (bench/bench_links.py).
+        wanted = bindparam("titles", titles, type_=ARRAY(String))
+        live_match, moved_match = Page.title == any_(wanted), Redirect.title == any_(wanted)
+    else:
+        live_match, moved_match = Page.title.in_(titles), Redirect.title.in_(titles)
+    live = select(Page.title).where(live_match, Page.deleted.is_(False))
+    moved = select(Redirect.title).where(moved_match)
     return set(db.session.scalars(union(live, moved)))
 
 

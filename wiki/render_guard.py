@@ -22,6 +22,7 @@ __all__ = ["safe_render"]
 # rather than time spent queued behind someone else's.
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
+STARTUP_TIMEOUT = 120.0  # seconds for a new worker to import the renderer
 
 
 def _start_method() -> str:
@@ -30,10 +31,24 @@ def _start_method() -> str:
 
 
 def _get_pool() -> ProcessPoolExecutor:
+    """The worker pool, started and warmed up on first use.
+
+    The warm-up render imports the renderer in the child, so a cold start (seconds on a busy
+    machine) is never charged to a page's timeout.
+    """
     global _pool
     if _pool is None:
-        context = multiprocessing.get_context(_start_method())
-        _pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+        method = _start_method()
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            context.set_forkserver_preload(["wiki.rendering"])  # replacement workers start warm
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+        try:
+            pool.submit(render, "", existing=()).result(timeout=STARTUP_TIMEOUT)
+        except BaseException:
+            _discard_pool(pool)
+            raise
+        _pool = pool
     return _pool
 
 
@@ -61,25 +76,24 @@ def safe_render(
         the worker; 400 when lists, quotes or other structure nest too deeply.
     """
     check_complexity(split_front_matter(body)[1])  # cheap rejections need no child process
+    kwargs = {"existing": frozenset(existing), "page_title": page_title}
     with _lock:
-        pool = _get_pool()
-        try:
-            future = pool.submit(
-                render, body, existing=frozenset(existing), page_title=page_title
-            )
-            return future.result(timeout=timeout)
-        except FutureTimeout:
-            _discard_pool(pool)
-            raise RenderError(
-                f"This page is too complex to render: it took longer than {timeout:g} seconds.",
-                413,
-            ) from None
-        except BrokenProcessPool:
-            _discard_pool(pool)
-            raise RenderError(
-                "This page is too complex to render: rendering it ran out of resources.", 413
-            ) from None
-        except RecursionError:
-            raise RenderError(
-                "This page is too complex to render: it is nested too deeply.", 400
-            ) from None
+        for attempt in (1, 2):
+            pool = _get_pool()
+            try:
+                return pool.submit(render, body, **kwargs).result(timeout=timeout)
+            except FutureTimeout:
+                _discard_pool(pool)
+                raise _too_complex(f"it took longer than {timeout:g} seconds", 413) from None
+            except BrokenProcessPool:
+                # Once may be a worker that died earlier (the OS killed it); twice is this page.
+                _discard_pool(pool)
+                if attempt == 2:
+                    raise _too_complex("rendering it crashed the renderer", 413) from None
+            except RecursionError:
+                raise _too_complex("it is nested too deeply", 400) from None
+    raise AssertionError("unreachable")
+
+
+def _too_complex(what: str, status: int) -> RenderError:
+    return RenderError(f"This page is too complex to render: {what}.", status)

@@ -14,7 +14,7 @@ from collections.abc import Collection, Set
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import bleach
 import markdown
@@ -90,6 +90,8 @@ _NO_DEPTH_TAGS = frozenset(  # void elements and those whose end tag HTML lets y
     " thead tbody tfoot option optgroup rp rt colgroup caption".split()
 )
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
+_IGNORED_URL_CHARS = re.compile(r"[\x00-\x20\x7f]")
 
 
 class RenderError(ValueError):
@@ -172,7 +174,8 @@ def _title_from_url(url: str) -> str | None:
         return None
     normalize_title, _ = _titles()
     try:
-        return normalize_title(unquote(urlsplit(url).path[len(_WIKI_PREFIX) :]))
+        path = re.split(r"[?#]", url, maxsplit=1)[0]
+        return normalize_title(unquote(path[len(_WIKI_PREFIX) :]))
     except ValueError:
         return None
 
@@ -195,7 +198,7 @@ def extract_link_targets(body: str) -> set[str]:
     superset of ``Rendered.links`` (it also sees links inside code). Invalid titles are skipped.
     """
     found = {t[0] for m in re.finditer(_WIKILINK, body) if (t := _wikilink_title(m.group(1)))}
-    for match in _MD_WIKI_URL.finditer(body):
+    for match in _MD_WIKI_URL.finditer(html.unescape(body)):  # render sees URLs unescaped
         title = _title_from_url(_MD_ESCAPE.sub(r"\1", match.group(1)))
         if title is not None:
             found.add(title)
@@ -312,11 +315,9 @@ class _LinkProcessor(Treeprocessor):
 
 
 def _is_relative(url: str) -> bool:
-    plain = html.unescape(url).strip()
-    if not plain or plain.startswith(("/", "#", "\\")):
-        return False
-    parts = urlsplit(plain)
-    return not parts.scheme and not parts.netloc
+    """True for a URL with no scheme that is not site-absolute (``/x``) or a fragment."""
+    plain = _IGNORED_URL_CHARS.sub("", html.unescape(url))  # as a browser reads it
+    return bool(plain) and not plain.startswith(("/", "#", "\\")) and not _SCHEME.match(plain)
 
 
 class _WikiExtension(Extension):
@@ -369,7 +370,8 @@ def render(body: str, *, existing: Collection[str], page_title: str | None = Non
     """Render a page body (Markdown with optional front matter) to sanitized HTML.
 
     ``existing`` holds the normalized titles of pages that exist: links to others are red.
-    ``page_title`` resolves relative image and link URLs to that page's attachments.
+    ``page_title`` resolves relative URLs of Markdown images and links (not of raw HTML) to
+    that page's attachments, ``/files/<page path>/<name>``.
 
     :raises RenderError: input nested too deeply or too costly to render (see
         :func:`check_complexity`); unbounded slowness is guarded by ``render_guard``.

@@ -40,7 +40,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from heapq import nlargest
@@ -50,6 +50,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import (
     STOP_WORDS,
+    CompositeAnalyzer,
     Filter,
     IDTokenizer,
     LowercaseFilter,
@@ -60,9 +61,12 @@ from whoosh.analysis import (
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.lang.porter import stem
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 from whoosh.support.levenshtein import distance
+from whoosh.util.filelock import LockBase
 from whoosh.util.text import utf8decode
+from whoosh.writing import SegmentWriter
 
 from .search_query import (
     MIN_PREFIX_CHARS,
@@ -89,8 +93,11 @@ PROGRESS_EVERY = 100
 PREFIX_EXPANSION = 64
 MAX_TOKEN_CHARS = 64
 MAX_PER_PAGE = 100
+# A generation directory this old that is not live was left by a crashed rebuild.
+ABANDONED_AFTER = 6 * 3600
 _CURRENT = "CURRENT"
 _VERSION_FILE = "SCHEMA_VERSION"
+_WRITE_LOCK = "MAIN_WRITELOCK"  # the lock file Whoosh's own writers take
 
 
 class IdentifierSplitFilter(Filter):
@@ -106,8 +113,7 @@ class IdentifierSplitFilter(Filter):
             start = t.startchar if t.chars else 0
             # Later filters rewrite t.text in place, so work from the saved original.
             t.text, t.part = original.lower(), False
-            if len(t.text) <= MAX_TOKEN_CHARS:
-                yield t
+            yield t
             seen = {original.lower()}
             for s, e in identifier_parts(original):
                 text = original[s:e].lower()
@@ -119,7 +125,7 @@ class IdentifierSplitFilter(Filter):
                     yield t
 
 
-def code_analyzer():  # noqa: ANN201 - a Whoosh analyzer object
+def code_analyzer() -> CompositeAnalyzer:
     """The analyzer of every text field, at index and at query time."""
     return (
         RegexTokenizer(WORD_RE.pattern)
@@ -145,7 +151,8 @@ REV = "rev"  # indexed revision number, for indexed_revisions() and stale-write 
 PAGE_ID = "page_id"  # the page's database id, unique key of the index
 
 # Applied at query time: index-time field_boost is flattened by BM25's tf saturation.
-FIELD_WEIGHTS = ((TITLE, 5.0), (HEADINGS, 2.0), (BODY, 1.0), (CODE, 0.5))
+Weights = tuple[tuple[str, float], ...]
+FIELD_WEIGHTS: Weights = ((TITLE, 5.0), (HEADINGS, 2.0), (BODY, 1.0), (CODE, 0.5))
 TEXT_FIELDS = tuple(name for name, _ in FIELD_WEIGHTS)
 SPELLING_FIELDS = (TITLE, HEADINGS, BODY)
 
@@ -291,11 +298,16 @@ def _fields(doc: SearchDoc) -> dict[str, object]:
     return fields
 
 
-def open_or_create(index_dir: str) -> tuple[whoosh_index.FileIndex, bool]:
+def open_or_create(index_dir: str) -> whoosh_index.FileIndex:
     """Open the live generation of ``index_dir``, creating an empty index when there is none.
 
-    Returns the index and whether it was just created. :raises IndexCorrupt:
+    :raises IndexCorrupt: the live generation cannot be opened.
     """
+    return _open_live(index_dir)[0]
+
+
+def _open_live(index_dir: str) -> tuple[whoosh_index.FileIndex, str, bool]:
+    """(index, generation name, whether it was just created). :raises IndexCorrupt:"""
     os.makedirs(index_dir, exist_ok=True)
     link = os.path.join(index_dir, _CURRENT)
     created = False
@@ -309,7 +321,7 @@ def open_or_create(index_dir: str) -> tuple[whoosh_index.FileIndex, bool]:
         except FileExistsError:
             shutil.rmtree(os.path.join(index_dir, gen), ignore_errors=True)
             gen = os.readlink(link)
-    return _open_generation(os.path.join(index_dir, gen)), created
+    return _open_generation(os.path.join(index_dir, gen)), gen, created
 
 
 def is_healthy(index_dir: str) -> bool:
@@ -333,18 +345,25 @@ def _new_generation(index_dir: str) -> str:
 
 
 def _open_generation(path: str) -> whoosh_index.FileIndex:
-    try:
-        with open(os.path.join(path, _VERSION_FILE), encoding="utf-8") as f:
-            if f.read().strip() != SCHEMA_VERSION:
-                raise IndexCorrupt(f"{path}: index of another schema version")
-        return whoosh_index.open_dir(path)
-    except IndexCorrupt:
-        raise
-    except Exception as exc:  # Whoosh raises many types for unreadable files
-        raise IndexCorrupt(f"{path}: {exc!r}") from exc
+    """:raises IndexCorrupt: after retrying files that a concurrent commit just replaced."""
+    missing: OSError | None = None
+    for _ in range(10):
+        try:
+            with open(os.path.join(path, _VERSION_FILE), encoding="utf-8") as f:
+                if f.read().strip() != SCHEMA_VERSION:
+                    raise IndexCorrupt(f"{path}: index of another schema version")
+            return whoosh_index.open_dir(path)
+        except FileNotFoundError as exc:  # the TOC we listed was superseded: look again
+            missing = exc
+            time.sleep(0.02)
+        except IndexCorrupt:
+            raise
+        except Exception as exc:  # Whoosh raises many types for unreadable files
+            raise IndexCorrupt(f"{path}: {exc!r}") from exc
+    raise IndexCorrupt(f"{path}: {missing!r}") from missing
 
 
-def _touch(reader) -> None:  # noqa: ANN001 - a Whoosh reader
+def _touch(reader: IndexReader) -> None:
     """Read a little of everything so broken segment files show up now, not mid-search."""
     ids = list(reader.all_doc_ids())
     for docnum in ids[:1] + ids[-1:]:
@@ -368,7 +387,7 @@ class WhooshBackend:
         self._ix: whoosh_index.FileIndex | None = None
         self._gen: str | None = None
         self._searcher: Searcher | None = None
-        self._created = False
+        self._created_gen: str | None = None  # a generation this backend created empty
         self._corrupt = False
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -376,10 +395,10 @@ class WhooshBackend:
     def needs_rebuild(self) -> bool:
         """True when the index was missing (and created empty here) or cannot be read."""
         try:
-            self._index()
+            _, gen = self._index()
         except IndexCorrupt:
             return True
-        return self._created or self._corrupt
+        return gen == self._created_gen
 
     def close(self) -> None:
         """Release open files; the backend reopens on next use."""
@@ -402,32 +421,28 @@ class WhooshBackend:
                 return self._ix, gen
             self.close()
             try:
-                ix, created = open_or_create(self._dir)
+                ix, gen, created = _open_live(self._dir)
                 with ix.reader() as reader:
                     _touch(reader)
-            except IndexCorrupt:
+            except Exception as exc:  # Whoosh raises many types for unreadable files
                 self._corrupt = True
-                raise
-            except Exception as exc:  # unreadable segment files
-                self._corrupt = True
+                log.warning("search index %s cannot be read: %r", self._dir, exc)
+                if isinstance(exc, IndexCorrupt):
+                    raise
                 raise IndexCorrupt(f"{self._dir}: {exc!r}") from exc
-            self._ix, self._gen = ix, self._current_gen()
-            self._created = self._created or created
+            self._ix, self._gen = ix, gen
+            if created:
+                self._created_gen = gen
             self._corrupt = False
-            return ix, self._gen or ""
+            return ix, gen
 
     @contextmanager
     def _reading(self) -> Iterator[Searcher]:
         """An up-to-date searcher, used under the lock. :raises IndexCorrupt:"""
         with self._lock:
-            ix, _ = self._index()
             try:
-                if self._searcher is None:
-                    self._searcher = ix.searcher()
-                elif not self._searcher.up_to_date():
-                    self._searcher = self._searcher.refresh()
-                yield self._searcher
-            except (SearchIndexError, ValueError, TypeError):
+                yield self._fresh_searcher()
+            except SearchIndexError:
                 raise
             except Exception as exc:
                 if is_healthy(self._dir):
@@ -435,6 +450,21 @@ class WhooshBackend:
                 self._corrupt = True
                 self.close()
                 raise IndexCorrupt(f"{self._dir}: {exc!r}") from exc
+
+    def _fresh_searcher(self) -> Searcher:
+        for _ in range(5):
+            ix, gen = self._index()
+            try:
+                if self._searcher is None:
+                    self._searcher = ix.searcher()
+                elif not self._searcher.up_to_date():
+                    self._searcher = self._searcher.refresh()
+                return self._searcher
+            except (OSError, whoosh_index.IndexError):
+                if self._current_gen() == gen:
+                    raise
+                self.close()  # a rebuild replaced the generation under us: open the new one
+        raise IndexBusy(f"{self._dir}: replaced repeatedly while opening")
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -466,7 +496,7 @@ class WhooshBackend:
             writer.cancel()
             raise
 
-    def _locked_writer(self):  # noqa: ANN202 - a Whoosh SegmentWriter
+    def _locked_writer(self) -> SegmentWriter:
         """A writer on the live generation, waiting for the lock with backoff."""
         deadline = time.monotonic() + WRITE_TIMEOUT
         delay = 0.02
@@ -476,7 +506,7 @@ class WhooshBackend:
                 writer = ix.writer(timeout=min(delay, 0.5))
             except whoosh_index.LockError:
                 writer = None
-            except OSError:  # the generation was deleted under us by a rebuild
+            except (OSError, whoosh_index.IndexError):  # a rebuild deleted the generation
                 writer = None
                 if self._current_gen() == gen:
                     raise
@@ -499,7 +529,11 @@ class WhooshBackend:
         far every PROGRESS_EVERY documents and at the end. Returns the number indexed.
         :raises IndexBusy: the live index stayed locked for WRITE_TIMEOUT seconds.
         """
-        os.makedirs(self._dir, exist_ok=True)
+        if self._current_gen() is None:
+            try:  # so that an apply() racing with this rebuild has a generation to lock
+                _open_live(self._dir)
+            except (IndexCorrupt, OSError):
+                pass
         lock, old_gen = self._lock_live_generation()
         new_gen = None
         try:
@@ -515,13 +549,13 @@ class WhooshBackend:
         finally:
             if lock is not None:
                 lock.release()
-        self._remove_old_generations(new_gen)
+        self._remove_old_generations(old_gen)
         with self._lock:
             self.close()
-            self._created = self._corrupt = False
+            self._created_gen, self._corrupt = None, False
         return count
 
-    def _lock_live_generation(self):  # noqa: ANN202 - (Whoosh lock or None, generation)
+    def _lock_live_generation(self) -> tuple[LockBase | None, str | None]:
         """Hold the live generation's write lock so no apply() lands in an index being
         replaced. A missing or unlockable generation has nothing to protect."""
         deadline = time.monotonic() + WRITE_TIMEOUT
@@ -530,7 +564,7 @@ class WhooshBackend:
             path = os.path.join(self._dir, gen) if gen else None
             if path is None or not os.path.isdir(path):
                 return None, gen
-            lock = FileStorage(path).lock(f"{whoosh_index._DEF_INDEX_NAME}_WRITELOCK")
+            lock = FileStorage(path).lock(_WRITE_LOCK)
             if lock.acquire(blocking=False):
                 if self._current_gen() == gen:
                     return lock, gen
@@ -540,10 +574,20 @@ class WhooshBackend:
                 raise IndexBusy(f"{self._dir}: write lock held for {WRITE_TIMEOUT}s")
             time.sleep(0.05)
 
-    def _remove_old_generations(self, keep: str | None) -> None:
+    def _remove_old_generations(self, replaced: str | None) -> None:
+        """Delete the replaced generation and leftovers of crashed rebuilds (old enough not
+        to be a rebuild still running in another process)."""
+        live = self._current_gen()
         for name in os.listdir(self._dir):
-            if name.startswith("gen-") and name != keep:
-                shutil.rmtree(os.path.join(self._dir, name), ignore_errors=True)
+            path = os.path.join(self._dir, name)
+            if not name.startswith("gen-") or name == live:
+                continue
+            try:
+                stale = time.time() - os.path.getmtime(path) > ABANDONED_AFTER
+            except OSError:
+                continue
+            if name == replaced or stale:
+                shutil.rmtree(path, ignore_errors=True)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -551,6 +595,8 @@ class WhooshBackend:
         """Page id -> indexed revision, for a consistency check against the database."""
         with self._reading() as searcher:
             reader = searcher.reader()
+            if not reader.doc_count():
+                return {}
             ids, revs = reader.column_reader(PAGE_ID), reader.column_reader(REV)
             return {int(ids[d]): int(revs[d]) for d in reader.all_doc_ids()}
 
@@ -562,6 +608,8 @@ class WhooshBackend:
             return []
         with self._reading() as searcher:
             reader = searcher.reader()
+            if not reader.doc_count():
+                return []
             titles = reader.column_reader(TITLE)
             found: list[str] = []
             for field, value in ((TITLE_EXACT, key), (TITLE_STARTS, _keyword(key))):
@@ -593,11 +641,11 @@ class WhooshBackend:
                     fixed = query.corrected(fixes)
                     corrected = _run(searcher, fixed, page, per_page)
                     if corrected.total:
-                        return _replace_correction(corrected, fixed.original)
+                        return replace(corrected, corrected_query=fixed.original)
             return results
 
 
-def _indexed_rev(reader, page_id: int) -> int | None:  # noqa: ANN001 - a Whoosh reader
+def _indexed_rev(reader: IndexReader, page_id: int) -> int | None:
     try:
         docnum = reader.first_id(PAGE_ID, str(page_id))
     except (KeyError, wq.TermNotFound):
@@ -639,11 +687,11 @@ def _all(queries: list) -> wq.Query:
     return queries[0] if len(queries) == 1 else wq.And(queries)
 
 
-def _any_field(term: str, fields: tuple[tuple[str, float], ...]) -> wq.Query:
+def _any_field(term: str, fields: Weights) -> wq.Query:
     return _any([wq.Term(name, term, boost=weight) for name, weight in fields])
 
 
-def _word_query(text: str, fields: tuple[tuple[str, float], ...]) -> wq.Query | None:
+def _word_query(text: str, fields: Weights) -> wq.Query | None:
     """Each whole token, or else all of its parts (``git-scm.com`` finds ``git-scm.com/x``)."""
     groups: dict[int, tuple[list[str], list[str]]] = {}
     for pos, term, part in _tokens(text):
@@ -657,7 +705,7 @@ def _word_query(text: str, fields: tuple[tuple[str, float], ...]) -> wq.Query | 
     return _all(subs) if subs else None
 
 
-def _phrase_query(words: tuple[str, ...], fields: tuple[tuple[str, float], ...]) -> wq.Query | None:
+def _phrase_query(words: tuple[str, ...], fields: Weights) -> wq.Query | None:
     tokens = [(pos, term) for pos, term, part in _tokens(" ".join(words)) if not part]
     if len(tokens) < 2:
         return _any_field(tokens[0][1], fields) if tokens else None
@@ -667,7 +715,7 @@ def _phrase_query(words: tuple[str, ...], fields: tuple[tuple[str, float], ...])
     return _any([wq.Phrase(name, terms, slop=slop, boost=weight) for name, weight in fields])
 
 
-def _prefix_query(reader, text: str, fields: tuple[tuple[str, float], ...]) -> wq.Query:  # noqa: ANN001
+def _prefix_query(reader: IndexReader, text: str, fields: Weights) -> wq.Query:
     """The most frequent PREFIX_EXPANSION terms per field starting with ``text`` (or its stem,
     since the index holds stems)."""
     prefixes = {text, _stem(text)} if re.fullmatch(r"\w+", text) else {text}
@@ -684,7 +732,7 @@ def _prefix_query(reader, text: str, fields: tuple[tuple[str, float], ...]) -> w
     return _any(subs) if subs else wq.NullQuery
 
 
-def _alt_query(reader, alt: TextQuery) -> wq.Query | None:  # noqa: ANN001
+def _alt_query(reader: IndexReader, alt: TextQuery) -> wq.Query | None:
     """None when ``alt`` has no indexable word (stop words, punctuation)."""
     fields = FIELD_WEIGHTS[:1] if alt.field == "title" else FIELD_WEIGHTS
     if isinstance(alt, Term):
@@ -694,7 +742,7 @@ def _alt_query(reader, alt: TextQuery) -> wq.Query | None:  # noqa: ANN001
     return _prefix_query(reader, alt.text, fields)
 
 
-def _text_query(reader, query: ParsedQuery) -> wq.Query | None:  # noqa: ANN001
+def _text_query(reader: IndexReader, query: ParsedQuery) -> wq.Query | None:
     clauses = []
     for clause in query.clauses:
         alts = [q for alt in clause.alternatives if (q := _alt_query(reader, alt)) is not None]
@@ -703,7 +751,9 @@ def _text_query(reader, query: ParsedQuery) -> wq.Query | None:  # noqa: ANN001
     return _all(clauses) if clauses else None
 
 
-def _filter_queries(reader, query: ParsedQuery) -> tuple[wq.Query | None, wq.Query | None]:  # noqa: ANN001
+def _filter_queries(
+    reader: IndexReader, query: ParsedQuery
+) -> tuple[wq.Query | None, wq.Query | None]:
     """(what a page must match, what it must not match) for the filters of ``query``."""
     terms = {
         "tag": lambda v: wq.Term(TAGS, v),
@@ -724,52 +774,65 @@ def _filter_queries(reader, query: ParsedQuery) -> tuple[wq.Query | None, wq.Que
     return (_all(required) if required else None), (_any(banned) if banned else None)
 
 
-def _run(searcher: Searcher, query: ParsedQuery, page: int, per_page: int) -> SearchResults:
-    reader = searcher.reader()
-    text = _text_query(reader, query)
-    required, banned = _filter_queries(reader, query)
-    key = title_key(query.title_text)
-    exact = wq.Term(TITLE_EXACT, key) if key else None
-    if text is not None:
-        main: wq.Query | None = wq.Or([text, exact]) if exact is not None else text
-    else:
-        main = wq.Every() if required is not None else exact
+@dataclass(frozen=True)
+class _Plan:
+    """A ParsedQuery as Whoosh queries; None parts do not constrain."""
 
-    def restrict(q: wq.Query) -> wq.Query:
-        q = wq.And([q, required]) if required is not None else q
-        return wq.AndNot(q, banned) if banned is not None else q
+    text: wq.Query | None
+    exact: wq.Query | None
+    required: wq.Query | None
+    banned: wq.Query | None
 
+    def restrict(self, q: wq.Query) -> wq.Query:
+        q = wq.And([q, self.required]) if self.required is not None else q
+        return wq.AndNot(q, self.banned) if self.banned is not None else q
+
+    def main(self) -> wq.Query | None:
+        if self.text is not None:
+            return wq.Or([self.text, self.exact]) if self.exact is not None else self.text
+        return wq.Every() if self.required is not None else self.exact
+
+
+def _ranked(searcher: Searcher, plan: _Plan, limit: int) -> tuple[int, list[tuple[int, float]]]:
+    """(total matches, the top ``limit`` (docnum, score)) with the exact title match first."""
+    main = plan.main()
     if main is None:
-        return SearchResults(0, (), 1, 0, None, None, query.truncated)
-    limit = page * per_page + 1
-    if text is not None:
-        results = searcher.search(restrict(main), limit=limit)
+        return 0, []
+    if plan.text is not None:
+        results = searcher.search(plan.restrict(main), limit=limit)
         order = [(hit.docnum, float(hit.score or 0.0)) for hit in results]
     else:  # no words to rank by: newest first
-        results = searcher.search(restrict(main), limit=limit, sortedby=UPDATED, reverse=True)
+        results = searcher.search(plan.restrict(main), limit=limit, sortedby=UPDATED, reverse=True)
         order = [(hit.docnum, 0.0) for hit in results]
-    total = len(results)
-    pages = math.ceil(total / per_page)
-    if pages and page > pages:
-        return _run(searcher, query, pages, per_page)
-    if exact is not None:
+    if plan.exact is not None:
         # An exact title match is always first, whatever its score.
-        top = searcher.search(restrict(exact), limit=1)
+        top = searcher.search(plan.restrict(plan.exact), limit=1)
         if top:
             first = top[0].docnum
             score = next((s for d, s in order if d == first), float(top[0].score or 0.0))
             order = [(first, score)] + [(d, s) for d, s in order if d != first]
+    return len(results), order
+
+
+def _run(searcher: Searcher, query: ParsedQuery, page: int, per_page: int) -> SearchResults:
+    reader = searcher.reader()
+    key = title_key(query.title_text)
+    exact = wq.Term(TITLE_EXACT, key) if key else None
+    plan = _Plan(_text_query(reader, query), exact, *_filter_queries(reader, query))
+    total, order = _ranked(searcher, plan, page * per_page + 1)
+    pages = math.ceil(total / per_page)
+    if page > max(pages, 1):
+        return _run(searcher, query, max(pages, 1), per_page)
     matches = _highlighter(query)
     start = (page - 1) * per_page
     hits = tuple(_hit(searcher, d, s, matches) for d, s in order[start : start + per_page])
     exact_title = None
     if key:
-        ids = (
-            list(reader.postings(TITLE_EXACT, key).all_ids())
-            if reader.doc_frequency(TITLE_EXACT, key)
-            else []
-        )
-        exact_title = reader.column_reader(TITLE)[ids[0]] if ids else None
+        try:
+            docnum = reader.first_id(TITLE_EXACT, key)  # first: an empty index has no columns
+            exact_title = reader.column_reader(TITLE)[docnum]
+        except (KeyError, wq.TermNotFound):
+            pass
     return SearchResults(total, hits, page, pages, None, exact_title, query.truncated)
 
 
@@ -806,7 +869,7 @@ def _highlighter(query: ParsedQuery) -> Callable[[str], bool]:
     return matches
 
 
-def _corrections(reader, words: tuple[str, ...]) -> dict[str, str]:  # noqa: ANN001
+def _corrections(reader: IndexReader, words: tuple[str, ...]) -> dict[str, str]:
     """Spelling corrections for the words the index does not know, from its own vocabulary:
     the nearest word (edit distance 1, or 2 for words over 4 letters) sharing the first
     letter, the most common on ties."""
@@ -830,15 +893,3 @@ def _corrections(reader, words: tuple[str, ...]) -> dict[str, str]:  # noqa: ANN
         if best is not None:
             fixes[word] = best[2]
     return fixes
-
-
-def _replace_correction(results: SearchResults, corrected: str) -> SearchResults:
-    return SearchResults(
-        results.total,
-        results.hits,
-        results.page,
-        results.pages,
-        corrected,
-        results.exact_title,
-        results.truncated,
-    )

@@ -39,6 +39,8 @@ MIN_PREFIX_CHARS = 2
 # Each prefix expands to many index terms, so only the first few count as prefixes.
 MAX_PREFIXES = 8
 MAX_SYNONYM_WORDS = 4
+# Each synonym adds an alternative to the query; a runaway synonym line must stay cheap.
+MAX_SYNONYMS = 16
 SNIPPET_CHARS = 240
 # Snippets look only at the start of a page, so a 1 MiB page costs no more than a short one.
 SNIPPET_SCAN_CHARS = 20_000
@@ -173,7 +175,9 @@ def replace_words(text: str, corrections: Mapping[str, str]) -> str:
     if not corrections:
         return text
     pattern = r"(?<!\w)(" + "|".join(re.escape(k) for k in corrections) + r")(?!\w)"
-    return re.sub(pattern, lambda m: corrections[m.group(1).lower()], text, flags=re.IGNORECASE)
+    return re.sub(
+        pattern, lambda m: corrections.get(m.group(1).lower(), m.group(1)), text, flags=re.I
+    )
 
 
 def identifier_parts(token: str) -> list[tuple[int, int]]:
@@ -417,6 +421,8 @@ def _join_synonym_runs(
     clauses: list[list[TextQuery]], joinable: list[bool], synonyms: Mapping[str, list[str]]
 ) -> list[list[TextQuery]]:
     """Merge runs of plain words that form a multi-word synonym into one phrase clause."""
+    if not synonyms:
+        return clauses
     out: list[list[TextQuery]] = []
     i = 0
     while i < len(clauses):
@@ -441,7 +447,7 @@ def _expand(alts: list[TextQuery], synonyms: Mapping[str, list[str]]) -> tuple[T
         if isinstance(alt, Prefix):
             continue
         key = alt.text if isinstance(alt, Term) else " ".join(alt.words)
-        for other in synonyms.get(key.lower(), ()):
+        for other in synonyms.get(key.lower(), [])[:MAX_SYNONYMS]:
             words = tuple(other.split())
             out.append(Term(words[0], alt.field) if len(words) == 1 else Phrase(words, alt.field))
     return tuple(dict.fromkeys(out))
@@ -500,7 +506,7 @@ def _match_spans(text: str, is_match: Callable[[str], bool]) -> Iterator[tuple[i
             yield m.start(), m.end(), whole
             continue
         for s, e in identifier_parts(m.group()):
-            part = whole[s:e]
+            part = m.group()[s:e].lower()
             if is_match(part):
                 yield m.start() + s, m.start() + e, part
 

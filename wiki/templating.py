@@ -58,6 +58,9 @@ def register_templating(app: Flask) -> None:
         datetime=format_datetime,
         size_delta=size_delta,
     )
+    from .freshness import page_learning_meta  # the page metadata card (issue 7)
+
+    app.jinja_env.filters["learning_meta"] = page_learning_meta
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

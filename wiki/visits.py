@@ -1,4 +1,4 @@
-""""Changed since your last visit": the last revision each user viewed as current."""
+""" "Changed since your last visit": the last revision each user viewed as current."""
 
 from __future__ import annotations
 

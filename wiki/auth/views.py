@@ -4,6 +4,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..accounts import AccountError, authenticate, create_user, touch
 from ..extensions import db, limiter
 from ..forms import ActionForm
+from ..models import now_utc
 from . import bp
 from .forms import LoginForm, PasswordForm, RegisterForm
 from .next_url import safe_next
@@ -83,3 +84,13 @@ def profile():
             flash("Your password was changed.", "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form)
+
+
+@bp.before_app_request
+def note_activity():
+    """Keep "last activity" for the admin's user list, writing at most every 5 minutes."""
+    if current_user.is_authenticated:
+        seen = current_user.last_seen_at
+        if seen is None or (now_utc() - seen).total_seconds() > 300:
+            touch(current_user)
+            db.session.commit()

@@ -1,19 +1,319 @@
-# Placeholder routes until the history work lands (issue: page history people can read).
-from flask import abort
+"""Page history, diffs, blame, restore, recent changes (HTML and Atom) and contributions.
 
+Bad input never reaches a 500: revision and page numbers are parsed with clear 400s,
+unknown revisions are 404s, and ``from > to`` in a diff redirects to the same diff with the
+two swapped (the compare radios can be picked either way round; one URL per diff).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from itertools import groupby
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from .. import atom, editing, history_service
+from ..accounts import find_user
+from ..decorators import editor_required, read_access_required
+from ..diffing import side_by_side
+from ..extensions import db
+from ..lookup import find_page, parse_rev, revision_or_404, valid_title_or_400
+from ..models import Page, Redirect
+from ..page_render import PageHTML, page_html
+from ..rendered_diff import diff_blocks
+from ..rendering import RenderError
 from . import bp
+from .forms import ChangesFilterForm, RestoreForm
+
+DIFF_VIEWS = ("inline", "split")
+DIFF_VIEW_COOKIE = "diff_view"
+COOKIE_MAX_AGE = 365 * 86400
+
+
+def _is_admin() -> bool:
+    return current_user.is_authenticated and current_user.is_admin
+
+
+def _page_number() -> int:
+    """``?page=K`` (default 1). :raises 400: not a positive whole number."""
+    value = request.args.get("page", "")
+    if value == "":
+        return 1
+    if not value.isdigit() or len(value) > 6 or int(value) < 1:
+        abort(400, "“page” must be a page number (1, 2, 3…).")
+    return int(value)
+
+
+def _readable_page(title: str) -> Page:
+    """The page, following a rename; deleted pages only for admins. :raises 404:"""
+    title = valid_title_or_400(title)
+    page = find_page(title)
+    if page is None:
+        moved = db.session.get(Redirect, title)
+        target = db.session.get(Page, moved.page_id) if moved is not None else None
+        if target is not None:
+            args = request.args.to_dict()
+            abort(redirect(url_for(request.endpoint, title=target.title, **args)))
+    if page is None or (page.deleted and not _is_admin()):
+        abort(404, f"There is no page called “{title}”.")
+    return page
+
+
+def _row_or_404(page: Page, number: int) -> history_service.RevisionRow:
+    row = history_service.revision_row(page, number)
+    if row is None:
+        abort(404, f"“{page.title}” has no revision {number}; it has {page.current_rev}.")
+    return row
 
 
 @bp.route("/history/<title:title>")
+@read_access_required
 def history(title: str):
-    abort(404)
+    page = _readable_page(title)
+    page_no = _page_number()
+    listing = history_service.history_listing(page, page_no)
+    if listing is None:
+        pages = history_service.history_pages(page)
+        abort(
+            404, f"The history of “{page.title}” has {pages} page(s); there is no page {page_no}."
+        )
+    first = listing.rows[-1] if page_no == listing.pages else history_service.revision_row(page, 1)
+    return render_template(
+        "history/history.html",
+        page=page,
+        listing=listing,
+        first=first,
+        can_edit=editing.can_edit(current_user, page),
+        restore_form=RestoreForm(),
+    )
+
+
+def _diff_range(page: Page) -> tuple[int, int]:
+    """``(from, to)`` from the query: ``to`` defaults to current, ``from`` to the one before.
+
+    ``from`` 0 stands for the empty page before revision 1.
+    :raises 400: non-numeric values. Redirects when ``from > to``.
+    """
+    old = parse_rev(request.args.get("from"), name="from")
+    new = parse_rev(request.args.get("to"), name="to")
+    if new is None:
+        new = max(page.current_rev, old or 0)
+    if old is None:
+        old = new - 1
+    if old > new:
+        args = {**request.args.to_dict(), "from": new, "to": old}
+        abort(redirect(url_for("history.diff", title=page.title, **args)))
+    return old, new
+
+
+def _diff_view() -> str:
+    """inline or split: from the query, else the reader's last choice (a cookie)."""
+    view = request.args.get("view") or request.cookies.get(DIFF_VIEW_COOKIE)
+    return view if view in DIFF_VIEWS else "inline"
+
+
+def _rendered(page: Page, number: int) -> PageHTML:
+    """The cached, sanitized rendering of a revision; an empty one for revision 0."""
+    if number == 0:
+        return PageHTML(html="", toc_html="")
+    try:
+        return page_html(revision_or_404(page, number))
+    except RenderError as error:
+        abort(error.status, f"Revision {number} cannot be shown rendered: {error}")
+
+
+def _rendered_context(page: Page, old_no: int, new_no: int) -> dict:
+    """Block diff of two renderings, plus ``rendered`` for the page assets both need."""
+    old, new = _rendered(page, old_no), _rendered(page, new_no)
+    both = PageHTML(
+        html=old.html + new.html,
+        toc_html="",
+        uses_mermaid=old.uses_mermaid or new.uses_mermaid,
+        uses_math=old.uses_math or new.uses_math,
+    )
+    return {"blocks": diff_blocks(old.html, new.html), "rendered": both}
 
 
 @bp.route("/diff/<title:title>")
+@read_access_required
 def diff(title: str):
-    abort(404)
+    page = _readable_page(title)
+    old_no, new_no = _diff_range(page)
+    context = {
+        "page": page,
+        "new": _row_or_404(page, new_no),
+        "old": _row_or_404(page, old_no) if old_no else None,
+        "view": _diff_view(),
+        "mode": "rendered" if request.args.get("mode") == "rendered" else "source",
+        "full": request.args.get("full") == "1",
+        "side_by_side": side_by_side,
+        "can_edit": editing.can_edit(current_user, page),
+    }
+    if context["mode"] == "rendered":
+        context.update(_rendered_context(page, old_no, new_no))
+    else:
+        context["diff"] = history_service.diff_revisions(page, old_no, new_no, full=context["full"])
+    response = make_response(render_template("history/diff.html", **context))
+    if request.args.get("view") in DIFF_VIEWS:
+        response.set_cookie(
+            DIFF_VIEW_COOKIE, request.args["view"], max_age=COOKIE_MAX_AGE, samesite="Lax"
+        )
+    return response
+
+
+@bp.route("/blame/<title:title>")
+@read_access_required
+def blame(title: str):
+    page = _readable_page(title)
+    number = parse_rev(request.args.get("rev")) or page.current_rev
+    current_rev = page.current_rev
+    lines = history_service.blame(page, number)
+    if lines is None:
+        abort(404, f"“{page.title}” has no revision {number}; it has {current_rev}.")
+    revisions = history_service.revision_rows(page, {line.rev for line in lines})
+    return render_template(
+        "history/blame.html",
+        page=page,
+        number=number,
+        lines=lines,
+        revisions=revisions,
+        can_edit=editing.can_edit(current_user, page),
+    )
+
+
+@bp.route("/revert/<title:title>", methods=["POST"])
+@editor_required
+def revert(title: str):
+    RestoreForm()  # CSRF is checked for every POST by CSRFProtect
+    page = _readable_page(title)
+    number = parse_rev(request.args.get("rev"))
+    if number is None:
+        abort(400, "Say which revision to restore: /revert/<title>?rev=N.")
+    _row_or_404(page, number)
+    if page.deleted:
+        abort(403, "This page is deleted: restore the page itself before its revisions.")
+    if not editing.can_edit(current_user, page):
+        abort(403, "This page is protected: only administrators can restore its revisions.")
+    try:
+        result = editing.revert(page.title, number, current_user)
+    except (editing.EditError, RenderError) as error:
+        abort(error.status, getattr(error, "message", None) or str(error))
+    if result.revision is None:
+        flash(f"Revision {number} is the same as the current text: nothing to restore.", "info")
+    else:
+        flash(f"Restored revision {number} as revision {result.revision.number}.", "success")
+    return redirect(url_for("pages.view", title=result.page.title))
+
+
+def _day_label(day, today) -> str:
+    if day == today:
+        return "Today"
+    if day == today - timedelta(days=1):
+        return "Yesterday"
+    return f"{day:%A}, {day.day} {day:%B %Y}"
+
+
+def _by_day(rows: list[history_service.RevisionRow]) -> list[tuple[str, list]]:
+    """Rows grouped by UTC day, newest first, each group labelled for people."""
+    today = datetime.now(UTC).date()
+    return [
+        (_day_label(day, today), list(group))
+        for day, group in groupby(rows, key=lambda row: row.created_at.date())
+    ]
+
+
+def _filtered_changes(form: ChangesFilterForm, page_no: int):
+    """``(listing, unknown_user)`` for the filter in the query string."""
+    author_id = None
+    name = (form.user.data or "").strip() if form.validate() else ""
+    if name:
+        user = find_user(name)
+        if user is None:
+            return history_service.Listing([], page_no, False), name
+        author_id = user.id
+    listing = history_service.changes_listing(
+        page_no, author_id=author_id, new_only=bool(form.new.data), include_deleted=_is_admin()
+    )
+    return listing, None
 
 
 @bp.route("/recent")
+@read_access_required
 def recent():
-    abort(404)
+    form = ChangesFilterForm(request.args)
+    page_no = _page_number()
+    listing, unknown_user = _filtered_changes(form, page_no)
+    if page_no > 1 and not listing.rows and not unknown_user:
+        abort(404, f"Recent changes have no page {page_no}.")
+    filters = {"user": (form.user.data or "").strip(), "new": "1" if form.new.data else ""}
+    return render_template(
+        "history/recent.html",
+        form=form,
+        listing=listing,
+        days=_by_day(listing.rows),
+        unknown_user=unknown_user,
+        filters={k: v for k, v in filters.items() if v},
+    )
+
+
+def _feed_entry(row: history_service.RevisionRow, host: str) -> atom.FeedEntry:
+    what = "new page" if row.number == 1 else f"revision {row.number}"
+    delta = f"{row.size_delta:+,} bytes"
+    return atom.FeedEntry(
+        id=f"tag:{host},{row.created_at:%Y-%m-%d}:revision/{row.id}",
+        title=f"{row.page_title} ({what})",
+        link=url_for("history.diff", title=row.page_title, to=row.number, _external=True),
+        updated=row.created_at,
+        author=row.author or "unknown",
+        summary=f"{row.summary or 'No summary'} ({delta})",
+    )
+
+
+@bp.route("/recent.atom")
+@read_access_required
+def recent_atom():
+    form = ChangesFilterForm(request.args)
+    listing, _ = _filtered_changes(form, 1)
+    host = request.host.split(":")[0] or "localhost"
+    feed = atom.Feed(
+        id=request.url,
+        title=f"Recent changes · {current_app.config['WIKI_NAME']}",
+        self_link=request.url,
+        alternate_link=url_for("history.recent", _external=True, **request.args.to_dict()),
+        updated=datetime.now(UTC),
+        entries=[_feed_entry(row, host) for row in listing.rows],
+        generator=current_app.config["WIKI_NAME"],
+    )
+    return Response(atom.build_feed(feed), content_type=atom.CONTENT_TYPE)
+
+
+@bp.route("/user/<name>")
+@read_access_required
+def contributions(name: str):
+    user = find_user(name)
+    if user is None:
+        abort(404, f"There is no user called “{name}”.")
+    page_no = _page_number()
+    listing = history_service.changes_listing(
+        page_no, author_id=user.id, include_deleted=_is_admin()
+    )
+    if page_no > 1 and not listing.rows:
+        abort(404, f"{user.username}'s contributions have no page {page_no}.")
+    return render_template(
+        "history/contributions.html",
+        user=user,
+        listing=listing,
+        days=_by_day(listing.rows),
+        edits=history_service.edit_count(user.id),
+    )

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("pages", __name__)
 
-from . import views  # noqa: E402,F401
+from . import drafts_views, views  # noqa: E402,F401

@@ -12,15 +12,15 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from .. import editing
+from .. import conflict_markers, editing
 from ..decorators import editor_required, read_access_required
-from ..extensions import db
+from ..extensions import db, limiter
 from ..lookup import find_page, parse_rev, revision_or_404, valid_title_or_400
 from ..models import Page, Redirect, Revision
 from ..page_render import page_html, render_for_save
 from ..rendering import RenderError
 from ..visits import record_visit
-from . import bp
+from . import bp, drafts_views
 from .forms import EditForm
 
 
@@ -79,8 +79,15 @@ def _missing_or_redirect(title: str, page: Page | None):
     )
 
 
+def _saver_key() -> str:
+    return f"saves:{current_user.get_id()}"
+
+
 @bp.route("/edit/<title:title>", methods=["GET", "POST"])
 @editor_required
+@limiter.limit(
+    lambda: current_app.config["WIKI_SAVE_RATE"], key_func=_saver_key, methods=["POST"]
+)
 def edit(title: str):
     title = valid_title_or_400(title)
     page = find_page(title)
@@ -88,20 +95,31 @@ def edit(title: str):
         abort(403, "This page is protected: only administrators can edit it.")
     form = EditForm()
     if request.method == "GET":
-        form.body.data = _current_body(page)
+        form.body.data = _current_body(page) or _template_body(request.args.get("template"))
         form.base_rev.data = str(page.current_rev) if page and page.current_rev else ""
+        if request.args.get("draft") == "1":
+            drafts_views.restore_into(form, title)
         return render_template("pages/edit.html", form=form, title=title, page=page)
     if not form.validate():
         return _edit_again(form, title, page, "The form was incomplete: " + _errors(form), 400)
     base_rev = form.base_rev.data or ""
-    if base_rev and not base_rev.isdigit():
+    if base_rev and not (base_rev.isascii() and base_rev.isdigit() and len(base_rev) <= 9):
         return _edit_again(form, title, page, "The base revision must be a number.", 400)
     body = form.body.data or ""
+    if request.form.get("chooser"):  # the conflict chooser: apply its per-block choices
+        body = form.body.data = conflict_markers.apply_choices(
+            body, conflict_markers.parse_choices(request.form)
+        )
+        if conflict_markers.blocks(body):
+            return _conflict(form, title, page, None)
     if form.preview.data:
         return _preview_again(form, title, page, body)
     try:
         result = editing.save_edit(
-            title, body, form.summary.data or "", int(base_rev) if base_rev else None,
+            title,
+            body,
+            form.summary.data or "",
+            int(base_rev) if base_rev else None,
             current_user,
         )
     except editing.EditConflict as conflict:
@@ -137,7 +155,17 @@ def _message(error: Exception) -> str:
 
 
 def _errors(form: EditForm) -> str:
-    return "; ".join(f"{form[name].label.text}: {' '.join(errs)}" for name, errs in form.errors.items())
+    return "; ".join(
+        f"{form[name].label.text}: {' '.join(errs)}" for name, errs in form.errors.items()
+    )
+
+
+def _template_body(template: str | None) -> str:
+    """The body of a page under ``Templates/`` to start a new page from ('' if none)."""
+    if not template or not template.startswith("Templates/"):
+        return ""
+    page = find_page(template)
+    return _current_body(page) if page is not None and not page.deleted else ""
 
 
 def _current_body(page: Page | None) -> str:
@@ -172,12 +200,25 @@ def _preview_again(form, title, page, body):
     )
 
 
-def _conflict(form, title, page, conflict: editing.EditConflict):
-    form.body.data = conflict.merge.text
-    form.base_rev.data = str(conflict.current_rev)
+def _conflict(form, title, page, conflict: editing.EditConflict | None):
+    """The per-block chooser (409). ``conflict`` is None when a chooser submission still
+    has marked blocks; else the user's text is kept as a draft and the merge is marked."""
+    if conflict is not None:
+        drafts_views.keep_text(title, form.body.data, form.summary.data, form.base_rev.data)
+        theirs = f"their version (revision {conflict.current_rev} by {conflict.current_author})"
+        form.body.data = conflict_markers.mark(conflict.merge.parts, theirs)
+        form.base_rev.data = str(conflict.current_rev)
+    blocks = conflict_markers.blocks(form.body.data)
     return (
         render_template(
-            "pages/conflict.html", form=form, title=title, page=page, conflict=conflict
+            "pages/conflict.html",
+            form=form,
+            title=title,
+            page=page,
+            conflict=conflict,
+            blocks=blocks,
+            choices=conflict_markers.parse_choices(request.form),
+            draft_token=drafts_views.draft_token_for(title),
         ),
         409,
     )

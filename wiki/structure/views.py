@@ -1,2 +1,213 @@
-# Placeholder until the structure work lands.
-from . import bp  # noqa: F401
+"""Structure routes: backlinks, rename/move, delete/restore, protect, tags and special pages."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import editing, structure_service
+from ..decorators import admin_required, editor_required, read_access_required
+from ..extensions import db
+from ..freshness import stale_pages
+from ..lookup import find_page, valid_title_or_400
+from ..models import Page, Redirect
+from ..page_templates import template_titles
+from ..rendering import RenderError
+from . import bp, queries
+from .forms import ProtectForm, RenameForm
+
+ORPHANS_PER_PAGE = 200
+
+
+@bp.app_template_global()
+def structure_footer(page: Page) -> queries.FooterInfo:
+    """Tags and sub-pages for ``pages/_page_footer.html``."""
+    return queries.footer_info(page)
+
+
+@bp.app_template_global()
+def page_template_choices() -> list[str]:
+    """Pages under ``Templates/`` for the create form's template picker."""
+    return template_titles()
+
+
+@bp.app_template_global()
+def rename_form(title: str) -> RenameForm:
+    """A fresh rename form (with its CSRF token) for the page footer."""
+    form = RenameForm(formdata=None)
+    form.new_title.data = title
+    return form
+
+
+@bp.route("/backlinks/<title:title>")
+@read_access_required
+def backlinks(title: str):
+    title = valid_title_or_400(title)
+    page = find_page(title)
+    live = page if page is not None and not page.deleted else None
+    moved = db.session.get(Redirect, title) if page is None else None
+    return render_template(
+        "structure/backlinks.html",
+        title=title,
+        page=live,
+        links=queries.backlinks(title, live),
+        redirects=queries.redirects_to(live) if live else [],
+        redirect_target=db.session.get(Page, moved.page_id) if moved else None,
+        deleted=page is not None and page.deleted,
+    )
+
+
+def _live_page_or_404(title: str) -> Page:
+    page = find_page(title)
+    if page is None or page.deleted:
+        abort(404, f"There is no page called “{title}”.")
+    return page
+
+
+@bp.route("/rename/<title:title>", methods=["GET", "POST"])
+@editor_required
+def rename(title: str):
+    title = valid_title_or_400(title)
+    page = _live_page_or_404(title)
+    if not editing.can_edit(current_user, page):
+        abort(403, "This page is protected: only administrators can rename or move it.")
+    form = RenameForm()
+    if request.method == "GET":
+        form.new_title.data = title
+        return _rename_form(form, page)
+    if not form.validate():
+        errors = " ".join(e for errs in form.errors.values() for e in errs)
+        return _rename_form(form, page, errors or "The form was incomplete.", 400)
+    try:
+        result = structure_service.rename_page(
+            title,
+            form.new_title.data,
+            current_user,
+            rewrite=form.rewrite_links.data,
+            move_subpages=form.move_subpages.data,
+        )
+    except (editing.EditError, RenderError) as error:
+        message = getattr(error, "message", None) or str(error)
+        return _rename_form(form, page, message, error.status)
+    flash(_rename_message(result), "success")
+    return redirect(url_for("pages.view", title=result.page.title))
+
+
+def _rename_form(form, page, error=None, status=200):
+    """The rename page; on a refused rename it keeps what the user typed and says why."""
+    if error:
+        flash(error, "error")
+    subpages = queries.page_count_under(page.title)
+    return (
+        render_template("structure/rename.html", form=form, page=page, subpages=subpages),
+        status,
+    )
+
+
+def _rename_message(result: structure_service.RenameResult) -> str:
+    old, new = next(iter(result.moves.items()))
+    parts = [f"Renamed “{old}” to “{new}”."]
+    if len(result.moves) > 1:
+        parts.append(f"Moved {len(result.moves) - 1} sub-page(s) along.")
+    if result.rewritten:
+        parts.append(f"Updated links in {len(result.rewritten)} page(s).")
+    if result.skipped:
+        parts.append(
+            f"Links in protected pages were left as they were: {', '.join(result.skipped)}."
+        )
+    return " ".join(parts)
+
+
+def _structure_action(action, title: str, *args):
+    """Run a delete/restore/protect service call, turning refusals into HTTP errors."""
+    try:
+        return action(title, *args, current_user)
+    except editing.EditError as error:
+        abort(error.status, error.message)
+    except RenderError as error:
+        abort(error.status, str(error))
+
+
+@bp.route("/delete/<title:title>", methods=["POST"])
+@admin_required
+def delete(title: str):
+    title = valid_title_or_400(title)
+    _structure_action(structure_service.delete_page, title)
+    flash(f"Deleted “{title}”. Its history is kept; it can be restored.", "success")
+    return redirect(url_for("pages.view", title=title))
+
+
+@bp.route("/restore/<title:title>", methods=["POST"])
+@admin_required
+def restore(title: str):
+    title = valid_title_or_400(title)
+    _structure_action(structure_service.restore_page, title)
+    flash(f"Restored “{title}” with its full history.", "success")
+    return redirect(url_for("pages.view", title=title))
+
+
+@bp.route("/protect/<title:title>", methods=["POST"])
+@admin_required
+def protect(title: str):
+    title = valid_title_or_400(title)
+    form = ProtectForm()
+    if not form.validate():
+        abort(400, "“protected” must be 1 (protect) or 0 (unprotect).")
+    protected = form.protected.data == "1"
+    changed = _structure_action(structure_service.set_protected, title, protected)
+    state = "protected: only administrators can edit it" if protected else "not protected"
+    flash(f"“{title}” is {'now ' if changed else 'already '}{state}.", "success")
+    return redirect(url_for("pages.view", title=title))
+
+
+@bp.route("/tags")
+@read_access_required
+def tags():
+    counts = queries.tag_counts()
+    top = max((n for _, n in counts), default=1)
+    return render_template("structure/tags.html", counts=counts, top=top)
+
+
+@bp.route("/tags/<path:tag>")
+@read_access_required
+def tag(tag: str):
+    tag = " ".join(tag.split()).lower()
+    titles = queries.tagged(tag) if tag else []
+    return render_template("structure/tag.html", tag=tag, titles=titles), 200 if titles else 404
+
+
+@bp.route("/special/wanted")
+@read_access_required
+def wanted():
+    return render_template("structure/wanted.html", entries=queries.wanted())
+
+
+@bp.route("/special/orphaned")
+@read_access_required
+def orphaned():
+    number = request.args.get("page", "1")
+    number = int(number) if number.isdigit() and 0 < len(number) < 7 else 1
+    pagination = db.paginate(
+        queries.orphaned_query(), page=max(number, 1), per_page=ORPHANS_PER_PAGE, error_out=False
+    )
+    return render_template("structure/orphaned.html", pagination=pagination)
+
+
+@bp.route("/special/deleted")
+@admin_required
+def deleted():
+    return render_template("structure/deleted.html", pages=queries.deleted_pages())
+
+
+@bp.route("/special/stale")
+@read_access_required
+def stale():
+    return render_template("structure/stale.html", pages=stale_pages())
+
+
+@bp.route("/special/random")
+@read_access_required
+def random():
+    title = queries.random_title()
+    if title is None:
+        flash("There are no pages yet.", "info")
+        return redirect(url_for("pages.index"))
+    return redirect(url_for("pages.view", title=title))

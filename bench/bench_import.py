@@ -1,0 +1,104 @@
+"""Importing the benchmark corpus (1k and 10k pages), including search indexing.
+
+    .venv/bin/python bench/bench_import.py [--sizes 1k 10k] [--batch-size 200]
+
+For each size, in a child process of its own (so peak RSS is that import's alone): a fresh
+SQLite wiki under a temp dir (create_app with overrides + flask_migrate.upgrade), then
+plan_import + run_import of ../shared/corpus/<size> as nexus-bot. Prints pages/s, seconds and
+peak RSS, plus RSS after 10 %, 50 % and 100 % of the files to show memory stays flat.
+Target (issue 7): 10k pages in under 120 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = os.path.join(ROOT, "..", "shared", "corpus")
+sys.path.insert(0, ROOT)
+
+
+def rss_mib() -> float:
+    """Current resident set size of this process (Linux /proc)."""
+    with open("/proc/self/statm") as fh:
+        pages = int(fh.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def one(size: str, batch_size: int) -> dict:
+    from flask_migrate import upgrade
+
+    from wiki import create_app
+    from wiki.accounts import system_user
+    from wiki.extensions import db
+    from wiki.importing import plan_import, run_import
+
+    folder = os.path.join(CORPUS, size)
+    with tempfile.TemporaryDirectory(prefix="nexus-bench-import-") as tmp:
+        app = create_app(
+            SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/wiki.db",
+            SEARCH_INDEX_DIR=os.path.join(tmp, "index"),
+            SECRET_KEY="bench",
+        )
+        with app.app_context():
+            upgrade()
+            user = system_user()
+            db.session.commit()
+            start = time.perf_counter()
+            plan = plan_import(__import__("pathlib").Path(folder))
+            total, done, samples = len(plan.files), [0], {}
+
+            def progress(n: int) -> None:
+                done[0] += n
+                for mark in (10, 50, 100):
+                    if mark not in samples and done[0] * 100 >= total * mark:
+                        samples[mark] = round(rss_mib(), 1)
+
+            report = run_import(plan, user, progress=progress, batch_size=batch_size)
+            seconds = time.perf_counter() - start
+            db.engine.dispose()
+    return {
+        "size": size,
+        "pages": len(report.created),
+        "rejected": len(report.rejected),
+        "seconds": round(seconds, 1),
+        "pages_per_s": round(len(report.created) / seconds, 1),
+        "peak_rss_mib": round(peak_rss_mib(), 1),
+        "rss_mib_at_pct": samples,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", default=["1k", "10k"])
+    parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(one(args.child, args.batch_size)))
+        return
+    for size in args.sizes:
+        cmd = [sys.executable, __file__, "--child", size, "--batch-size", str(args.batch_size)]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        result = json.loads(out.strip().splitlines()[-1])
+        print(
+            f"import {result['size']:>4}: {result['pages']} pages "
+            f"({result['rejected']} rejected) in {result['seconds']} s "
+            f"= {result['pages_per_s']} pages/s; peak RSS {result['peak_rss_mib']} MiB; "
+            f"RSS at 10/50/100 %: {result['rss_mib_at_pct']}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""A tab closed mid-edit, after autosave fired: the draft is offered on return and restores
+into the editor without a reload; saving it removes the draft."""
+
+from .conftest import register, screenshot, watch
+
+
+def test_closed_tab_draft_is_offered_and_restored(context, page, problems):
+    register(page, "carol")
+    page.goto("/edit/Journal")
+    page.get_by_label("Content").fill("first line\n")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/wiki/Journal")
+
+    page.goto("/edit/Journal")
+    unsaved = "first line\n\nA second thought I never saved.\n"
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/draft/Journal")
+    ) as autosave:
+        page.get_by_label("Content").fill(unsaved)
+    assert autosave.value.json()["status"] == "saved"
+    page.wait_for_selector("#draft-status:has-text('Draft saved')")
+    page.close()  # the tab is gone; nothing was submitted
+
+    back = watch(context.new_page(), problems)
+    back.goto("/edit/Journal")
+    offer = back.locator("#draft-offer")
+    assert "Restore your unsaved draft from" in offer.inner_text()
+    assert "(based on revision 1)" in offer.inner_text()
+    assert back.get_by_label("Content").input_value() == "first line\n"
+    screenshot(back, "draft-offer")
+
+    url = back.url
+    back.locator("#draft-restore").click()
+    back.wait_for_selector("#draft-offer", state="detached")
+    assert back.url == url  # restored in place, no reload
+    assert back.get_by_label("Content").input_value() == unsaved
+    assert "Restored your draft" in back.inner_text("#draft-status")
+    back.wait_for_selector("#live-preview :text('A second thought')")
+    back.get_by_role("button", name="Save").click()
+    back.wait_for_url("**/wiki/Journal")
+    assert "A second thought I never saved." in back.inner_text(".markdown-body")
+    assert context.request.get("/draft/Journal").status == 404
+    back.goto("/edit/Journal")
+    assert back.locator("#draft-offer").count() == 0
+
+
+def test_discarding_the_offer_resumes_autosave(context, page):
+    register(page, "dave")
+    page.goto("/edit/Scratch")
+    with page.expect_response(lambda r: r.url.endswith("/draft/Scratch")):
+        page.get_by_label("Content").fill("an abandoned idea")
+    page.goto("/edit/Scratch")
+    page.get_by_role("button", name="Discard").click()
+    page.wait_for_selector("#draft-offer", state="detached")
+    assert page.get_by_label("Content").input_value() == ""
+    assert context.request.get("/draft/Scratch").status == 404
+    with page.expect_response(lambda r: r.url.endswith("/draft/Scratch")) as again:
+        page.get_by_label("Content").fill("a fresh start")
+    assert again.value.json()["status"] == "saved"

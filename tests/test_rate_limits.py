@@ -1,0 +1,40 @@
+"""Save and log-in limits (PRODUCT.md "Limits")."""
+
+from wiki import create_app
+
+from .conftest import CSRFClient, save_page
+
+
+def _client(app_config, **overrides):
+    app = create_app(**{**app_config, **overrides})
+    app.test_client_class = CSRFClient
+    return app.test_client()
+
+
+def test_130_saves_a_minute_are_allowed(client, editor):
+    for i in range(130):
+        response = save_page(client, "Busy", f"version {i}", base_rev=i or "")
+        assert response.status_code == 302, (i, response.status_code)
+
+
+def test_saves_beyond_the_limit_get_429_with_text_kept(app_config):
+    client = _client(app_config, WIKI_SAVE_RATE="3 per minute")
+    client.post(
+        "/register", data={"username": "al", "password": "password123", "confirm": "password123"}
+    )
+    for i in range(3):
+        assert save_page(client, "P", f"v{i}", base_rev=i or "").status_code == 302
+    limited = save_page(client, "P", "one more", base_rev=3)
+    assert limited.status_code == 429
+    assert b"Too many" in limited.data
+
+
+def test_failed_logins_per_address_are_limited(app_config):
+    client = _client(app_config)
+    for i in range(30):
+        response = client.post("/login", data={"username": f"user{i}", "password": "x" * 8})
+        assert response.status_code == 200
+    assert (
+        client.post("/login", data={"username": "someone", "password": "x" * 8}).status_code == 429
+    )
+    assert client.get("/login").status_code == 200  # reading the form is not an attempt

@@ -1,0 +1,262 @@
+"""Autosaved drafts over HTTP, the "who is editing" notice, and rescuing text when a
+session expired mid-edit.
+
+Routes (on the ``pages`` blueprint):
+
+- ``POST /draft/<title>``: autosave (fields ``body``, ``summary``, ``base_rev``). JSON
+  ``{"status": "saved" | "skipped" | "unchanged"}``, always 200 for those: a save less than
+  3 s after the editor's previous one is *skipped* without writing and carries
+  ``retry_after`` (seconds), so the script simply tries again then. 400 bad ``base_rev``,
+  401 logged out, 403 page the user can't edit, 413 over 1 MiB.
+- ``GET /draft/<title>``: the user's own draft as JSON (404 when none).
+- ``POST /draft/<title>/discard``: delete it (JSON for scripts, else back to the editor).
+- ``GET /draft/<title>/token``: fresh CSRF and draft tokens, so an open editor keeps working
+  after its user logged in again in another tab.
+
+Expired sessions: the editor carries a signed *draft token* (user, title; valid 7 days). A
+POST to ``/edit`` or ``/draft`` whose CSRF check failed because the session expired or was
+logged out still stores the posted text as that user's draft (never as a revision); the
+editor then sends them to log in and comes back with the draft restored. Logging in clears
+the session, so the text cannot wait in the session; it waits in the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, generate_csrf
+from itsdangerous import BadData, URLSafeTimedSerializer
+
+from .. import drafts
+from ..decorators import editor_required
+from ..editing import EditError
+from ..extensions import db
+from ..lookup import find_page, valid_title_or_400
+from ..models import User, now_utc
+from ..titles import TitleError, normalize_title
+from . import bp
+from .forms import EditForm
+
+TOKEN_MAX_AGE = 7 * 24 * 3600
+_TOKEN_SALT = "nexus-draft-token"
+_RESCUE_ENDPOINTS = ("pages.edit", "pages.save_draft")
+_EXPIRED = "Your session expired or you were logged out, so nothing was saved."
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=_TOKEN_SALT)
+
+
+def _token_user(title: str) -> User | None:
+    """The active user a valid ``draft_token`` field was issued to, for this title only."""
+    try:
+        user_id, token_title = _serializer().loads(
+            request.form.get("draft_token", ""), max_age=TOKEN_MAX_AGE
+        )
+    except (BadData, TypeError, ValueError):
+        return None
+    if token_title != title or not isinstance(user_id, int):
+        return None
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.is_active else None
+
+
+def _json(status: str, code: int = 200, **extra):
+    response = jsonify({"status": status, **extra})
+    response.status_code = code
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _parse_base(value: str) -> int | None:
+    """:raises EditError: for anything but a short run of ASCII digits."""
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= 9):
+        raise EditError("The base revision must be a number.")
+    return int(value)
+
+
+def _autosave(user: User, title: str, *, session_expired: bool = False):
+    if "body" not in request.form:
+        return _json("error", 400, message="The draft had no text.")
+    try:
+        outcome = drafts.save_draft(
+            user,
+            title,
+            request.form["body"],
+            request.form.get("summary", ""),
+            _parse_base(request.form.get("base_rev", "")),
+        )
+    except EditError as error:
+        return _json("error", error.status, message=error.message)
+    extra: dict = {"session": "expired"} if session_expired else {}
+    if outcome.saved_at is not None:
+        extra["saved_at"] = draft_clock(outcome.saved_at)
+    if outcome.status == "skipped":
+        extra["retry_after"] = outcome.retry_after
+    return _json(outcome.status, **extra)
+
+
+@bp.route("/draft/<title:title>", methods=["POST"])
+def save_draft(title: str):
+    title = valid_title_or_400(title)
+    user = current_user if current_user.is_authenticated else _token_user(title)
+    if user is None:
+        return _json("logged_out", 401, message="You are logged out.")
+    return _autosave(user, title)
+
+
+@bp.route("/draft/<title:title>", methods=["GET"])
+def draft(title: str):
+    title = valid_title_or_400(title)
+    if not current_user.is_authenticated:
+        return _json("logged_out", 401, message="You are logged out.")
+    found = drafts.get_draft(current_user.id, title)
+    if found is None:
+        return _json("missing", 404, message="You have no draft of this page.")
+    return _json(
+        "ok",
+        body=found.body,
+        summary=found.summary,
+        base_rev=found.base_rev,
+        updated_at=draft_clock(found.updated_at),
+    )
+
+
+@bp.route("/draft/<title:title>/discard", methods=["POST"])
+@editor_required
+def discard_draft(title: str):
+    title = valid_title_or_400(title)
+    drafts.discard_draft(current_user.id, title)
+    if request.accept_mimetypes.best == "application/json":
+        return _json("discarded")
+    flash("Your draft was discarded.", "info")
+    return redirect(url_for("pages.edit", title=title))
+
+
+@bp.route("/draft/<title:title>/token")
+def draft_token(title: str):
+    title = valid_title_or_400(title)
+    if not current_user.is_authenticated:
+        return _json("logged_out", 401, message="You are logged out.")
+    return _json("ok", csrf_token=generate_csrf(), draft_token=draft_token_for(title))
+
+
+@bp.errorhandler(CSRFError)
+def rescue_text(error: CSRFError):
+    """A failed CSRF check on an edit or autosave keeps the text as a draft; else a 400."""
+    db.session.rollback()
+    try:
+        title = normalize_title(str((request.view_args or {}).get("title", "")))
+    except TitleError:
+        title = None
+    if request.method == "POST" and title and request.endpoint in _RESCUE_ENDPOINTS:
+        if request.endpoint == "pages.save_draft":
+            owner = _token_user(title)
+            if owner is not None:
+                return _autosave(owner, title, session_expired=True)
+            return _json("expired", 400, message=_EXPIRED)
+        return _rescue_edit(title)
+    message = (
+        "The form's security token was missing or expired, so nothing was saved. "
+        "Go back, reload the page and try again."
+    )
+    if request.accept_mimetypes.best == "application/json":
+        return {"error": "Bad request", "message": message}, 400
+    return render_template("errors/400.html", code=400, title="Bad request", message=message), 400
+
+
+def _rescue_edit(title: str):
+    body = request.form.get("body", "")
+    owner = _token_user(title) or (current_user if current_user.is_authenticated else None)
+    kept = False
+    if owner is not None and body:
+        try:
+            base = _parse_base(request.form.get("base_rev", ""))
+            drafts.save_draft(
+                owner, title, body, request.form.get("summary", ""), base, throttle=False
+            )
+            kept = True
+        except EditError:
+            db.session.rollback()
+    if kept and not current_user.is_authenticated:
+        flash(f"{_EXPIRED} Your text is kept as a draft: log in to continue.", "info")
+        return redirect(url_for("auth.login", next=url_for("pages.edit", title=title, draft=1)))
+    form = EditForm(formdata=None)
+    form.body.data = body
+    form.summary.data = request.form.get("summary", "")
+    form.base_rev.data = request.form.get("base_rev", "")
+    if current_user.is_authenticated:
+        flash(
+            "Your session's security token had changed, so nothing was saved yet. "
+            "Your text is below: save again.",
+            "error",
+        )
+    else:
+        flash(f"{_EXPIRED} Copy your text below, log in, and paste it into the editor.", "error")
+    page = find_page(title)
+    return render_template("pages/edit.html", form=form, title=title, page=page), 400
+
+
+def restore_into(form: EditForm, title: str) -> drafts.DraftInfo | None:
+    """Fill the editor ``form`` from the user's draft (``/edit/<title>?draft=1``)."""
+    found = drafts.get_draft(current_user.id, title)
+    if found is None:
+        flash("There is no saved draft of this page any more.", "info")
+        return None
+    form.body.data = found.body
+    form.summary.data = found.summary
+    form.base_rev.data = str(found.base_rev) if found.base_rev else ""
+    return found
+
+
+def keep_text(title: str, body: str, summary: str, base_rev: str) -> None:
+    """Store text that could not be saved (a conflict) as the user's draft; best effort."""
+    try:
+        drafts.save_draft(current_user, title, body, summary, _parse_base(base_rev), throttle=False)
+    except EditError:
+        db.session.rollback()
+
+
+@bp.app_template_filter()
+def draft_clock(when: datetime | None) -> str:
+    """The time as "10:42 UTC" today, else "2024-03-01 10:42 UTC"."""
+    if when is None:
+        return ""
+    if when.date() == now_utc().date():
+        return when.strftime("%H:%M UTC")
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+@bp.app_template_global()
+def draft_token_for(title: str) -> str:
+    """The signed token that lets this editor's text be kept even if the session expires."""
+    if not current_user.is_authenticated:
+        return ""
+    return _serializer().dumps([current_user.id, title])
+
+
+@bp.app_template_global()
+def draft_offer_for(title: str) -> dict | None:
+    """The current user's draft to offer in the editor (GET only), with page context."""
+    if request.method != "GET" or not current_user.is_authenticated:
+        return None
+    offer = drafts.draft_offer(current_user.id, title)
+    if offer is None:
+        return None
+    page = find_page(title)
+    return {
+        "draft": offer,
+        "restored": request.args.get("draft") == "1",
+        "current_rev": page.current_rev if page else 0,
+    }
+
+
+@bp.app_template_global()
+def draft_editors(title: str) -> list[drafts.Editor]:
+    """Other people editing ``title`` right now (soft presence, from their drafts)."""
+    viewer = current_user.id if current_user.is_authenticated else None
+    return drafts.active_editors(title, exclude_user_id=viewer)

@@ -1,0 +1,231 @@
+"""Read-side queries of the wiki's structure: backlinks, tags, sub-pages and maintenance lists.
+
+Every list counts live pages only: deleted pages neither appear nor count as linking pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..models import Link, Page, PageTag, Redirect, SearchMiss
+from ..titles import SEPARATOR, TitleError, normalize_title
+
+WANTED_LIMIT = 200
+SUBPAGES_LIMIT = 200
+SEARCH_SYNTAX = (":", '"', "*", "(", ")")
+
+
+@dataclass(frozen=True)
+class Backlink:
+    title: str
+    via: str | None = None  # the redirect title the link goes through, if not direct
+
+
+@dataclass(frozen=True)
+class Wanted:
+    title: str
+    links: int  # live pages linking to it
+    searches: int  # searches that found nothing for it
+
+    @property
+    def demand(self) -> int:
+        return self.links + self.searches
+
+
+@dataclass(frozen=True)
+class FooterInfo:
+    tags: list[str]
+    subpages: list[str]
+    more_subpages: bool
+
+
+def _live():
+    return Page.deleted.is_(False)
+
+
+def redirects_to(page: Page) -> list[str]:
+    """Old titles that redirect to ``page``, A–Z."""
+    return list(
+        db.session.scalars(
+            select(Redirect.title).where(Redirect.page_id == page.id).order_by(Redirect.title)
+        )
+    )
+
+
+def backlinks(title: str, page: Page | None) -> list[Backlink]:
+    """Live pages linking to ``title``, directly or through a redirect to ``page``; A–Z.
+
+    One indexed query whatever the number of linking pages.
+    """
+    targets = [title] + (redirects_to(page) if page is not None and not page.deleted else [])
+    rows = db.session.execute(
+        select(Page.title, Link.target_title)
+        .join(Page, Page.id == Link.source_id)
+        .where(Link.target_title.in_(targets), _live(), Page.title != title)
+        .order_by(func.lower(Page.title), Page.title)
+    )
+    found: dict[str, Backlink] = {}
+    for source, target in rows:
+        if source not in found or target == title:
+            found[source] = Backlink(source, None if target == title else target)
+    return list(found.values())
+
+
+def footer_info(page: Page) -> FooterInfo:
+    """Tags and sub-pages of a live page, for the page footer (two small queries)."""
+    tags = list(
+        db.session.scalars(
+            select(PageTag.tag).where(PageTag.page_id == page.id).order_by(PageTag.tag)
+        )
+    )
+    subpages = list(
+        db.session.scalars(
+            select(Page.title)
+            .where(Page.title.startswith(page.title + SEPARATOR, autoescape=True), _live())
+            .order_by(Page.title)
+            .limit(SUBPAGES_LIMIT + 1)
+        )
+    )
+    return FooterInfo(tags, subpages[:SUBPAGES_LIMIT], len(subpages) > SUBPAGES_LIMIT)
+
+
+def tag_counts() -> list[tuple[str, int]]:
+    """Every tag of a live page with its number of pages, A–Z."""
+    count = func.count(PageTag.page_id)
+    stmt = (
+        select(PageTag.tag, count)
+        .join(Page, Page.id == PageTag.page_id)
+        .where(_live())
+        .group_by(PageTag.tag)
+        .order_by(PageTag.tag)
+    )
+    return [(tag, n) for tag, n in db.session.execute(stmt)]
+
+
+def tagged(tag: str) -> list[str]:
+    """Titles of the live pages carrying ``tag``, A–Z."""
+    return list(
+        db.session.scalars(
+            select(Page.title)
+            .join(PageTag, PageTag.page_id == Page.id)
+            .where(PageTag.tag == tag, _live())
+            .order_by(func.lower(Page.title), Page.title)
+        )
+    )
+
+
+def _red_links(limit: int) -> list[tuple[str, int]]:
+    """Link targets with no page (live or deleted) and no redirect, most linked first."""
+    source = aliased(Page)
+    count = func.count(Link.source_id)
+    stmt = (
+        select(Link.target_title, count)
+        .join(source, source.id == Link.source_id)
+        .where(source.deleted.is_(False))
+        .where(~exists().where(Page.title == Link.target_title))
+        .where(~exists().where(Redirect.title == Link.target_title))
+        .group_by(Link.target_title)
+        .order_by(count.desc(), Link.target_title)
+        .limit(limit)
+    )
+    return [(title, n) for title, n in db.session.execute(stmt)]
+
+
+def _missed_searches(limit: int) -> list[tuple[str, int]]:
+    """Searches that found nothing, as titles nobody has written yet (most searched first)."""
+    misses = db.session.execute(
+        select(SearchMiss.query, SearchMiss.count)
+        .order_by(SearchMiss.count.desc(), SearchMiss.query)
+        .limit(limit)
+    )
+    found: dict[str, tuple[str, int]] = {}
+    for query, n in misses:
+        if any(c in query for c in SEARCH_SYNTAX):
+            continue  # "tag:x", quoted phrases and wildcards are searches, not page titles
+        try:
+            title = normalize_title(query)
+        except TitleError:
+            continue
+        key = title.lower()
+        previous = found.get(key, (title, 0))
+        found[key] = (previous[0], previous[1] + n)
+    if not found:
+        return []
+    keys = list(found)
+    taken = set(db.session.scalars(select(Page.title_key).where(Page.title_key.in_(keys))))
+    redirect_key = func.lower(Redirect.title)
+    taken |= set(db.session.scalars(select(redirect_key).where(redirect_key.in_(keys))))
+    return [value for key, value in found.items() if key not in taken]
+
+
+def wanted(limit: int = WANTED_LIMIT) -> list[Wanted]:
+    """Pages people need written, most wanted first: red links merged with missed searches.
+
+    A red link and a missed search for the same title (compared case-insensitively) make one
+    entry; demand is linking pages plus searches.
+    """
+    entries: dict[str, Wanted] = {}
+    for title, n in _red_links(limit):
+        entries[title.lower()] = Wanted(title, n, 0)
+    for title, n in _missed_searches(limit):
+        key = title.lower()
+        previous = entries.get(key)
+        if previous is None:
+            entries[key] = Wanted(title, 0, n)
+        else:
+            entries[key] = Wanted(previous.title, previous.links, previous.searches + n)
+    ranked = sorted(entries.values(), key=lambda w: (-w.demand, -w.links, w.title.lower()))
+    return ranked[:limit]
+
+
+def orphaned_query():
+    """Live pages no live page links to, directly or through one of their redirects (A–Z).
+
+    ``Home`` is left out: every page links to it through the site's header.
+    """
+    source = aliased(Page)
+    direct = exists().where(
+        Link.target_title == Page.title,
+        Link.source_id == source.id,
+        source.deleted.is_(False),
+        source.id != Page.id,
+    )
+    via_redirect = exists().where(
+        Redirect.page_id == Page.id,
+        Link.target_title == Redirect.title,
+        Link.source_id == source.id,
+        source.deleted.is_(False),
+        source.id != Page.id,
+    )
+    return (
+        select(Page.title)
+        .where(_live(), Page.title != "Home", ~direct, ~via_redirect)
+        .order_by(func.lower(Page.title), Page.title)
+    )
+
+
+def deleted_pages() -> list[Page]:
+    """Deleted pages, most recently deleted first."""
+    return list(
+        db.session.scalars(
+            select(Page).where(Page.deleted.is_(True)).order_by(Page.deleted_at.desc(), Page.title)
+        )
+    )
+
+
+def random_title() -> str | None:
+    """The title of a random live page (None when there are none)."""
+    return db.session.scalar(select(Page.title).where(_live()).order_by(func.random()).limit(1))
+
+
+def page_count_under(title: str) -> int:
+    """Number of live sub-pages of ``title`` (for the rename form's "move sub-pages" option)."""
+    return db.session.scalar(
+        select(func.count(Page.id)).where(
+            and_(Page.title.startswith(title + SEPARATOR, autoescape=True), _live())
+        )
+    )
