@@ -2,14 +2,15 @@
 
     .venv/bin/python bench/bench_files.py [--duration 5] [--rounds 3] [--database-url postgresql://…]
 
-A fresh wiki (SQLite under a temp dir unless --database-url is given) gets a page with a 100 KB
-attachment; the same bytes are written to a temp file. gunicorn (2 sync workers) serves the
-wiki built by :func:`bench_app`, which adds one bench-only route, ``/__sendfile``, returning
-that temp file with ``send_file``. ``wrk`` (8 connections) then measures, in interleaved rounds
-(best round per route reported):
+A fresh wiki (SQLite under a temp dir; with --database-url, a scratch database
+``nexus_bench_files`` created on that PostgreSQL server and dropped afterwards) gets a page
+with a 100 KB attachment; the same bytes are written to a temp file. gunicorn (2 sync workers)
+serves the wiki built by :func:`bench_app`, which adds one bench-only route, ``/__sendfile``,
+returning that temp file with ``send_file``. ``wrk`` (8 connections) then measures, in
+interleaved rounds (the best round of each route is reported):
 
 * ``/__sendfile`` — the yardstick (target: attachments within 2x, i.e. ratio >= 0.50);
-* ``/files/Bench/data.bin`` — the current version (blob read from the database, ETag);
+* ``/files/Bench/data.bin`` — the current version (metadata query, bytes via the blob cache);
 * ``/files/Bench/data.bin?version=1`` — the versioned URL (same work, long cache headers).
 
 It also fetches a page without diagrams or math, one with a diagram and one with a formula,
@@ -75,6 +76,22 @@ def seed(env: dict, data: bytes) -> None:
         db.engine.dispose()
 
 
+def scratch_database(server_url: str, *, create: bool) -> str:
+    """(Re)create, or drop, the bench's own database on the server of ``server_url``."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from sqlalchemy import create_engine, text
+
+    parts = urlsplit(server_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = create_engine(urlunsplit(parts), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "nexus_bench_files" WITH (FORCE)'))
+        if create:
+            conn.execute(text('CREATE DATABASE "nexus_bench_files"'))
+    admin.dispose()
+    return urlunsplit(parts._replace(path="/nexus_bench_files"))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -114,11 +131,59 @@ def wait_until_up(base: str) -> None:
     raise SystemExit("gunicorn did not start")
 
 
+def measure(args, tmp: str, data: bytes, servers: list) -> tuple[list, dict]:
+    """Set up the wiki, start gunicorn (appended to ``servers``), run wrk; returns the figures."""
+    env = dict(os.environ, PATH=VENV_BIN + ":" + os.environ["PATH"])
+    env.update(
+        DATABASE_URL=scratch_database(args.database_url, create=True)
+        if args.database_url
+        else f"sqlite:///{tmp}/wiki.db",
+        SEARCH_INDEX_DIR=f"{tmp}/index",
+        SECRET_KEY="bench",
+        BENCH_FILE=os.path.join(tmp, "data.bin"),
+    )
+    cmd = ["flask", "--app", "wsgi", "db", "upgrade"]
+    subprocess.run(cmd, env=env, cwd=ROOT, check=True, capture_output=True)
+    os.environ.update(env)
+    seed(env, data)
+    port = free_port()
+    servers.append(
+        subprocess.Popen(
+            ["gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "bench.bench_files:bench_app()"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_until_up(base)
+    served = urllib.request.urlopen(base + "/files/Bench/data.bin").read()
+    assert served == data, "the attachment differs from the uploaded bytes"
+    routes = [
+        ("send_file of a temp file", "/__sendfile"),
+        ("attachment, current", "/files/Bench/data.bin"),
+        ("attachment, ?version=1", "/files/Bench/data.bin?version=1"),
+    ]
+    # Interleaved rounds, best of each: other work on a shared machine hits all routes alike.
+    results: dict[str, list[dict]] = {name: [] for name, _ in routes}
+    for _ in range(args.rounds):
+        for name, path in routes:
+            results[name].append(wrk(base + path, args.duration))
+    rows = [(name, max(runs, key=lambda r: r["rps"])) for name, runs in results.items()]
+    pages = {
+        title: library_tags(urllib.request.urlopen(f"{base}/wiki/{title}").read().decode())
+        for title in ("Plain", "Bench", "Diagram", "Formula")
+    }
+    return rows, pages
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved runs per route")
-    parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    parser.add_argument("--database-url", help="a PostgreSQL server (default: SQLite)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -126,55 +191,16 @@ def main() -> None:
     data = os.urandom(SIZE)
     with open(os.path.join(tmp, "data.bin"), "wb") as fh:
         fh.write(data)
-    env = dict(os.environ, PATH=VENV_BIN + ":" + os.environ["PATH"])
-    env.update(
-        DATABASE_URL=args.database_url or f"sqlite:///{tmp}/wiki.db",
-        SEARCH_INDEX_DIR=f"{tmp}/index",
-        SECRET_KEY="bench",
-        BENCH_FILE=os.path.join(tmp, "data.bin"),
-    )
-    subprocess.run(
-        ["flask", "--app", "wsgi", "db", "upgrade"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    os.environ.update(env)
-    seed(env, data)
-    port = free_port()
-    server = subprocess.Popen(
-        ["gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "bench.bench_files:bench_app()"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    servers: list[subprocess.Popen] = []
     try:
-        wait_until_up(base)
-        served = urllib.request.urlopen(base + "/files/Bench/data.bin").read()
-        assert served == data, "the attachment differs from the uploaded bytes"
-        routes = [
-            ("send_file of a temp file", "/__sendfile"),
-            ("attachment, current", "/files/Bench/data.bin"),
-            ("attachment, ?version=1", "/files/Bench/data.bin?version=1"),
-        ]
-        # Interleaved rounds, best of each: other work on a shared machine hits all routes alike.
-        results: dict[str, list[dict]] = {name: [] for name, _ in routes}
-        for _ in range(args.rounds):
-            for name, path in routes:
-                results[name].append(wrk(base + path, args.duration))
-        rows = [(name, max(runs, key=lambda r: r["rps"])) for name, runs in results.items()]
-        pages = {
-            title: library_tags(urllib.request.urlopen(f"{base}/wiki/{title}").read().decode())
-            for title in ("Plain", "Bench", "Diagram", "Formula")
-        }
+        rows, pages = measure(args, tmp, data, servers)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(10)
+        for server in servers:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(10)
         shutil.rmtree(tmp, ignore_errors=True)
+        if args.database_url:
+            scratch_database(args.database_url, create=False)
 
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(f"\n100 KB file, gunicorn 2 workers, wrk 8 connections, {backend}, best of {args.rounds}")

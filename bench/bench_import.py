@@ -4,8 +4,10 @@
 
 For each size, in a child process of its own (so peak RSS is that import's alone): a fresh
 SQLite wiki under a temp dir (create_app with overrides + flask_migrate.upgrade), then
-plan_import + run_import of ../shared/corpus/<size> as nexus-bot. Prints pages/s, seconds and
-peak RSS, plus RSS after 10 %, 50 % and 100 % of the files to show memory stays flat.
+plan_import + run_import of ../shared/corpus/<size> as nexus-bot. Prints pages/s, seconds, the
+CPU seconds of this process and of the render worker (wall time depends on what else the
+machine runs; the load average is printed too), peak RSS, and RSS after 10 %, 50 % and 100 % of
+the files to show memory stays flat.
 Target (issue 7): 10k pages in under 120 s.
 """
 
@@ -36,6 +38,23 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def render_worker_cpu_s() -> float:
+    """CPU seconds of render_guard's child processes (they are not our children, so
+    getrusage cannot see them; /proc can)."""
+    from wiki import render_guard
+
+    pool = render_guard._pool  # private, read only for this measurement
+    total = 0.0
+    for pid in getattr(pool, "_processes", None) or {}:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def one(size: str, batch_size: int) -> dict:
     from flask_migrate import upgrade
 
@@ -55,6 +74,8 @@ def one(size: str, batch_size: int) -> dict:
             upgrade()
             user = system_user()
             db.session.commit()
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            cpu_before = usage.ru_utime + usage.ru_stime
             start = time.perf_counter()
             plan = plan_import(__import__("pathlib").Path(folder))
             total, done, samples = len(plan.files), [0], {}
@@ -67,6 +88,9 @@ def one(size: str, batch_size: int) -> dict:
 
             report = run_import(plan, user, progress=progress, batch_size=batch_size)
             seconds = time.perf_counter() - start
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            main_cpu = usage.ru_utime + usage.ru_stime - cpu_before
+            render_cpu = render_worker_cpu_s()
             db.engine.dispose()
     return {
         "size": size,
@@ -74,6 +98,9 @@ def one(size: str, batch_size: int) -> dict:
         "rejected": len(report.rejected),
         "seconds": round(seconds, 1),
         "pages_per_s": round(len(report.created) / seconds, 1),
+        "main_cpu_s": round(main_cpu, 1),
+        "render_cpu_s": round(render_cpu, 1),
+        "load_avg_1m": round(os.getloadavg()[0], 1),
         "peak_rss_mib": round(peak_rss_mib(), 1),
         "rss_mib_at_pct": samples,
     }
@@ -95,8 +122,9 @@ def main() -> None:
         print(
             f"import {result['size']:>4}: {result['pages']} pages "
             f"({result['rejected']} rejected) in {result['seconds']} s "
-            f"= {result['pages_per_s']} pages/s; peak RSS {result['peak_rss_mib']} MiB; "
-            f"RSS at 10/50/100 %: {result['rss_mib_at_pct']}"
+            f"= {result['pages_per_s']} pages/s; CPU: main {result['main_cpu_s']} s, "
+            f"render worker {result['render_cpu_s']} s; load avg {result['load_avg_1m']}; "
+            f"peak RSS {result['peak_rss_mib']} MiB; RSS at 10/50/100 %: {result['rss_mib_at_pct']}"
         )
 
 

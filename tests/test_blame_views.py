@@ -101,6 +101,8 @@ def test_stale_cache_entries_are_rebuilt_not_500(client, app, flask_page):
         db.session.commit()
     response = client.get("/blame/Flask")
     assert response.status_code == 200 and len(_blamed(response.get_data(as_text=True))) == 4
+    with app.app_context():
+        assert blame_mod.from_json(db.session.scalar(select(BlameCache)).data)[3].rev == 3
 
 
 def test_blame_of_an_old_revision(client, flask_page):

@@ -13,7 +13,7 @@ import threading
 from sqlalchemy import select
 
 from wiki.extensions import db
-from wiki.models import Page, Revision
+from wiki.models import Draft, Page, Revision
 
 from .conftest import save_page
 
@@ -132,3 +132,17 @@ def test_racing_first_saves_of_a_new_page_create_it_once(app, client, editor):
     assert len(history) == codes.count(302)
     with app.app_context():
         assert db.session.scalar(select(db.func.count(Page.id))) == 1
+
+
+def test_racing_autosaves_from_several_tabs_keep_one_draft(app, client, editor):
+    def work(i, c):
+        data = {"body": f"tab {i} text", "base_rev": ""}
+        return c.post("/draft/Tabs", data=data, headers={"Accept": "application/json"})
+
+    results = _race(_session_clones(app, client, 6), work)
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert [r.status_code for r in results] == [200] * 6
+    statuses = sorted(r.get_json()["status"] for r in results)
+    assert statuses == ["saved"] + ["skipped"] * 5  # one accepted per 3 s per editor
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count(Draft.id))) == 1

@@ -360,8 +360,17 @@ def test_token_endpoint_gives_fresh_tokens_to_a_logged_in_editor(client, editor)
 
 
 def test_csrf_failure_elsewhere_is_the_usual_400(client, editor):
-    response = client.post("/preview", data={"body": "x"}, csrf=False)
+    save_page(client, "Essay", "start")
+    response = client.post("/revert/Essay?rev=1", csrf=False)
     assert response.status_code == 400 and "security token" in words_of(response)
+    response = client.post("/draft/Essay/discard", csrf=False)
+    assert response.status_code == 400 and "security token" in words_of(response)
+
+
+def test_csrf_failure_on_preview_is_a_short_text_for_the_preview_pane(client, editor):
+    response = client.post("/preview", data={"body": "x"}, csrf=False)
+    assert response.status_code == 400 and response.mimetype == "text/plain"
+    assert "preview is paused" in response.get_data(as_text=True)
 
 
 def test_editor_carries_the_autosave_hooks(client, editor):

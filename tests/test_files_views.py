@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import threading
 
 import pytest
 from PIL import Image
@@ -337,3 +338,36 @@ def test_static_vendor_files_exist(client):
         response = client.get(path)
         assert response.status_code == 200, path
         response.close()
+
+
+def test_racing_uploads_of_one_name_get_distinct_versions(app, django):
+    """Real threads, each with its own client (own session and connection), all at once."""
+    django.get("/")
+    cookie = django.get_cookie("session")
+    clients = []
+    for _ in range(6):
+        clone = app.test_client()
+        clone.set_cookie("session", cookie.value)
+        clients.append(clone)
+    token = django.csrf_token()
+    barrier = threading.Barrier(len(clients))
+    statuses: list = [None] * len(clients)
+
+    def run(i, c):
+        barrier.wait()
+        response = c.post(
+            "/files/Django",
+            data={"file": (io.BytesIO(f"upload {i}".encode()), "race.txt"), "csrf_token": token},
+            content_type="multipart/form-data",
+            headers={"Accept": "application/json"},
+        )
+        statuses[i] = (response.status_code, (response.get_json() or {}).get("version"))
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(statuses) == [(201, n) for n in range(1, 7)]
+    listing = django.get("/files/Django").get_data(as_text=True)
+    assert "6 versions" in listing

@@ -74,7 +74,7 @@ def test_history_paginates_on_revision_numbers(client, editor, monkeypatch):
     assert missing.status_code == 404 and b"there is no page 4" in missing.data
 
 
-@pytest.mark.parametrize("value", ["0", "x", "-1", "1.5", "9999999999"])
+@pytest.mark.parametrize("value", ["0", "x", "-1", "1.5", "9999999999", "²", "%00"])
 def test_history_bad_page_number_is_400(client, celery, value):
     response = client.get(f"/history/Celery?page={value}")
     assert response.status_code == 400 and b"page number" in response.data
@@ -172,6 +172,8 @@ def test_diff_of_a_revision_with_itself(client, celery):
         ("from=1&to=99", 404, b"has no revision 99"),
         ("from=77&to=99", 404, b"has no revision 99"),
         ("to=99999999999", 400, b"revision number"),
+        ("from=%C2%B2&to=2", 400, b"revision number"),
+        ("from=1&to=%00", 400, b"revision number"),
     ],
 )
 def test_diff_bad_revisions_are_clear_errors(client, celery, query, status, message):
@@ -286,4 +288,6 @@ def test_contributions_list_a_users_edits(client, celery, monkeypatch):
     assert "Celery" in page2 and "Redis" not in page2
     assert client.get("/user/bob?page=3").status_code == 404
     assert client.get("/user/nobody").status_code == 404
+    assert client.get("/user/%00bob").status_code == 404
+    assert client.get("/user/" + "b" * 5000).status_code == 404
     assert client.get("/user/bob?page=x").status_code == 400

@@ -217,3 +217,16 @@ def test_edited_page_gets_a_new_revision_on_top(app, runner, client, editor, fol
 def test_import_help_is_documented(runner):
     result = runner.invoke(args=["import", "--help"])
     assert result.exit_code == 0 and "Sub-folders become nested titles" in result.output
+
+
+def test_huge_files_are_rejected_without_reading_them(tmp_path, monkeypatch):
+    path = write(tmp_path, "huge.md", b"")
+    with path.open("wb") as fh:
+        fh.truncate(3 * 1024 * 1024)  # sparse: no need to write 3 MiB
+
+    def no_reading(self):
+        raise AssertionError("read a file that is too large anyway")
+
+    monkeypatch.setattr(Path, "read_bytes", no_reading)
+    with pytest.raises(ImportRejected, match="1 MiB"):
+        read_markdown(path)

@@ -53,6 +53,8 @@ def test_recent_filters_by_user_and_new_pages(changes):
     assert "new page about celery" in new and "Redis" in new and ">queues<" not in new
     both = changes.get("/recent?user=ALICE&new=1").get_data(as_text=True)
     assert "Redis" in both and "Celery" not in both
+    assert "no user called" in changes.get("/recent?user=%00").get_data(as_text=True)
+    assert changes.get("/recent.atom?user=" + "x" * 5000).status_code == 200
     unknown = changes.get("/recent?user=nobody")
     assert unknown.status_code == 200 and "There is no user called “nobody”" in unknown.get_data(
         as_text=True

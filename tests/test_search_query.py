@@ -1,4 +1,4 @@
-"""Tests for wiki.search_query: the query parser, synonyms, identifier splitting, snippets."""
+"""Tests for wiki.search_query and wiki.search_ast: the query parser and synonym expansion."""
 
 from datetime import UTC, datetime
 
@@ -12,13 +12,9 @@ from wiki.search_query import (
     Phrase,
     Prefix,
     Term,
-    make_snippet,
     parse_query,
     parse_synonyms,
-    plain_snippet,
     replace_words,
-    split_identifier,
-    title_key,
 )
 
 # Queries a person (or a fuzzer) may type; none may raise, whatever they parse to.
@@ -199,39 +195,6 @@ def test_empty_and_negation_only_queries_are_empty() -> None:
     assert not parse_query("tag:x").is_empty
 
 
-@pytest.mark.parametrize(
-    ("token", "words"),
-    [
-        ("getElementById", ["getelementbyid", "get", "element", "by", "id"]),
-        ("select_related", ["select_related", "select", "related"]),
-        ("CELERY_BROKER_URL", ["celery_broker_url", "celery", "broker", "url"]),
-        (
-            "rest_framework.permissions",
-            ["rest_framework.permissions", "rest", "framework", "permissions"],
-        ),
-        ("docker-compose.yml", ["docker-compose.yml", "docker", "compose", "yml"]),
-        ("@shared_task", ["shared_task", "shared", "task"]),
-        ("HTMLParser", ["htmlparser", "html", "parser"]),
-        ("celery", ["celery"]),
-        ("Straße_Weg", ["straße_weg", "straße", "weg"]),
-        ("@@", []),
-    ],
-)
-def test_split_identifier(token: str, words: list[str]) -> None:
-    assert split_identifier(token) == words
-
-
-def test_parse_synonyms_both_ways_and_groups() -> None:
-    text = "K8s = Kubernetes\n- Postgres = PostgreSQL = pg\n# ignored = line\nno equals sign\n = \n"
-    assert parse_synonyms(text) == {
-        "k8s": ["kubernetes"],
-        "kubernetes": ["k8s"],
-        "postgres": ["postgresql", "pg"],
-        "postgresql": ["postgres", "pg"],
-        "pg": ["postgres", "postgresql"],
-    }
-
-
 def test_synonyms_expand_words_phrases_and_runs() -> None:
     synonyms = parse_synonyms("k8s = Kubernetes\nML = machine learning")
     assert parse_query("K8S deploy", synonyms).clauses[0] == Clause(
@@ -256,28 +219,3 @@ def test_corrected_replaces_plain_words() -> None:
     assert fixed.clauses[0] == Clause((Term("celery"),))
     assert fixed.text_terms[0] == "celery"
     assert replace_words("a celary-b celaryx", {"celary": "celery"}) == "a celery-b celaryx"
-
-
-def test_title_key() -> None:
-    assert title_key("  Django_REST   Framework ") == "django rest framework"
-
-
-def test_snippet_escapes_everything_but_mark() -> None:
-    text = "Intro <script>alert('x')</script> & then celery_beat runs & Celery too."
-    snippet = make_snippet(text, lambda word: word == "celery")
-    assert snippet is not None
-    assert "<script" not in snippet and "&lt;script&gt;" in snippet
-    assert "&amp;" in snippet and "&#x27;x&#x27;" in snippet
-    assert snippet.count("<mark>") == 2 and "<mark>Celery</mark>" in snippet
-    assert "<mark>celery</mark>_beat" in snippet
-    assert snippet.replace("<mark>", "").replace("</mark>", "").count("<") == 0
-
-
-def test_snippet_window_and_misses() -> None:
-    text = ("filler words here " * 40) + "the needle is here " + ("more filler " * 40)
-    snippet = make_snippet(text, lambda word: word == "needle")
-    assert snippet is not None and "<mark>needle</mark>" in snippet
-    assert snippet.startswith("…") and snippet.endswith("…") and len(snippet) < 300
-    assert make_snippet(text, lambda word: False) is None
-    assert plain_snippet("<b>bold</b> " * 100).startswith("&lt;b&gt;bold")
-    assert len(plain_snippet("word " * 200)) <= 250

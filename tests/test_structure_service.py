@@ -1,12 +1,24 @@
 """Rename/move, link rewriting, delete/restore and protection (wiki/structure_service.py),
 driven through the app on the real database (SQLite, and PostgreSQL when configured)."""
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
 from wiki import editing, structure_service
 from wiki.extensions import db
-from wiki.models import Draft, Link, Page, PageTag, Redirect, Revision, SearchStale, User
+from wiki.models import (
+    Draft,
+    Link,
+    Page,
+    PageTag,
+    Redirect,
+    RenderCache,
+    Revision,
+    SearchStale,
+    User,
+)
 
 from .conftest import save_page
 
@@ -89,8 +101,45 @@ def test_rename_rewrites_every_kind_of_link_as_a_revision(app, client, editor):
             assert latest.summary == "Updated links after renaming Old to New"
         assert _links_to("New") == {"A", "B"}
         assert _links_to("Old") == set()
+        cache = db.session.get(RenderCache, _revisions("A")[-1].id)
+        assert json.loads(cache.missing_json) == []  # rendered knowing "New" exists
+        assert 'href="/wiki/New"' in cache.html
     rendered = client.get("/wiki/A").data
     assert b'href="/wiki/New"' in rendered and b"missing" not in rendered
+
+
+def test_texts_are_rendered_before_the_write_lock(app, client, editor, monkeypatch):
+    save_page(client, "Old", "o")
+    save_page(client, "Old/Sub", "[[Old]]")
+    save_page(client, "A", "[[Old]] and [[Old/Sub]]")
+    under_lock = []
+    render = structure_service.render_for_save
+    monkeypatch.setattr(
+        structure_service, "render_for_save", lambda *a: under_lock.append(a) or render(*a)
+    )
+    with app.app_context():
+        result = structure_service.rename_page("Old", "New", _user("bob"), move_subpages=True)
+        assert sorted(result.rewritten) == ["A", "New/Sub"]
+    assert under_lock == []
+
+
+def test_a_page_edited_while_the_rename_waits_is_rendered_again(app, client, editor, monkeypatch):
+    save_page(client, "Old", "o")
+    save_page(client, "A", "[[Old]] first")
+    prerender = structure_service._prerender
+
+    def edit_in_between(*args):
+        ready = prerender(*args)
+        editing.save_edit("A", "[[Old]] second", "", 1, _user("alice"))
+        return ready
+
+    monkeypatch.setattr(structure_service, "_prerender", edit_in_between)
+    with app.app_context():
+        structure_service.rename_page("Old", "New", _user("bob"))
+        latest = _revisions("A")[-1]
+        assert latest.number == 3 and latest.body == "[[New]] second"
+        cache = db.session.get(RenderCache, latest.id)
+        assert "second" in cache.html and 'href="/wiki/New"' in cache.html
 
 
 def test_rename_without_rewriting_keeps_bodies_and_links_still_work(app, client, editor):

@@ -136,6 +136,10 @@ WRITE_ROUTES = {
     "rename form": lambda c: c.get("/rename/Locked"),
     "rename": lambda c: c.post("/rename/Locked", data={"new_title": "Unlocked"}),
     "upload": lambda c: _upload(c, "Locked"),
+    "draft": lambda c: c.post("/draft/Locked", data={"body": "wip", "base_rev": "3"}),
+    "file restore": lambda c: c.post(
+        "/restore-file/Locked", data={"name": "notes.txt", "version": "1"}
+    ),
 }
 
 
@@ -143,6 +147,7 @@ WRITE_ROUTES = {
 def test_protected_pages_refuse_every_write_route_to_editors(app, client, editor, route):
     save_page(client, "Locked", "one")
     save_page(client, "Locked", "two")
+    assert _upload(client, "Locked").status_code == 302
     _as(editor, "alice")
     client.post("/protect/Locked", data={"protected": "1"})
     _as(editor, "bob")

@@ -102,7 +102,12 @@ def file_to_serve(
     """
     stmt = _serve_statement(original, version is not None)
     params = {"title": title, "name": name, "version": version}
-    row = db.session.connection().execute(stmt, params).first()
+    if is_postgres():
+        # Autocommit spares the BEGIN and ROLLBACK round trips a transaction would cost.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            row = conn.execute(stmt, params).first()
+    else:
+        row = db.session.connection().execute(stmt, params).first()
     return ServedFile(*row) if row is not None else None
 
 
@@ -307,6 +312,8 @@ def _free_name(page_id: int, name: str) -> str:
 
 
 def _insert_blob(sha: str, data: bytes) -> None:
+    if db.session.scalar(select(Blob.size).where(Blob.sha256 == sha)) is not None:
+        return  # stored once: a re-upload or a copy costs no bytes
     # Another page may store the same bytes at the same moment: the first insert wins.
     insert = pg_insert if is_postgres() else sqlite_insert
     db.session.execute(

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from .dbutil import begin_write
+from .dbutil import begin_write, is_postgres
 from .editing import (
     MAX_SUMMARY,
     EditError,
@@ -124,9 +124,21 @@ def save_draft(
     raise AssertionError("unreachable")
 
 
+def _lock_user(user_id: int) -> User | None:
+    """The user, locked so one editor's draft writes (and the throttle) serialize.
+
+    SQLite's BEGIN IMMEDIATE already serializes all writes; PostgreSQL locks the user's row
+    (NO KEY UPDATE: rows referencing the user can still be inserted meanwhile).
+    """
+    stmt = select(User).where(User.id == user_id)
+    if is_postgres():
+        stmt = stmt.with_for_update(key_share=True)  # FOR NO KEY UPDATE
+    return db.session.scalar(stmt)
+
+
 def _save_locked(user_id, title, body, summary, base_rev, throttle, now) -> SaveOutcome:
     begin_write()
-    user = db.session.get(User, user_id)
+    user = _lock_user(user_id)
     page = db.session.scalar(select(Page).where(Page.title == title))
     if not can_edit(user, page) or (page is not None and page.deleted):
         db.session.rollback()

@@ -1,10 +1,13 @@
 """Error pages with the right status code; never a bare 500 for something a user typed."""
 
+import time
+from datetime import UTC, datetime
+
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .extensions import db
+from .extensions import db, limiter
 
 TITLES = {
     400: "Bad request",
@@ -26,6 +29,44 @@ def _render(code: int, message: str):
     return render_template(template or "errors/generic.html", **context), code
 
 
+def _limit_text(error: HTTPException) -> str:
+    """The limit that was hit, as "30 per 15 minutes" ('' when unknown)."""
+    item = getattr(getattr(error, "limit", None), "limit", None)
+    if item is None:
+        return ""
+    unit = item.GRANULARITY.name
+    return f"{item.amount} per {unit if item.multiples == 1 else f'{item.multiples} {unit}s'}"
+
+
+def _retry_in() -> int | None:
+    """Seconds until the breached limit's window frees a slot (None when unknown)."""
+    try:
+        current = limiter.current_limit
+        return None if current is None else max(1, int(current.reset_at - time.time()))
+    except Exception:  # an unreachable limit store must not turn a 429 into a 500
+        return None
+
+
+def _wait_text(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} seconds"
+    return f"{round(seconds / 60)} minutes"
+
+
+def _too_many(error: HTTPException):
+    """The 429 page: which limit, and when to try again (also as ``Retry-After``)."""
+    limit = _limit_text(error)
+    message = "Too many attempts" + (f" (the limit is {limit})." if limit else ".")
+    retry = _retry_in()
+    if retry is None:
+        message += " Please wait a few minutes and try again."
+    else:
+        at = datetime.fromtimestamp(time.time() + retry, UTC).strftime("%H:%M UTC")
+        message += f" Try again in {_wait_text(retry)}, after {at}."
+    response, code = _render(429, message)
+    return response, code, ({"Retry-After": str(retry)} if retry else {})
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
@@ -39,12 +80,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if error.code == 429:
-            retry = getattr(error, "retry_after", None)
-            msg = "Too many attempts. Please wait a few minutes and try again."
-            if error.description and "per" in str(error.description):
-                msg = f"Too many attempts (limit: {error.description}). Please try again later."
-            response, code = _render(429, msg)
-            return response, code, ({"Retry-After": str(retry)} if retry else {})
+            return _too_many(error)
         return _render(error.code or 500, error.description or "")
 
     @app.errorhandler(Exception)

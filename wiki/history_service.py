@@ -89,6 +89,32 @@ def _rows(stmt: Select) -> list[RevisionRow]:
     return [RevisionRow(*row) for row in db.session.execute(stmt)]
 
 
+def _page_rows(page: Page, *where) -> list[RevisionRow]:
+    """Rows of one page's revisions, newest first; no join with pages (the page is known)."""
+    stmt = (
+        select(
+            Revision.id,
+            Revision.number,
+            Revision.summary,
+            Revision.kind,
+            Revision.created_at,
+            Revision.size,
+            Revision.size_delta,
+            User.username,
+        )
+        .outerjoin(User, User.id == Revision.author_id)
+        .where(Revision.page_id == page.id, *where)
+        .order_by(Revision.number.desc())
+    )
+    title, deleted = page.title, page.deleted
+    return [
+        RevisionRow(
+            rev_id, page.id, number, title, summary, kind, created, size, delta, author, deleted
+        )
+        for rev_id, number, summary, kind, created, size, delta, author in db.session.execute(stmt)
+    ]
+
+
 def history_pages(page: Page, per_page: int | None = None) -> int:
     """How many list pages the history of ``page`` fills (at least 1)."""
     return max(1, -(-page.current_rev // (per_page or PER_PAGE)))
@@ -102,18 +128,13 @@ def history_listing(page: Page, page_no: int, per_page: int | None = None) -> Li
         return None
     high = page.current_rev - (page_no - 1) * per_page
     low = max(1, high - per_page + 1)
-    stmt = (
-        _row_select()
-        .where(Revision.page_id == page.id, Revision.number.between(low, high))
-        .order_by(Revision.number.desc())
-    )
-    return Listing(_rows(stmt), page_no, page_no < pages, pages, page.current_rev)
+    rows = _page_rows(page, Revision.number.between(low, high))
+    return Listing(rows, page_no, page_no < pages, pages, page.current_rev)
 
 
 def revision_row(page: Page, number: int) -> RevisionRow | None:
     """Revision ``number`` of ``page`` without its body, or None."""
-    stmt = _row_select().where(Revision.page_id == page.id, Revision.number == number)
-    rows = _rows(stmt)
+    rows = _page_rows(page, Revision.number == number)
     return rows[0] if rows else None
 
 
@@ -129,9 +150,8 @@ def revision_rows(page: Page, numbers: Iterable[int]) -> dict[int, RevisionRow]:
     wanted = sorted(set(numbers))
     found: dict[int, RevisionRow] = {}
     for k in range(0, len(wanted), _IN_CHUNK):
-        chunk = wanted[k : k + _IN_CHUNK]
-        stmt = _row_select().where(Revision.page_id == page.id, Revision.number.in_(chunk))
-        found.update((row.number, row) for row in _rows(stmt))
+        rows = _page_rows(page, Revision.number.in_(wanted[k : k + _IN_CHUNK]))
+        found.update((row.number, row) for row in rows)
     return found
 
 
@@ -248,13 +268,18 @@ def _store_blames(page_id: int, blames: dict[int, str]) -> None:
                 )
             ).all()
         )
-        have = set(
-            db.session.scalars(
-                select(BlameCache.revision_id).where(BlameCache.revision_id.in_(ids.values()))
+        have = {
+            row.revision_id: row
+            for row in db.session.scalars(
+                select(BlameCache).where(BlameCache.revision_id.in_(ids.values()))
             )
-        )
+        }
         for rev, data in blames.items():
-            if ids.get(rev) is not None and ids[rev] not in have:
+            if rev not in ids:
+                continue
+            if ids[rev] in have:  # a stale entry (older format) is replaced
+                have[ids[rev]].data = data
+            else:
                 db.session.add(BlameCache(revision_id=ids[rev], data=data))
         db.session.commit()
     except (IntegrityError, OperationalError):  # a concurrent request cached it, or DB busy

@@ -25,7 +25,13 @@ from sqlalchemy.exc import IntegrityError
 
 from . import indexing
 from .dbutil import begin_write, is_postgres
-from .editing import BodyTooLarge, append_revision, check_body_size, normalize_body
+from .editing import (
+    MAX_BODY_BYTES,
+    BodyTooLarge,
+    append_revision,
+    check_body_size,
+    normalize_body,
+)
 from .extensions import db
 from .models import Page, Revision, User
 from .page_render import existing_titles
@@ -94,6 +100,9 @@ def read_markdown(path: Path) -> str:
     :raises ImportRejected: unreadable, not UTF-8, or over the 1 MiB page limit.
     """
     try:
+        # CRLF -> LF can at most halve a file: anything bigger is over the limit unread.
+        if path.stat().st_size > 2 * MAX_BODY_BYTES + 3:
+            raise ImportRejected("larger than the 1 MiB page limit")
         data = path.read_bytes()
     except OSError as error:
         raise ImportRejected(f"cannot be read: {error.strerror or error}") from error

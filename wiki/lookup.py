@@ -34,7 +34,8 @@ def parse_rev(value: str | None, *, name: str = "rev") -> int | None:
     """An optional positive revision number from the query string. :raises 400:"""
     if value is None or value == "":
         return None
-    if not value.isdigit() or len(value) > 9 or int(value) < 1:
+    # isascii: "²" passes isdigit() but int() refuses it.
+    if not (value.isascii() and value.isdigit()) or len(value) > 9 or int(value) < 1:
         abort(400, f"“{name}” must be a revision number (1, 2, 3…).")
     return int(value)
 

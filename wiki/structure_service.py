@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, exists, select, update
+from flask import current_app
+from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from . import indexing
@@ -27,7 +28,9 @@ from .editing import (
 )
 from .extensions import db
 from .models import Draft, Link, Page, PageTag, Redirect, Revision, User, now_utc
-from .page_render import render_for_save
+from .page_render import existing_titles, render_for_save
+from .render_guard import safe_render
+from .rendering import Rendered, RenderError, extract_link_targets
 from .structure_links import rewrite_links
 from .titles import SEPARATOR, TitleError, normalize_title
 
@@ -97,6 +100,17 @@ def _current_body(page: Page) -> str:
             Revision.page_id == page.id, Revision.number == page.current_rev
         )
     )
+
+
+def _current_bodies(page_ids: list[int]) -> dict[int, str]:
+    """page id -> current text, for many pages in one query."""
+    current = and_(Revision.page_id == Page.id, Revision.number == Page.current_rev)
+    stmt = select(Page.id, Revision.body).join(Revision, current)
+    bodies: dict[int, str] = {}
+    for start in range(0, len(page_ids), 500):  # stay far below SQLite's parameter limit
+        chunk = page_ids[start : start + 500]
+        bodies.update(db.session.execute(stmt.where(Page.id.in_(chunk))).all())
+    return bodies
 
 
 def _same_body_revision(page: Page, summary: str, user: User, kind: str):
@@ -178,6 +192,9 @@ def rename_page(
     :raises RenderError: a moved page became too complex to render.
     """
     new = _check_new_title(title, new_title)
+    # Rendering is the slow part: do it before taking the write lock, and under the lock only
+    # for texts that changed in between.
+    ready = _prerender(title, new, move_subpages, rewrite)
     with _writing(user.id) as user:
         page = _lock_page(title)
         if not can_edit(user, page):
@@ -188,15 +205,72 @@ def rename_page(
             _move(moved, target)
         db.session.flush()
         for (moved, target), old in zip(plan, moves, strict=True):
-            _same_body_revision(moved, f"Renamed from {old} to {target}", user, "rename")
+            body = _current_body(moved)
+            rendered = ready.get(moved.id, body, target)
+            summary = f"Renamed from {old} to {target}"
+            append_revision(moved, body, summary, user, "rename", rendered)
         result = RenameResult(page=page, moves=moves)
         if rewrite:
-            _rewrite_linking_pages(moves, user, title, new, result)
+            _rewrite_linking_pages(moves, user, title, new, result, ready)
     return result
 
 
+class _Prerendered:
+    """Texts rendered ahead of the write lock, used only if the text and title still match."""
+
+    def __init__(self) -> None:
+        self._items: dict[tuple[int, str, str], Rendered] = {}
+
+    def add(self, page_id: int, body: str, title: str, moves: dict[str, str]) -> None:
+        targets = extract_link_targets(body)
+        # As the text will look once the moves are done: the new titles exist.
+        existing = existing_titles(targets) | (targets & set(moves.values()))
+        timeout = current_app.config["WIKI_RENDER_TIMEOUT"]
+        try:
+            rendered = safe_render(body, existing=existing, page_title=title, timeout=timeout)
+        except RenderError:
+            return  # rendered again under the lock, where the refusal counts
+        self._items[(page_id, title, body)] = rendered
+
+    def get(self, page_id: int, body: str, title: str) -> Rendered:
+        """The rendering of ``body`` for page ``title``, from before the lock when it matches."""
+        rendered = self._items.get((page_id, title, body))
+        return rendered if rendered is not None else render_for_save(body, title)
+
+
+def _current_texts(where):
+    current = and_(Revision.page_id == Page.id, Revision.number == Page.current_rev)
+    stmt = select(Page.id, Page.title, Revision.body).join(Revision, current)
+    return db.session.execute(stmt.where(Page.deleted.is_(False), where)).all()
+
+
+def _prerender(title: str, new: str, move_subpages: bool, rewrite: bool) -> _Prerendered:
+    """Render, without any lock, the texts a rename is expected to save."""
+    ready = _Prerendered()
+    moving = Page.title == title
+    if move_subpages:
+        moving = or_(moving, Page.title.startswith(title + SEPARATOR, autoescape=True))
+    moved = _current_texts(moving)
+    moves = {old: new + old[len(title) :] for _, old, _ in moved}
+    for page_id, old, body in moved:
+        ready.add(page_id, body, moves[old], moves)
+    if rewrite and moves:
+        linking = exists().where(Link.source_id == Page.id, Link.target_title.in_(list(moves)))
+        for page_id, source, body in _current_texts(linking):
+            new_body = rewrite_links(body, moves)
+            if new_body != body:
+                ready.add(page_id, new_body, moves.get(source, source), moves)
+    db.session.rollback()  # end the read transaction before waiting for the write lock
+    return ready
+
+
 def _rewrite_linking_pages(
-    moves: dict[str, str], user: User, title: str, new: str, result: RenameResult
+    moves: dict[str, str],
+    user: User,
+    title: str,
+    new: str,
+    result: RenameResult,
+    ready: _Prerendered,
 ) -> None:
     """Point links to the moved titles at the new ones, one revision per linking page."""
     linking = (
@@ -206,11 +280,13 @@ def _rewrite_linking_pages(
     )
     more = " and its sub-pages" if len(moves) > 1 else ""
     summary = f"Updated links after renaming {title}{more} to {new}"
-    for source in _lock(linking):
+    sources = _lock(linking)
+    bodies = _current_bodies([source.id for source in sources])
+    for source in sources:
         if not can_edit(user, source):
             result.skipped.append(source.title)
             continue
-        body = _current_body(source)
+        body = bodies[source.id]
         new_body = rewrite_links(body, moves)
         if new_body == body:
             continue
@@ -219,7 +295,7 @@ def _rewrite_linking_pages(
         except BodyTooLarge:
             result.skipped.append(source.title)
             continue
-        rendered = render_for_save(new_body, source.title)
+        rendered = ready.get(source.id, new_body, source.title)
         append_revision(source, new_body, summary, user, "edit", rendered)
         result.rewritten.append(source.title)
 

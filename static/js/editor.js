@@ -5,7 +5,6 @@
   if (!form) return;
   var textarea = form.querySelector("textarea[name=body]");
   var preview = document.getElementById("live-preview");
-  var csrf = document.querySelector("meta[name=csrf-token]").getAttribute("content");
   var timer = null;
   var inflight = null;
 
@@ -17,7 +16,11 @@
     data.set("title", form.dataset.title || "");
     fetch(form.dataset.previewUrl, {
       method: "POST",
-      headers: { "X-CSRFToken": csrf, "Content-Type": "application/x-www-form-urlencoded" },
+      // Read the token each time: drafts.js refreshes it after a re-login in another tab.
+      headers: {
+        "X-CSRFToken": document.querySelector("meta[name=csrf-token]").getAttribute("content"),
+        "Content-Type": "application/x-www-form-urlencoded",
+      },
       body: data,
       signal: inflight.signal,
       credentials: "same-origin",

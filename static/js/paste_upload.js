@@ -57,7 +57,16 @@
       if (text) insertAtCursor(text); // the placeholder was edited away: keep the link anyway
       return;
     }
-    textarea.setRangeText(text, at, at + placeholder.length, "preserve");
+    // Keep the user's cursor where it was (typing may have continued during the upload).
+    var stop = at + placeholder.length;
+    var delta = text.length - placeholder.length;
+    var adjust = function (pos) {
+      return pos >= stop ? pos + delta : pos > at ? at + text.length : pos;
+    };
+    var start = adjust(textarea.selectionStart);
+    var end = adjust(textarea.selectionEnd);
+    textarea.setRangeText(text, at, stop);
+    textarea.setSelectionRange(start, end);
     changed();
   }
 

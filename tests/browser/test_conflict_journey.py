@@ -30,11 +30,17 @@ def test_two_editors_resolve_a_conflict_block_by_block(browser, live_server, pro
 
         open_editor(a, "Shared_notes")  # both start from revision 1
         open_editor(b, "Shared_notes")
+        with a.expect_response(lambda r: r.url.endswith("/draft/Shared_notes")):
+            a.get_by_label("Content").fill(MINE)  # autosaved: alice shows as editing
+        b.goto("/wiki/Shared_notes")
+        assert "alice is editing this page (since" in b.inner_text(".notice-presence")
+        screenshot(b, "presence-on-view")
+        open_editor(b, "Shared_notes")
+        assert "alice is editing this page" in b.inner_text(".notice-presence")
         b.get_by_label("Content").fill(THEIRS)
         b.get_by_role("button", name="Save").click()
         b.wait_for_url("**/wiki/Shared_notes")
 
-        a.get_by_label("Content").fill(MINE)
         with a.expect_response(lambda r: r.request.method == "POST" and "/edit/" in r.url) as info:
             a.get_by_role("button", name="Save").click()
         assert info.value.status == 409

@@ -1,7 +1,7 @@
 """A tab closed mid-edit, after autosave fired: the draft is offered on return and restores
 into the editor without a reload; saving it removes the draft."""
 
-from .conftest import register, screenshot, watch
+from .conftest import assert_no_horizontal_overflow, register, screenshot, watch
 
 
 def test_closed_tab_draft_is_offered_and_restored(context, page, problems):
@@ -28,6 +28,10 @@ def test_closed_tab_draft_is_offered_and_restored(context, page, problems):
     assert "(based on revision 1)" in offer.inner_text()
     assert back.get_by_label("Content").input_value() == "first line\n"
     screenshot(back, "draft-offer")
+    back.set_viewport_size({"width": 375, "height": 800})
+    assert_no_horizontal_overflow(back)
+    screenshot(back, "draft-offer-narrow")
+    back.set_viewport_size({"width": 1280, "height": 900})
 
     url = back.url
     back.locator("#draft-restore").click()
@@ -57,3 +61,34 @@ def test_discarding_the_offer_resumes_autosave(context, page):
     with page.expect_response(lambda r: r.url.endswith("/draft/Scratch")) as again:
         page.get_by_label("Content").fill("a fresh start")
     assert again.value.json()["status"] == "saved"
+
+
+def test_logged_out_mid_edit_keeps_autosaving_and_saves_after_logging_in(context, page):
+    register(page, "erin")
+    page.goto("/edit/Diary")
+    page.get_by_label("Content").fill("day one\n")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/wiki/Diary")
+    page.goto("/edit/Diary")
+
+    other = context.new_page()  # the session ends elsewhere (another tab, or a timeout)
+    other.goto("/")
+    other.get_by_role("button", name="Log out").click()
+
+    with page.expect_response(lambda r: r.url.endswith("/draft/Diary")) as autosave:
+        page.get_by_label("Content").fill("day one\nday two, typed after the session ended\n")
+    saved = autosave.value.json()
+    assert saved["status"] == "saved" and saved["session"] == "expired"
+    page.wait_for_selector("#draft-status:has-text('You are logged out')")
+    screenshot(page, "draft-logged-out")
+
+    other.goto("/login")
+    other.get_by_label("Username").fill("erin")
+    other.get_by_label("Password").fill("password123")
+    other.get_by_role("button", name="Log in").click()
+    other.wait_for_url("**/")
+    page.evaluate("window.dispatchEvent(new Event('focus'))")  # back to the editor tab
+    page.wait_for_selector("#draft-status:has-text('logged in again')")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/wiki/Diary")
+    assert "day two, typed after the session ended" in page.inner_text(".markdown-body")

@@ -52,9 +52,12 @@ def test_edit_compare_and_restore_the_first_revision(page):
     page.get_by_label("Compare from revision 1").check()
     page.get_by_label("Compare to revision 3").check()
     # The script hides radios that would compare a revision with a newer "from".
-    assert page.get_by_label("Compare from revision 3").evaluate(
-        "el => getComputedStyle(el).visibility"
-    ) == "hidden"
+    assert (
+        page.get_by_label("Compare from revision 3").evaluate(
+            "el => getComputedStyle(el).visibility"
+        )
+        == "hidden"
+    )
     page.get_by_role("button", name="Compare selected revisions").first.click()
     page.wait_for_url(lambda url: "/diff/Celery?" in url and "from=1" in url and "to=3" in url)
     assert page.locator(".diff ins", has_text="distributed").count() >= 1
@@ -100,3 +103,26 @@ def test_edit_compare_and_restore_the_first_revision(page):
     page.goto("/user/alice")
     assert "4 edits" in page.inner_text("main")
     _shoot(page, "contributions")
+
+
+def test_long_diff_collapses_unchanged_lines(page):
+    register(page)
+    lines = [f"Line {k} of a long page about message brokers." for k in range(120)]
+    page.goto("/edit/Brokers")
+    page.get_by_label("Content").fill("\n".join(lines) + "\n")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/wiki/Brokers")
+    lines[60] = "Line 60 of a long page about message queues and brokers."
+    page.goto("/edit/Brokers")
+    page.get_by_label("Content").fill("\n".join(lines) + "\n")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/wiki/Brokers")
+    page.goto("/diff/Brokers?from=1&to=2")
+    skips = page.locator("tr.diff-skip")
+    assert skips.count() == 2 and "57 unchanged lines" in skips.first.inner_text()
+    assert page.locator(".diff ins", has_text="queues and").count() == 1
+    _shoot(page, "diff-collapsed")
+    skips.first.get_by_role("link", name="show all").click()
+    page.wait_for_selector("table.diff")
+    assert page.locator("tr.diff-skip").count() == 0
+    assert page.locator("table.diff tbody tr").count() == 121

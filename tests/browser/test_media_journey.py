@@ -72,6 +72,10 @@ def test_paste_an_image_into_the_editor(page):
     body = page.input_value("#body")
     assert body.startswith("# Gallery") and "![](pasted-" in body and "Uploading" not in body
     assert "Uploaded pasted-" in page.inner_text("#upload-status")
+    # the cursor sits after the inserted link, nothing selected: typing goes on from there
+    cursor = page.eval_on_selector("#body", "t => [t.selectionStart, t.selectionEnd]")
+    assert cursor == [len(body)] * 2
+    screenshot(page, "media-paste-editor")
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/wiki/Gallery")
     assert natural_width(page, '.markdown-body img[src^="/files/Gallery/pasted-"]') == 64

@@ -63,12 +63,12 @@ def upload(title: str):
         message = "; ".join(e for errors in form.errors.values() for e in errors)
         return _refused(page, form, message, 400)
     max_bytes = current_app.config["WIKI_MAX_UPLOAD_MB"] * 1024 * 1024
-    upload = form.file.data
+    sent = form.file.data
     try:
         attachment = attachments.store_upload(
             page,
-            form.name.data or upload.filename or "",
-            upload.stream.read(max_bytes + 1),
+            form.name.data or sent.filename or "",
+            sent.stream.read(max_bytes + 1),
             current_user.id,
             max_bytes=max_bytes,
             unique=form.unique.data,
@@ -95,12 +95,11 @@ def serve(title: str, name: str):
 
 def _not_served(title: str, name: str, version: int | None):
     """A renamed page's file redirects; ``/files/A/B`` may be the files list of ``A/B``."""
-    page = _live_page(title, or_none=True)
-    if isinstance(page, Redirect):
-        return _follow(page, "files.serve", name=name)
-    sub_page = _sub_page(title, name)
-    if sub_page is not None and version is None:
+    sub_page = _sub_page(title, name) if version is None else None
+    if sub_page is not None:
         return _render_list(sub_page, UploadForm())
+    if isinstance(moved := _live_page(title, or_none=True), Redirect):
+        return _follow(moved, "files.serve", name=name)
     which = f" with version {version}" if version else ""
     abort(404, f"There is no file called “{name}”{which}.")
 

@@ -2,7 +2,6 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
-from wtforms.validators import Length, Optional
 
 from ..forms import ActionForm
 
@@ -20,5 +19,5 @@ class ChangesFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    user = StringField("User", validators=[Optional(), Length(max=40)])
+    user = StringField("User")  # any text: an unknown name just matches nobody
     new = BooleanField("New pages only", false_values=("", "0", "false", "no", "off"))

@@ -24,12 +24,12 @@ from flask import (
 from flask_login import current_user
 
 from .. import atom, editing, history_service
-from ..accounts import find_user
+from ..accounts import USERNAME_RE, find_user
 from ..decorators import editor_required, read_access_required
 from ..diffing import side_by_side
 from ..extensions import db
 from ..lookup import find_page, parse_rev, revision_or_404, valid_title_or_400
-from ..models import Page, Redirect
+from ..models import Page, Redirect, User
 from ..page_render import PageHTML, page_html
 from ..rendered_diff import diff_blocks
 from ..rendering import RenderError
@@ -50,7 +50,7 @@ def _page_number() -> int:
     value = request.args.get("page", "")
     if value == "":
         return 1
-    if not value.isdigit() or len(value) > 6 or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or len(value) > 6 or int(value) < 1:
         abort(400, "“page” must be a page number (1, 2, 3…).")
     return int(value)
 
@@ -63,11 +63,18 @@ def _readable_page(title: str) -> Page:
         moved = db.session.get(Redirect, title)
         target = db.session.get(Page, moved.page_id) if moved is not None else None
         if target is not None:
-            args = request.args.to_dict()
-            abort(redirect(url_for(request.endpoint, title=target.title, **args)))
+            url = url_for(request.endpoint, title=target.title, **request.args.to_dict())
+            abort(redirect(url, 307 if request.method == "POST" else 302))  # 307 keeps POST
     if page is None or (page.deleted and not _is_admin()):
         abort(404, f"There is no page called “{title}”.")
     return page
+
+
+def _find_user(name: str) -> User | None:
+    """The user called ``name`` (any case); None for names no account can have."""
+    if not USERNAME_RE.match(name):  # also keeps NUL bytes etc. away from the database
+        return None
+    return find_user(name)
 
 
 def _row_or_404(page: Page, number: int) -> history_service.RevisionRow:
@@ -88,14 +95,11 @@ def history(title: str):
         abort(
             404, f"The history of “{page.title}” has {pages} page(s); there is no page {page_no}."
         )
-    first = listing.rows[-1] if page_no == listing.pages else history_service.revision_row(page, 1)
     return render_template(
         "history/history.html",
         page=page,
         listing=listing,
-        first=first,
         can_edit=editing.can_edit(current_user, page),
-        restore_form=RestoreForm(),
     )
 
 
@@ -195,7 +199,8 @@ def blame(title: str):
 @bp.route("/revert/<title:title>", methods=["POST"])
 @editor_required
 def revert(title: str):
-    RestoreForm()  # CSRF is checked for every POST by CSRFProtect
+    if not RestoreForm().validate_on_submit():  # CSRFProtect has checked already; belt and braces
+        abort(400, "The form's security token was missing or expired. Reload and try again.")
     page = _readable_page(title)
     number = parse_rev(request.args.get("rev"))
     if number is None:
@@ -236,9 +241,9 @@ def _by_day(rows: list[history_service.RevisionRow]) -> list[tuple[str, list]]:
 def _filtered_changes(form: ChangesFilterForm, page_no: int):
     """``(listing, unknown_user)`` for the filter in the query string."""
     author_id = None
-    name = (form.user.data or "").strip() if form.validate() else ""
+    name = (form.user.data or "").strip()
     if name:
-        user = find_user(name)
+        user = _find_user(name)
         if user is None:
             return history_service.Listing([], page_no, False), name
         author_id = user.id
@@ -301,7 +306,7 @@ def recent_atom():
 @bp.route("/user/<name>")
 @read_access_required
 def contributions(name: str):
-    user = find_user(name)
+    user = _find_user(name)
     if user is None:
         abort(404, f"There is no user called “{name}”.")
     page_no = _page_number()

@@ -24,7 +24,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -160,6 +169,13 @@ def rescue_text(error: CSRFError):
                 return _autosave(owner, title, session_expired=True)
             return _json("expired", 400, message=_EXPIRED)
         return _rescue_edit(title)
+    if request.endpoint == "pages.preview":  # shown as text in the editor's preview pane
+        return Response(
+            "The preview is paused: your session expired or you were logged out. "
+            "Your text is still in the editor.",
+            400,
+            mimetype="text/plain",
+        )
     message = (
         "The form's security token was missing or expired, so nothing was saved. "
         "Go back, reload the page and try again."
