@@ -15,16 +15,15 @@ from hypothesis import strategies as st
 
 from wiki import rendering
 from wiki.rendering import (
-    ALLOWED_TAGS,
     RENDERER_VERSION,
     Rendered,
     RenderError,
     extract_link_targets,
     plain_text,
     render,
-    sanitize_html,
     split_front_matter,
 )
+from wiki.sanitizing import ALLOWED_TAGS, sanitize_html
 
 FORBIDDEN_TAGS = set(
     "svg math style script iframe object embed form base meta link button textarea select".split()
@@ -713,3 +712,12 @@ def test_any_text_renders_to_sanitized_html(body: str, page_title: str | None) -
     assert_safe(result.toc_html)
     assert result.missing <= result.links
     assert_safe(sanitize_html(result.html))  # the gate is safe on its own output too
+
+
+def test_labelled_wiki_link_inside_a_table_cell_keeps_the_cell_whole():
+    body = "| page | note |\n|---|---|\n| [[Foo|the foo]] | x |\n\n```\n| [[Q|z]] |\n```"
+    out = render(body, existing={"Foo"})
+    assert '<td><a class="wikilink" href="/wiki/Foo">the foo</a></td>' in out.html
+    assert "<td>x</td>" in out.html
+    assert "| [[Q|z]] |" in out.html  # code blocks are left alone
+    assert render("[[Foo\\|escaped]]", existing={"Foo"}).html.count(">escaped</a>") == 1

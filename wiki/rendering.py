@@ -16,63 +16,25 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote
 
-import bleach
 import markdown
 import yaml
-from bleach.html5lib_shim import Filter
 from markdown.extensions import Extension
 from markdown.extensions.toc import slugify_unicode
 from markdown.inlinepatterns import InlineProcessor
+from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
-from pygments.token import STANDARD_TYPES
 from pymdownx.arithmatex import arithmatex_fenced_format
 
-RENDERER_VERSION = 1
+from .sanitizing import sanitize_html
+
+RENDERER_VERSION = 2
 
 MAX_NESTING = 40  # list / blockquote levels; Python-Markdown recurses once per level
 MAX_HTML_DEPTH = 200  # open HTML elements; html5lib's cost grows with the square of depth
 MAX_BRACKET_WORK = 5_000_000  # unmatched brackets x block length; link parsing rescans per bracket
 MAX_FRONT_MATTER = 64 * 1024
 MAX_META_NODES = 5_000  # YAML aliases can expand a small text into a huge structure
-
-ALLOWED_TAGS = frozenset(
-    "h1 h2 h3 h4 h5 h6 p br hr a img ul ol li dl dt dd blockquote pre code span div em strong"
-    " del s ins mark sub sup kbd abbr table thead tbody tr th td caption details summary input"
-    " figure figcaption".split()
-)
-ALLOWED_ATTRIBUTES: dict[str, frozenset[str]] = {
-    "a": frozenset({"href", "title", "class", "rel"}),
-    "img": frozenset({"src", "alt", "title", "width", "height", "loading", "class"}),
-    "th": frozenset({"align", "colspan", "rowspan", "class"}),
-    "td": frozenset({"align", "colspan", "rowspan", "class"}),
-    "input": frozenset({"type", "checked", "disabled", "class"}),
-    "ol": frozenset({"start"}),
-    "abbr": frozenset({"title"}),
-    "details": frozenset({"open"}),
-    **{tag: frozenset({"class"}) for tag in "span div code pre li ul p table".split()},
-}
-# Value rules for attributes whose meaning a bad value could change.
-ATTRIBUTE_VALUES = {
-    "align": re.compile(r"(left|center|right)\Z"),
-    "colspan": re.compile(r"\d{1,4}\Z"),
-    "rowspan": re.compile(r"\d{1,4}\Z"),
-    "start": re.compile(r"-?\d{1,9}\Z"),
-    "width": re.compile(r"\d{1,5}%?\Z"),
-    "height": re.compile(r"\d{1,5}%?\Z"),
-    "type": re.compile(r"checkbox\Z"),
-}
-ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
-# Page ids carry a prefix the site's own element ids never use, so content cannot clobber them.
-ALLOWED_ID = re.compile(r"(h-|fn:|fnref\d*:)")
-# Only classes the renderer emits: page content must not borrow the site's layout classes.
-ALLOWED_CLASSES = frozenset(
-    {cls for cls in STANDARD_TYPES.values() if cls}
-    | {"hll", "linenos", "linenodiv", "highlighttable", "code", "filename", "highlight"}
-    | {"normal", "special"}
-    | {"wikilink", "missing", "mermaid", "arithmatex", "toc", "headerlink", "task-list"}
-    | {"task-list-item", "footnote", "footnote-ref", "footnote-backref"}
-)
 
 MISSING_PAGE_TITLE = "Page does not exist yet"
 _WIKILINK = r"\[\[([^\[\]\n]+?)\]\]"
@@ -182,7 +144,7 @@ def _title_from_url(url: str) -> str | None:
 
 def _wikilink_title(inner: str) -> tuple[str, str, str] | None:
     """(title, section, label) of the inside of ``[[...]]``; None for an invalid title."""
-    target, _, label = inner.partition("|")
+    target, _, label = inner.replace("\\|", "|").partition("|")
     name, _, section = target.partition("#")
     try:
         title = _titles()[0](name)
@@ -320,14 +282,31 @@ def _is_relative(url: str) -> bool:
     return bool(plain) and not plain.startswith(("/", "#", "\\")) and not _SCHEME.match(plain)
 
 
+class _TablePipes(Preprocessor):
+    """Escape the ``|`` of ``[[Title|label]]`` on table rows, so the table keeps the cell whole.
+
+    Runs after fenced code is stashed away; a line with a pipe outside wiki links is a table row.
+    """
+
+    def run(self, lines: list[str]) -> list[str]:
+        return [self._escape(line) if "[[" in line and "|" in line else line for line in lines]
+
+    @staticmethod
+    def _escape(line: str) -> str:
+        if "|" not in re.sub(_WIKILINK, "", line):
+            return line
+        return re.sub(_WIKILINK, lambda m: "[[" + re.sub(r"(?<!\\)\|", r"\|", m[1]) + "]]", line)
+
+
 class _WikiExtension(Extension):
     def __init__(self, state: _State) -> None:
         super().__init__()
         self.state = state
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802
-        # Above the ordinary link pattern (160), below code spans (190).
-        md.inlinePatterns.register(_WikiLinkProcessor(_WIKILINK, md), "wikilink", 175)
+        # Above backslash escapes (180) so a table's ``\|`` reaches us, below code spans (190).
+        md.inlinePatterns.register(_WikiLinkProcessor(_WIKILINK, md), "wikilink", 185)
+        md.preprocessors.register(_TablePipes(md), "wikilink_table_pipes", 20)
         md.treeprocessors.register(_LinkProcessor(md, self.state), "wikilinks", 15)
 
 
@@ -400,64 +379,6 @@ def render(body: str, *, existing: Collection[str], page_title: str | None = Non
         uses_mermaid=state.mermaid,
         uses_math=state.math,
     )
-
-
-def _allow_attribute(tag: str, name: str, value: str) -> bool:
-    if name == "id":
-        return ALLOWED_ID.match(value) is not None
-    if name not in ALLOWED_ATTRIBUTES.get(tag, ()):
-        return False
-    rule = ATTRIBUTE_VALUES.get(name)
-    return rule is None or rule.match(value.strip().lower()) is not None
-
-
-def _is_external(href: str) -> bool:
-    plain = href.strip().lower().replace("\\", "/")
-    return plain.startswith(("http:", "https:", "//"))
-
-
-class _FinishFilter(Filter):
-    """Runs inside the sanitizer, after the allowlist: fixes up what the allowlist let through."""
-
-    def __iter__(self):
-        for token in super().__iter__():
-            if token["type"] in ("StartTag", "EmptyTag"):
-                attrs = token["data"]
-                if token["name"] == "input":
-                    if attrs.get((None, "type"), "").lower() != "checkbox":
-                        continue  # only task-list checkboxes are allowed inputs
-                    attrs[(None, "disabled")] = "disabled"
-                if (None, "class") in attrs:
-                    kept = [c for c in attrs[(None, "class")].split() if c in ALLOWED_CLASSES]
-                    if kept:
-                        attrs[(None, "class")] = " ".join(kept)
-                    else:
-                        del attrs[(None, "class")]
-                if token["name"] == "img":
-                    attrs[(None, "loading")] = "lazy"
-                if token["name"] == "a" and _is_external(attrs.get((None, "href"), "")):
-                    attrs[(None, "rel")] = "nofollow noopener"
-            yield token
-
-
-def sanitize_html(html: str) -> str:
-    """Return ``html`` with everything outside the module's allowlists escaped or removed.
-
-    Guarantees: only :data:`ALLOWED_TAGS` as elements; only allowlisted attributes, with
-    ``id`` only under :data:`ALLOWED_ID` prefixes and ``class`` only from
-    :data:`ALLOWED_CLASSES`; URLs only http(s), mailto or relative (checked after decoding
-    entities and dropping whitespace and control characters); inputs only disabled
-    checkboxes; images lazy; external links ``rel="nofollow noopener"``.
-    """
-    cleaner = bleach.Cleaner(  # not thread-safe, so one per call
-        tags=ALLOWED_TAGS,
-        attributes=_allow_attribute,
-        protocols=ALLOWED_PROTOCOLS,
-        strip=False,
-        strip_comments=True,
-        filters=[_FinishFilter],
-    )
-    return cleaner.clean(html)
 
 
 _BLOCK_TAGS = frozenset(

@@ -40,7 +40,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from .extensions import db
 from .models import SearchDocument
-from .search_ast import ParsedQuery, Prefix, TextQuery
+from .search_ast import ParsedQuery
 from .search_docs import MAX_PER_PAGE, Hit, SearchDoc, SearchResults
 from .search_pg_sql import Translated, search_sql, translate
 from .search_snippets import marked_snippet, plain_snippet
@@ -358,4 +358,4 @@ def _snippets(page_ids: list[int], positive: str | None) -> dict[int, str]:
     return out
 
 
-__all__ = ["PgBackend", "Prefix", "TextQuery", "document_row", "identifier_words"]
+__all__ = ["PgBackend", "document_row", "identifier_words"]

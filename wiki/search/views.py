@@ -1,9 +1,66 @@
-# Placeholder routes until the search work lands.
-from flask import abort
+"""``GET /search`` (results page) and ``GET /search/suggest`` (JSON for search-as-you-type)."""
 
+from flask import jsonify, render_template, request, url_for
+from flask_login import current_user
+
+from .. import editing, search_service
+from ..decorators import read_access_required
+from ..titles import TitleError, normalize_title
 from . import bp
+
+PER_PAGE = 20
+MAX_PAGE = 500  # deeper pages are never useful and cost a large ranking window
+
+
+def _page_number() -> int:
+    page = request.args.get("page", type=int)
+    return min(max(page or 1, 1), MAX_PAGE)
+
+
+def _creatable_title(q: str) -> str | None:
+    """The title a "Create page" link would create for ``q``, if it is a valid title."""
+    try:
+        return normalize_title(q)
+    except TitleError:
+        return None
 
 
 @bp.route("/search")
+@read_access_required
 def search():
-    abort(404)
+    q = request.args.get("q", "")
+    if not q.strip():
+        return render_template("search/search.html", outcome=None, search_query="")
+    correct = request.args.get("nofix") != "1"
+    try:
+        outcome = search_service.search(q, page=_page_number(), per_page=PER_PAGE, correct=correct)
+    except search_service.SearchUnavailable:
+        message = "The search index is being rebuilt. Please try again in a minute."
+        return render_template("search/search.html", unavailable=message, search_query=q), 503
+    results = outcome.results
+    create_title = None
+    if results.total == 0 and results.exact_title is None:
+        create_title = _creatable_title(outcome.query.original)
+    return render_template(
+        "search/search.html",
+        outcome=outcome,
+        results=results,
+        search_query=outcome.query.original,
+        create_title=create_title,
+        can_create=editing.can_edit(current_user, None),
+        per_page=PER_PAGE,
+    )
+
+
+@bp.route("/search/suggest")
+@read_access_required
+def suggest():
+    q = request.args.get("q", "")
+    try:
+        titles = search_service.suggest(q)
+    except search_service.SearchUnavailable:
+        titles = []
+    suggestions = [{"title": t, "url": url_for("pages.view", title=t)} for t in titles]
+    response = jsonify(query=q[:200], suggestions=suggestions)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,110 @@
+"""The single gate between rendered Markdown and the page: bleach with allowlists.
+
+Pure module. Everything a page shows passes :func:`sanitize_html` as the last step; keeping
+the allowlists here, in one place, means bleach can be swapped (e.g. for nh3) by editing one
+function. The Content-Security-Policy is the second layer.
+"""
+
+from __future__ import annotations
+
+import re
+
+import bleach
+from bleach.html5lib_shim import Filter
+from pygments.token import STANDARD_TYPES
+
+ALLOWED_TAGS = frozenset(
+    "h1 h2 h3 h4 h5 h6 p br hr a img ul ol li dl dt dd blockquote pre code span div em strong"
+    " del s ins mark sub sup kbd abbr table thead tbody tr th td caption details summary input"
+    " figure figcaption".split()
+)
+ALLOWED_ATTRIBUTES: dict[str, frozenset[str]] = {
+    "a": frozenset({"href", "title", "class", "rel"}),
+    "img": frozenset({"src", "alt", "title", "width", "height", "loading", "class"}),
+    "th": frozenset({"align", "colspan", "rowspan", "class"}),
+    "td": frozenset({"align", "colspan", "rowspan", "class"}),
+    "input": frozenset({"type", "checked", "disabled", "class"}),
+    "ol": frozenset({"start"}),
+    "abbr": frozenset({"title"}),
+    "details": frozenset({"open"}),
+    **{tag: frozenset({"class"}) for tag in "span div code pre li ul p table".split()},
+}
+# Value rules for attributes whose meaning a bad value could change.
+ATTRIBUTE_VALUES = {
+    "align": re.compile(r"(left|center|right)\Z"),
+    "colspan": re.compile(r"\d{1,4}\Z"),
+    "rowspan": re.compile(r"\d{1,4}\Z"),
+    "start": re.compile(r"-?\d{1,9}\Z"),
+    "width": re.compile(r"\d{1,5}%?\Z"),
+    "height": re.compile(r"\d{1,5}%?\Z"),
+    "type": re.compile(r"checkbox\Z"),
+}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+# Page ids carry a prefix the site's own element ids never use, so content cannot clobber them.
+ALLOWED_ID = re.compile(r"(h-|fn:|fnref\d*:)")
+# Only classes the renderer emits: page content must not borrow the site's layout classes.
+ALLOWED_CLASSES = frozenset(
+    {cls for cls in STANDARD_TYPES.values() if cls}
+    | {"hll", "linenos", "linenodiv", "highlighttable", "code", "filename", "highlight"}
+    | {"normal", "special"}
+    | {"wikilink", "missing", "mermaid", "arithmatex", "toc", "headerlink", "task-list"}
+    | {"task-list-item", "footnote", "footnote-ref", "footnote-backref"}
+)
+
+
+def _allow_attribute(tag: str, name: str, value: str) -> bool:
+    if name == "id":
+        return ALLOWED_ID.match(value) is not None
+    if name not in ALLOWED_ATTRIBUTES.get(tag, ()):
+        return False
+    rule = ATTRIBUTE_VALUES.get(name)
+    return rule is None or rule.match(value.strip().lower()) is not None
+
+
+def _is_external(href: str) -> bool:
+    plain = href.strip().lower().replace("\\", "/")
+    return plain.startswith(("http:", "https:", "//"))
+
+
+class _FinishFilter(Filter):
+    """Runs inside the sanitizer, after the allowlist: fixes up what the allowlist let through."""
+
+    def __iter__(self):
+        for token in super().__iter__():
+            if token["type"] in ("StartTag", "EmptyTag"):
+                attrs = token["data"]
+                if token["name"] == "input":
+                    if attrs.get((None, "type"), "").lower() != "checkbox":
+                        continue  # only task-list checkboxes are allowed inputs
+                    attrs[(None, "disabled")] = "disabled"
+                if (None, "class") in attrs:
+                    kept = [c for c in attrs[(None, "class")].split() if c in ALLOWED_CLASSES]
+                    if kept:
+                        attrs[(None, "class")] = " ".join(kept)
+                    else:
+                        del attrs[(None, "class")]
+                if token["name"] == "img":
+                    attrs[(None, "loading")] = "lazy"
+                if token["name"] == "a" and _is_external(attrs.get((None, "href"), "")):
+                    attrs[(None, "rel")] = "nofollow noopener"
+            yield token
+
+
+def sanitize_html(html: str) -> str:
+    """Return ``html`` with everything outside the module's allowlists escaped or removed.
+
+    Guarantees: only :data:`ALLOWED_TAGS` as elements; only allowlisted attributes, with
+    ``id`` only under :data:`ALLOWED_ID` prefixes and ``class`` only from
+    :data:`ALLOWED_CLASSES`; URLs only http(s), mailto or relative (checked after decoding
+    entities and dropping whitespace and control characters); inputs only disabled
+    checkboxes; images lazy; external links ``rel="nofollow noopener"``.
+    """
+    cleaner = bleach.Cleaner(  # not thread-safe, so one per call
+        tags=ALLOWED_TAGS,
+        attributes=_allow_attribute,
+        protocols=ALLOWED_PROTOCOLS,
+        strip=False,
+        strip_comments=True,
+        filters=[_FinishFilter],
+    )
+    return cleaner.clean(html)
