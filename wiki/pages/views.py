@@ -12,7 +12,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from .. import conflict_markers, editing
+from .. import conflict_markers, editing, page_cache
 from ..decorators import editor_required, read_access_required
 from ..extensions import db, limiter
 from ..lookup import find_page, parse_rev, revision_or_404, valid_title_or_400
@@ -36,6 +36,9 @@ def view(title: str):
     canonical = valid_title_or_400(title)
     if " " in request.path or canonical != title:
         return redirect(url_for("pages.view", title=canonical, **request.args), 301)
+    cache_key, cached = page_cache.lookup()
+    if cached is not None:
+        return cached
     page = find_page(canonical)
     if page is None or page.deleted:
         return _missing_or_redirect(canonical, page)
@@ -45,7 +48,7 @@ def view(title: str):
     if is_current and current_user.is_authenticated:
         changed = record_visit(current_user.id, page)
         db.session.commit()
-    return render_template(
+    html = render_template(
         "pages/view.html",
         page=page,
         revision=revision,
@@ -55,6 +58,8 @@ def view(title: str):
         redirected_from=request.args.get("redirectedfrom"),
         can_edit=editing.can_edit(current_user, page),
     )
+    page_cache.store(cache_key, html)
+    return html
 
 
 def _missing_or_redirect(title: str, page: Page | None):
@@ -85,14 +90,15 @@ def _saver_key() -> str:
 
 @bp.route("/edit/<title:title>", methods=["GET", "POST"])
 @editor_required
-@limiter.limit(
-    lambda: current_app.config["WIKI_SAVE_RATE"], key_func=_saver_key, methods=["POST"]
-)
+@limiter.limit(lambda: current_app.config["WIKI_SAVE_RATE"], key_func=_saver_key, methods=["POST"])
 def edit(title: str):
     title = valid_title_or_400(title)
     page = find_page(title)
     if not editing.can_edit(current_user, page):
         abort(403, "This page is protected: only administrators can edit it.")
+    if request.method == "GET" and page is not None and page.deleted:
+        # Its save would be refused; a refused POST re-shows the text, so only GET stops here.
+        abort(403, "This page was deleted. An administrator can restore it.")
     form = EditForm()
     if request.method == "GET":
         form.body.data = _current_body(page) or _template_body(request.args.get("template"))
