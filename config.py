@@ -30,6 +30,9 @@ class Config:
     WIKI_SAVE_RATE = _env("WIKI_SAVE_RATE", "300 per minute")
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Proxies (load balancers) in front that set X-Forwarded-For/-Proto; without this, every
+    # client behind a load balancer has its address, and the per-address limits become global.
+    WIKI_PROXY_HOPS = int(_env("WIKI_PROXY_HOPS", "0"))
 
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True

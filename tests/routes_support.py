@@ -9,12 +9,18 @@ route-table tests pass.
 
 from __future__ import annotations
 
+import atexit
 import io
+import itertools
+import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, url_for
-from sqlalchemy import func, select
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, func, select, text
 
 from wiki import create_app
 from wiki.accounts import create_user
@@ -23,6 +29,7 @@ from wiki.drafts import save_draft
 from wiki.editing import save_edit
 from wiki.extensions import db
 from wiki.lookup import find_page
+from wiki.models import Page, User
 from wiki.structure_service import delete_page, set_protected
 
 from .conftest import CSRFClient
@@ -34,7 +41,10 @@ USERS = {"admin": "alice", "editor": "bob"}  # alice registers first, so she is 
 TARGET_USER = "carol"  # the account admin actions are tried on
 FILE_NAME = "note.txt"
 TAG = "alpha"
-BODIES = ("---\ntags: [alpha]\n---\nFirst text, links to [[Home]].\n", "Second text.\n")
+BODIES = (
+    "---\ntags: [alpha]\n---\nFirst text, links to [[Home]].\n",
+    "---\ntags: [alpha]\n---\nSecond text, links to [[Home]].\n",
+)
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
 
@@ -82,11 +92,10 @@ class World:
     app: Flask
     clients: dict[str, CSRFClient]
     target_user_id: int
-    counter: list[int] = field(default_factory=lambda: [0])
+    numbers: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def unique(self, prefix: str) -> str:
-        self.counter[0] += 1
-        return f"{prefix}{self.counter[0]}"
+        return f"{prefix}{next(self.numbers)}"
 
 
 def _seed_page(title: str, resource: str, alice, bob) -> None:
@@ -104,24 +113,132 @@ def _seed_page(title: str, resource: str, alice, bob) -> None:
         delete_page(title, alice)
 
 
-def seed(app: Flask) -> World:
-    """Users alice (admin), bob (editor), carol (editor); the pages; one client per role."""
+def seed(app: Flask) -> None:
+    """Users alice (admin), bob (editor), carol (editor), a Home page, and for every role a
+    page in every state, each with two revisions, a file in two versions and drafts."""
     with app.app_context():
         alice = create_user(USERS["admin"], PASSWORD)
         bob = create_user(USERS["editor"], PASSWORD)
-        carol = create_user(TARGET_USER, PASSWORD)
+        create_user(TARGET_USER, PASSWORD)
         db.session.commit()
-        carol_id = carol.id
+        save_edit("Home", "Welcome.\n", "", None, alice)
         for role in ROLES:
             for resource in RESOURCES:
                 _seed_page(page_title(resource, role), resource, alice, bob)
         db.session.remove()
+        db.engine.dispose()  # SQLite: checkpoints the WAL, so the file alone is the database
+
+
+def login(app: Flask, role: str) -> CSRFClient:
+    """A fresh client logged in as ``role`` (anonymous: not logged in)."""
     app.test_client_class = CSRFClient
-    clients = {role: app.test_client() for role in ROLES}
-    for role, name in USERS.items():
-        response = clients[role].post("/login", data={"username": name, "password": PASSWORD})
-        assert response.status_code == 302, f"{name} could not log in"
-    return World(app=app, clients=clients, target_user_id=carol_id)
+    client = app.test_client()
+    if role in USERS:
+        response = client.post("/login", data={"username": USERS[role], "password": PASSWORD})
+        assert response.status_code == 302, f"{USERS[role]} could not log in"
+    return client
+
+
+def world_for(app: Flask) -> World:
+    """One logged-in client per role on a seeded ``app``."""
+    with app.app_context():
+        target = db.session.scalar(select(User.id).where(User.username == TARGET_USER))
+        db.session.remove()
+    clients = {role: login(app, role) for role in ROLES}
+    return World(app=app, clients=clients, target_user_id=target)
+
+
+# Seeded databases, built once per process and backend and copied for each test: seeding
+# takes half a second, a copy a few milliseconds. Values: database path (SQLite) or URL.
+_templates: dict[str, str] = {}
+_clones = itertools.count(1)
+
+
+def _pg_url(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+def _pg_execute(url: str, *statements: str) -> None:
+    """Run statements on the server's ``postgres`` database (CREATE/DROP DATABASE)."""
+    engine = create_engine(_pg_url(url, "postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+    engine.dispose()
+
+
+def _drop(name: str) -> str:
+    return f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+
+
+def _seeded_template(backend: str, config: dict, migrated: dict) -> str:
+    if backend in _templates:
+        return _templates[backend]
+    tmp = tempfile.mkdtemp(prefix="routes-seed-")
+    atexit.register(shutil.rmtree, tmp, True)
+    if backend == "sqlite":
+        location = os.path.join(tmp, "seeded.db")
+        shutil.copy(migrated["sqlite"], location)
+        url = f"sqlite:///{location}"
+    else:
+        name = urlsplit(migrated["postgres"]).path.lstrip("/") + "_routes"
+        url = location = _pg_url(migrated["postgres"], name)
+        _pg_execute(url, _drop(name), f'CREATE DATABASE "{name}"')
+        atexit.register(_pg_execute, url, _drop(name))
+    index_dir = os.path.join(tmp, "search-index")
+    app = create_app(**{**config, "SQLALCHEMY_DATABASE_URI": url, "SEARCH_INDEX_DIR": index_dir})
+    with app.app_context():
+        if backend != "sqlite":
+            upgrade()
+        seed(app)
+    _templates[backend] = location
+    return location
+
+
+def seeded_app(backend: str, config: dict, migrated: dict, directory) -> tuple[Flask, object]:
+    """A private copy of the seeded wiki, its files under ``directory``: ``(app, cleanup)``.
+
+    ``config`` is the suite's ``app_config``; ``migrated`` its migrated schemas.
+    """
+    template = _seeded_template(backend, config, migrated)
+    # No copy of the Whoosh folder: a new index is built from the database on first use.
+    index_dir = os.path.join(directory, "seeded-index")
+    drop = None
+    if backend == "sqlite":
+        path = os.path.join(directory, "seeded.db")
+        shutil.copy(template, path)
+        url = f"sqlite:///{path}"
+    else:
+        source = urlsplit(template).path.lstrip("/")
+        name = f"{source}_{next(_clones)}"
+        url = _pg_url(template, name)
+        _pg_execute(url, _drop(name), f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+        drop = _drop(name)
+    app = create_app(**{**config, "SQLALCHEMY_DATABASE_URI": url, "SEARCH_INDEX_DIR": index_dir})
+
+    def cleanup() -> None:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if drop:
+            _pg_execute(url, drop)
+
+    return app, cleanup
+
+
+_shared: dict[str, World] = {}
+
+
+def shared_world(backend: str, config: dict, migrated: dict) -> World:
+    """One seeded wiki per process and backend for requests that change nothing (GETs, and
+    POSTs that must be refused): a fresh PostgreSQL copy costs over half a second."""
+    if backend not in _shared:
+        directory = tempfile.mkdtemp(prefix="routes-shared-")
+        app, cleanup = seeded_app(backend, config, migrated, directory)
+        atexit.register(shutil.rmtree, directory, True)
+        atexit.register(cleanup)  # runs first: dispose, then drop the database
+        _shared[backend] = world_for(app)
+    return _shared[backend]
 
 
 def _argument(route: Route, name: str, title: str, world: World):
@@ -191,9 +308,7 @@ def _form(route: Route, title: str, role: str, world: World) -> dict:
     return forms[route.endpoint]()
 
 
-def request_for(
-    route: Route, world: World, resource: str, role: str
-) -> tuple[str, dict | None]:
+def request_for(route: Route, world: World, resource: str, role: str) -> tuple[str, dict | None]:
     """(url, form) for one cell; form is None for GET."""
     title = page_title(resource, role)
     values = {name: _argument(route, name, title, world) for name in sorted(route.arguments)}
@@ -205,9 +320,7 @@ def request_for(
     return url, _form(route, title, role, world)
 
 
-def send(
-    world: World, route: Route, resource: str, role: str, *, csrf: bool = True
-):
+def send(world: World, route: Route, resource: str, role: str, *, csrf: bool = True):
     """Make the request of one cell as ``role``; returns the test response."""
     url, form = request_for(route, world, resource, role)
     client = world.clients[role]
@@ -221,8 +334,6 @@ def send(
 def fingerprint(app: Flask) -> dict[str, object]:
     """Row counts of every table plus each page's state: what a refused request must not
     change."""
-    from wiki.models import Page
-
     result: dict[str, object] = {}
     with app.app_context():
         for table in db.metadata.sorted_tables:

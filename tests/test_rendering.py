@@ -163,8 +163,11 @@ def test_tables_use_align_attribute_not_style() -> None:
 def test_task_list_checkboxes_are_disabled() -> None:
     html = html_of("- [ ] todo\n- [x] done")
     assert '<ul class="task-list">' in html
-    assert '<li class="task-list-item"><input type="checkbox" disabled> todo</li>' in html
-    assert '<input type="checkbox" disabled checked> done' in html
+    assert (
+        '<li class="task-list-item"><input type="checkbox" disabled aria-label="Task"> todo</li>'
+        in html
+    )
+    assert '<input type="checkbox" disabled checked aria-label="Task"> done' in html
 
 
 def test_strikethrough() -> None:
@@ -480,7 +483,7 @@ def test_sanitize_filters_classes_and_ids() -> None:
 
 def test_sanitize_forces_disabled_checkboxes_only() -> None:
     out = sanitize_html('<input type="checkbox" checked><input type="text"><input>')
-    assert out == '<input type="checkbox" checked disabled>'
+    assert out == '<input type="checkbox" checked disabled aria-label="Task">'
 
 
 def test_sanitize_rewrites_rel_on_external_links() -> None:

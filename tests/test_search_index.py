@@ -14,7 +14,6 @@ from wiki.search_index import (
     SearchDoc,
     SearchResults,
     WhooshBackend,
-    doc_from_markdown,
     is_healthy,
 )
 from wiki.search_query import parse_query, parse_synonyms
@@ -158,6 +157,13 @@ def test_typo_is_corrected(backend: WhooshBackend) -> None:
     assert nothing.total == 0 and nothing.corrected_query is None
 
 
+def test_a_correction_can_be_offered_instead_of_applied(backend: WhooshBackend) -> None:
+    results = backend.search(parse_query("celary"), correct=False)
+    assert results.total == 0 and results.hits == ()
+    assert results.suggestion == "celery" and results.corrected_query is None
+    assert search(backend, "celery").suggestion is None
+
+
 def test_known_words_are_not_corrected(backend: WhooshBackend) -> None:
     results = search(backend, "celery perfectionists")
     assert results.total == 0 and results.corrected_query is None
@@ -260,20 +266,6 @@ def test_suggest(backend: WhooshBackend) -> None:
 
 def test_indexed_revisions(backend: WhooshBackend) -> None:
     assert backend.indexed_revisions() == {page.page_id: page.rev for page in PAGES}
-
-
-def test_doc_from_markdown_splits_headings_code_and_prose() -> None:
-    markdown = (
-        "# Install\n\nRun the [[Setup|setup page]] and [docs](https://x.org).\n\n"
-        "```python\nimport celery\n```\n\n## Usage ##\n- use <b>it</b>\n"
-    )
-    page = doc_from_markdown(1, "T", markdown, ["a"], "me", JAN, 2)
-    assert page.headings == "Install\nUsage"
-    assert page.code.strip() == "import celery"
-    assert "setup page" in page.body_text and "docs" in page.body_text
-    assert "#" not in page.body_text and "<b>" not in page.body_text
-    assert "import" not in page.body_text and "https" not in page.body_text
-    assert (page.tags, page.rev) == (("a",), 2)
 
 
 QUERIES_FOR_EQUIVALENCE = [

@@ -354,7 +354,7 @@ SEARCH_VECTORS = [
     '"><img src=x onerror=__xss=1>',
     "onerror __xss",
     "javascript:__xss=1",
-    "title:\"<svg onload=__xss=1>\"",
+    'title:"<svg onload=__xss=1>"',
     "</mark><script>__xss=1</script>",
 ]
 
@@ -366,7 +366,9 @@ def batches(vectors: list[str], size: int) -> list[list[str]]:
 
 def batch_body(vectors: list[str], number: int) -> str:
     """A page body holding ``vectors``, each in its own block, after hostile front matter."""
-    tags = ", ".join('"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"' for t in FRONT_MATTER_TAGS)
+    tags = ", ".join(
+        '"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"' for t in FRONT_MATTER_TAGS
+    )
     blocks = [f"Vector batch {number} links to [[Xss target]]."]
     blocks += [f"{vector}\n\nend of vector {number}.{i}" for i, vector in enumerate(vectors)]
     return FRONT_MATTER.format(tags=tags) + "\n\n".join(blocks) + "\n"

@@ -28,6 +28,13 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     from .templating import TitleConverter
 
     app.url_map.converters["title"] = TitleConverter
+    # "a//b" is an invalid title (400), not a silent redirect to "a/b".
+    app.url_map.merge_slashes = False
+    if app.config.get("WIKI_PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["WIKI_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     register_extensions(app)
     register_blueprints(app)
     from .errors import register_error_handlers

@@ -100,6 +100,8 @@ def file_to_serve(
     so this is one prebuilt Core query. None when the page is missing or deleted, or has no
     such file or version.
     """
+    if "\x00" in name:  # no stored name has one, and PostgreSQL refuses it in a query
+        return None
     stmt = _serve_statement(original, version is not None)
     params = {"title": title, "name": name, "version": version}
     if is_postgres():

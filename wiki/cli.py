@@ -70,3 +70,6 @@ def register_cli(app: Flask) -> None:
     from .content_cli import register_content_cli
 
     register_content_cli(app)
+    from .search_cli import register_search_cli
+
+    register_search_cli(app)

@@ -110,7 +110,7 @@ def save_draft(
     """
     body = normalize_body(body)
     check_body_size(body)
-    summary = " ".join(summary.split())[:MAX_SUMMARY]
+    summary = " ".join(summary.replace("\x00", " ").split())[:MAX_SUMMARY]  # PostgreSQL: no NUL
     now = now or now_utc()
     user_id = user.id
     for attempt in range(2):

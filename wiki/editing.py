@@ -66,8 +66,9 @@ class SaveResult:
 
 
 def normalize_body(body: str) -> str:
-    """LF line endings; the one canonical form stored in revisions."""
-    return body.replace("\r\n", "\n").replace("\r", "\n")
+    """LF line endings and no NUL; the one canonical form stored in revisions."""
+    # PostgreSQL text cannot hold NUL (the save would fail), and browsers show it as U+FFFD.
+    return body.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
 
 
 def check_body_size(body: str) -> None:
@@ -120,7 +121,7 @@ def save_edit(
     """
     body = normalize_body(body)
     check_body_size(body)
-    summary = " ".join(summary.split())[:MAX_SUMMARY]
+    summary = " ".join(summary.replace("\x00", " ").split())[:MAX_SUMMARY]
     user_id = user.id
     rendered = None
     current = db.session.scalar(select(Page.current_rev).where(Page.title == title))
@@ -265,7 +266,8 @@ def page_tags(meta: dict) -> list[str]:
         raw = raw.split(",")
     if not isinstance(raw, list):
         return []
-    tags = {" ".join(str(t).split()).lower()[:64] for t in raw if str(t).strip()}
+    # YAML escapes can decode to NUL, which PostgreSQL cannot store.
+    tags = {" ".join(str(t).replace("\x00", " ").split()).lower()[:64] for t in raw}
     return sorted(t for t in tags if t)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import String, any_, bindparam, select, union
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .extensions import db
 from .models import Page, Redirect, RenderCache, Revision
@@ -97,7 +97,7 @@ def page_html(revision: Revision) -> PageHTML:
     try:
         store_render(revision, rendered)
         db.session.commit()
-    except IntegrityError:  # another worker cached it at the same moment
+    except (IntegrityError, OperationalError):  # another worker cached it, or SQLite busy
         db.session.rollback()
     return PageHTML(
         html=rendered.html,

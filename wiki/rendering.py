@@ -28,7 +28,7 @@ from pymdownx.arithmatex import arithmatex_fenced_format
 
 from .sanitizing import sanitize_html
 
-RENDERER_VERSION = 2
+RENDERER_VERSION = 3
 
 MAX_NESTING = 40  # list / blockquote levels; Python-Markdown recurses once per level
 MAX_HTML_DEPTH = 200  # open HTML elements; html5lib's cost grows with the square of depth

@@ -77,6 +77,8 @@ class _FinishFilter(Filter):
                     if attrs.get((None, "type"), "").lower() != "checkbox":
                         continue  # only task-list checkboxes are allowed inputs
                     attrs[(None, "disabled")] = "disabled"
+                    # A task-list box has no <label>; without a name it is an unlabelled control.
+                    attrs[(None, "aria-label")] = "Task"
                 if (None, "class") in attrs:
                     kept = [c for c in attrs[(None, "class")].split() if c in ALLOWED_CLASSES]
                     if kept:

@@ -79,6 +79,9 @@ _MARKUP_RES = (
     (re.compile(r"!?\[([^\]]*)\]\([^)]*\)"), r"\1"),
     (re.compile(r"<[^>\n]*>|`+"), " "),
     (re.compile(r"^[ \t]*(?:>[ \t]?)*(?:[-*+][ \t]+|\d+[.)][ \t]+)?", re.M), ""),
+    # Emphasis and strikethrough markers ("**bold**", "~~old~~"); underscores stay, since
+    # they belong to identifiers such as __init__ far more often than to emphasis.
+    (re.compile(r"(?<![\w*])\*{1,3}(?=\S)|(?<=\S)\*{1,3}(?![\w*])|~~"), ""),
 )
 
 

@@ -208,7 +208,11 @@ class WhooshBackend:
             for pid in gone:
                 writer.delete_by_term(PAGE_ID, str(pid))
             for pid, doc in latest.items():
-                if pid in gone or revs[pid] is None or revs[pid] <= doc.rev:
+                if pid in gone or revs[pid] is None:
+                    # Nothing indexed to replace: skips update_document's delete-by-term
+                    # lookup, which made importing a batch of new pages twice as slow.
+                    writer.add_document(**doc_fields(doc))
+                elif revs[pid] <= doc.rev:
                     writer.update_document(**doc_fields(doc))
             writer.commit()
         except BaseException:

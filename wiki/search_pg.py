@@ -43,20 +43,25 @@ from .models import SearchDocument
 from .search_ast import ParsedQuery
 from .search_docs import MAX_PER_PAGE, Hit, SearchDoc, SearchResults
 from .search_pg_sql import Translated, search_sql, translate
-from .search_snippets import marked_snippet, plain_snippet
+from .search_snippets import SNIPPET_CHARS, marked_snippet, plain_snippet
 from .search_text import WORD_RE, edit_distance, identifier_parts, title_key
 
 SEP = "\x1f"  # between a column's text and its identifier parts
 START, STOP = "\x02", "\x03"  # ts_headline highlight sentinels
-LT, GT = "\x0e", "\x0f"  # stand-ins for < and >, which ts_headline would read as tags
-# Characters with a meaning above (and NUL, which PostgreSQL text cannot hold) never reach a row.
-_UNSAFE = str.maketrans({c: " " for c in "\x00\x02\x03\x0e\x0f\x1f"})
+# Stand-ins for < and > in stored text: PostgreSQL's parser reads "<script>" as an HTML tag
+# and would neither index nor highlight it.
+LT, GT = "\x0e", "\x0f"
+# Characters with a meaning above (and NUL, which PostgreSQL text cannot hold) never reach a
+# row as themselves.
+_UNSAFE = str.maketrans({**{c: " " for c in "\x00\x02\x03\x0e\x0f\x1f"}, "<": LT, ">": GT})
+_RESTORE = str.maketrans({LT: "<", GT: ">"})
 MAX_COLUMN_CHARS = 400_000  # keeps every tsvector far below PostgreSQL's 1 MB limit
 HEADLINE_CHARS = 8_000
 HEADLINE_OPTIONS = (
-    f'StartSel="{START}", StopSel="{STOP}", MaxWords=35, MinWords=15, ShortWord=2, '
+    f'StartSel="{START}", StopSel="{STOP}", MaxWords=30, MinWords=15, ShortWord=2, '
     'MaxFragments=2, FragmentDelimiter=" … "'
 )
+HEADLINE_WHOLE = f'StartSel="{START}", StopSel="{STOP}", HighlightAll=true'
 VOCABULARY_TTL = 60.0
 BATCH = 200
 PROGRESS_EVERY = 100
@@ -64,6 +69,15 @@ PROGRESS_EVERY = 100
 
 def _safe(value: str) -> str:
     return value.translate(_UNSAFE)
+
+
+def _plain(value: str) -> str:
+    """Titles, tags and authors: only NUL (impossible in PostgreSQL text) is replaced."""
+    return value.replace("\x00", " ")
+
+
+def _restore(value: str) -> str:
+    return value.translate(_RESTORE)
 
 
 def identifier_words(text: str) -> str:
@@ -84,11 +98,11 @@ def _with_parts(value: str, source: str) -> str:
 
 def document_row(doc: SearchDoc) -> dict[str, object]:
     """The ``search_documents`` row of ``doc``."""
-    title = _safe(doc.title)
+    title = _plain(doc.title)
     headings = _safe(doc.headings)[:MAX_COLUMN_CHARS]
     body = _safe(doc.body_text)[:MAX_COLUMN_CHARS]
     code = _safe(doc.code)[:MAX_COLUMN_CHARS]
-    tags = (" ".join(_safe(t).lower().split()) for t in doc.tags)
+    tags = (" ".join(_plain(t).lower().split()) for t in doc.tags)
     return {
         "page_id": doc.page_id,
         "title": title,
@@ -96,7 +110,7 @@ def document_row(doc: SearchDoc) -> dict[str, object]:
         "body_text": _with_parts(body, body),
         "code": _with_parts(code, code),
         "tags": "\n".join(dict.fromkeys(t for t in tags if t)),
-        "author": _safe(doc.author)[:40],
+        "author": _plain(doc.author)[:40],
         "updated": doc.updated if doc.updated.tzinfo else doc.updated.replace(tzinfo=UTC),
         "rev": doc.rev,
     }
@@ -325,36 +339,36 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _snippets(page_ids: list[int], positive: str | None) -> dict[int, str]:
-    """Page id -> snippet HTML: ts_headline of the prose, else of the code, else the start."""
+    """Page id -> snippet HTML: ts_headline of the prose, else of the code, else the start.
+
+    Texts up to SNIPPET_CHARS are shown whole (HighlightAll): ts_headline's fragments would
+    otherwise drop the words before the first match.
+    """
+    texts = (
+        f"SELECT page_id, left(split_part(body_text, chr(31), 1), {HEADLINE_CHARS}) AS body, "
+        f"left(split_part(code, chr(31), 1), {HEADLINE_CHARS}) AS code "
+        "FROM search_documents WHERE page_id = ANY(:ids)"
+    )
+    params: dict[str, object] = {"ids": page_ids}
     if positive is None:
-        sql = text(
-            "SELECT page_id, NULL AS body_hl, NULL AS code_hl, "
-            "left(split_part(body_text, chr(31), 1), 1200) AS start "
-            "FROM search_documents WHERE page_id = ANY(:ids)"
-        )
-        params: dict[str, object] = {"ids": page_ids}
+        sql = text(f"SELECT page_id, NULL, NULL, left(body, 1200) FROM ({texts}) t")
     else:
         headline = (
-            "ts_headline('{cfg}', translate(left(split_part({col}, chr(31), 1), {n}), '<>', "
-            "chr(14) || chr(15)), CAST(:q AS tsquery), :opts)"
+            "ts_headline('{cfg}', t.{col}, CAST(:q AS tsquery), "
+            f"CASE WHEN length(t.{{col}}) <= {SNIPPET_CHARS} THEN :whole ELSE :opts END)"
         )
-        body = headline.format(cfg="english", col="body_text", n=HEADLINE_CHARS)
-        code = headline.format(cfg="simple", col="code", n=HEADLINE_CHARS)
-        sql = text(
-            f"SELECT page_id, {body} AS body_hl, {code} AS code_hl, "
-            "left(split_part(body_text, chr(31), 1), 1200) AS start "
-            "FROM search_documents WHERE page_id = ANY(:ids)"
-        )
-        params = {"ids": page_ids, "q": positive, "opts": HEADLINE_OPTIONS}
+        body = headline.format(cfg="english", col="body")
+        code = headline.format(cfg="simple", col="code")
+        sql = text(f"SELECT page_id, {body}, {code}, left(body, 1200) FROM ({texts}) t")
+        params.update(q=positive, opts=HEADLINE_OPTIONS, whole=HEADLINE_WHOLE)
     out: dict[int, str] = {}
     for pid, body_hl, code_hl, start in db.session.execute(sql, params):
         for marked in (body_hl, code_hl):
             if marked and START in marked:
-                restored = " ".join(marked.replace(LT, "<").replace(GT, ">").split())
-                out[pid] = marked_snippet(restored, START, STOP)
+                out[pid] = marked_snippet(" ".join(_restore(marked).split()), START, STOP)
                 break
         else:
-            out[pid] = plain_snippet(start or "")
+            out[pid] = plain_snippet(_restore(start or ""))
     return out
 
 

@@ -16,8 +16,9 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from .search_ast import ParsedQuery, Phrase, Term, TextQuery
+from .search_text import identifier_parts
 
-_LEXEME_RE = re.compile(r"('(?:[^']|'')*')(:\*)?")
+_LEXEME_RE = re.compile(r"('(?:[^']|'')*')(?::(\*?)[A-D]*)?")
 _PREFIX_PIECE_RE = re.compile(r"[^\W_]+")
 _TAGS = "string_to_array(d.tags, chr(10))"
 
@@ -33,31 +34,42 @@ class Translated:
     banned: str | None
 
 
-def _pg_input(alt: TextQuery) -> tuple[str, str]:
-    """(tsquery function, its text argument) for one alternative."""
+def _pg_inputs(alt: TextQuery) -> list[tuple[str, str]]:
+    """(tsquery function, its text argument) pairs whose union is one alternative."""
     if isinstance(alt, Term):
-        return "phraseto_tsquery", alt.text
+        parts = identifier_parts(alt.text)
+        # PostgreSQL may keep "document.getElementById" as one token: its parts always match.
+        joined = [" ".join(alt.text[s:e] for s, e in parts)] if parts else []
+        return [("phraseto_tsquery", words) for words in [alt.text, *joined]]
     if isinstance(alt, Phrase):
-        return "phraseto_tsquery", " ".join(alt.words)
+        return [("phraseto_tsquery", " ".join(alt.words))]
     pieces = _PREFIX_PIECE_RE.findall(alt.text)
     if not pieces:
-        return "phraseto_tsquery", alt.text
+        return [("phraseto_tsquery", alt.text)]
     # Pieces hold letters and digits only, so this quoting is all the escaping they need.
     lexemes = [f"'{p}'" for p in pieces[:-1]] + [f"'{pieces[-1]}':*"]
-    return "to_tsquery", " <-> ".join(lexemes)
+    return [("to_tsquery", " <-> ".join(lexemes))]
 
 
 def _weighted(piece: str) -> str:
     """``piece`` with every lexeme restricted to weight A (the title)."""
-    return _LEXEME_RE.sub(lambda m: f"{m.group(1)}:{'*' if m.group(2) else ''}A", piece)
+    return _LEXEME_RE.sub(lambda m: f"{m.group(1)}:{m.group(2) or ''}A", piece)
 
 
-def _combine(english: str | None, simple: str | None, alt: TextQuery) -> str | None:
-    """One alternative as a parenthesised tsquery; None when it is only stop words."""
-    english, simple = (english or "").strip(), (simple or "").strip()
-    if not english:
+def _combine(texts: list[str | None], alt: TextQuery) -> str | None:
+    """One alternative as a parenthesised tsquery; None when it is only stop words.
+
+    ``texts`` alternate 'english' and 'simple' tsquery texts; an input whose 'english' form
+    is empty (only stop words) is dropped with its 'simple' form.
+    """
+    pieces: list[str] = []
+    for english, simple in zip(texts[::2], texts[1::2], strict=True):
+        english, simple = (english or "").strip(), (simple or "").strip()
+        if english:
+            pieces += [english] + ([simple] if simple and simple != english else [])
+    if not pieces:
         return None
-    piece = f"( {english} | {simple} )" if simple and simple != english else f"( {english} )"
+    piece = "( " + " | ".join(dict.fromkeys(pieces)) + " )"
     return _weighted(piece) if alt.field == "title" else piece
 
 
@@ -67,12 +79,16 @@ def translate(session: Session, query: ParsedQuery) -> Translated:
     alts += [a for a in dict.fromkeys(query.excluded) if a not in alts]
     if not alts:
         return Translated(None, None, None)
-    exprs, params = [], {}
-    for i, alt in enumerate(alts):
-        func, params[f"a{i}"] = _pg_input(alt)
-        exprs.append(f"{func}('english', :a{i})::text, {func}('simple', :a{i})::text")
+    exprs, params, spans = [], {}, []
+    for alt in alts:
+        start = len(exprs)
+        for func, arg in _pg_inputs(alt):
+            name = f"a{len(params)}"
+            params[name] = arg
+            exprs += [f"{func}('english', :{name})::text", f"{func}('simple', :{name})::text"]
+        spans.append((start, len(exprs)))
     row = session.execute(text("SELECT " + ", ".join(exprs)), params).one()
-    pieces = {alt: _combine(row[2 * i], row[2 * i + 1], alt) for i, alt in enumerate(alts)}
+    pieces = {alt: _combine(list(row[s:e]), alt) for alt, (s, e) in zip(alts, spans, strict=True)}
     clauses = [[p for a in c.alternatives if (p := pieces[a])] for c in query.clauses]
     clauses = [c for c in clauses if c]
     positive = " & ".join(_group(c) for c in clauses)

@@ -32,7 +32,8 @@ from .models import Page, Revision, SearchMiss, SearchStale, now_utc
 from .search_ast import ParsedQuery
 from .search_docs import IndexCorrupt, SearchDoc, SearchIndexError, SearchResults
 from .search_query import MAX_QUERY_LENGTH, parse_query, parse_synonyms
-from .search_sources import all_docs, docs_for, dialect_insert, live_revisions
+from .search_sources import all_docs, dialect_insert, docs_for, live_revisions
+from .search_text import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -205,12 +206,17 @@ def _drain() -> int:
 
 
 def _apply_and_clear(page_ids: list[int], rows: list) -> None:
+    """Index the pages as the database has them now, then delete the stale ``rows``."""
     docs, removals = docs_for(page_ids)
     state = _state()
     if state.name == "whoosh":
         db.session.rollback()  # no read transaction stays open while waiting for the lock
-    state.backend.apply(docs, removals)
-    _clear(rows)
+        state.backend.apply(docs, removals)
+        begin_write()
+    else:  # PgBackend writes in this transaction: its rows and the clearing commit together
+        state.backend.apply(docs, removals)
+    _delete_rows(rows)
+    db.session.commit()
 
 
 def _stale_rows(limit: int | None = None) -> list:
@@ -218,16 +224,14 @@ def _stale_rows(limit: int | None = None) -> list:
     return list(db.session.execute(stmt.limit(limit) if limit else stmt).all())
 
 
-def _clear(rows: list) -> None:
+def _delete_rows(rows: list) -> None:
     """Delete the stale records read as ``rows`` unless they were queued again since."""
-    begin_write()
     if rows:
         table = SearchStale.__table__
         stmt = table.delete().where(
             table.c.page_id == bindparam("pid"), table.c.queued_at <= bindparam("qa")
         )
         db.session.execute(stmt, [{"pid": pid, "qa": queued} for pid, queued in rows])
-    db.session.commit()
 
 
 def rebuild(progress: Callable[[int], None] | None = None) -> int:
@@ -238,7 +242,9 @@ def rebuild(progress: Callable[[int], None] | None = None) -> int:
     rows = _stale_rows()
     db.session.rollback()  # read the pages afresh, after the stale records
     count = _state().backend.rebuild(all_docs(), progress)
-    _clear(rows)
+    begin_write()
+    _delete_rows(rows)
+    db.session.commit()
     _state().ready = True
     return count
 
@@ -281,9 +287,7 @@ def search(q: str, *, page: int = 1, per_page: int = 20, correct: bool = True) -
     :raises SearchUnavailable:
     """
     parsed = parse_query(q, synonyms())
-    results = _repairing(
-        lambda b: b.search(parsed, page=page, per_page=per_page, correct=correct)
-    )
+    results = _repairing(lambda b: b.search(parsed, page=page, per_page=per_page, correct=correct))
     if results.total == 0 and not parsed.is_empty:
         record_miss(parsed.original)
     return SearchOutcome(parsed, results)
@@ -294,7 +298,7 @@ def suggest(prefix: str, limit: int = SUGGEST_LIMIT) -> list[str]:
 
     :raises SearchUnavailable:
     """
-    prefix = prefix[:200]
+    prefix = clean_text(prefix[:200])
     return _repairing(lambda b: b.suggest(prefix, limit)) if prefix.strip() else []
 
 
@@ -316,7 +320,7 @@ def _parsed_synonyms(body: str) -> dict[str, list[str]]:
 
 def record_miss(query: str) -> None:
     """Count a search that found nothing (text, count, last time); never raises."""
-    text = " ".join(query.split())[:MAX_QUERY_LENGTH]
+    text = " ".join(clean_text(query).split())[:MAX_QUERY_LENGTH]
     if not text:
         return
     try:

@@ -34,7 +34,7 @@ from .search_docs import IndexCorrupt, SearchDoc
 from .search_text import WORD_RE, identifier_parts, title_key
 
 # Bump when the schema or the analysis changes: older indexes then report needs_rebuild().
-SCHEMA_VERSION = "nexus-search-1"
+SCHEMA_VERSION = "nexus-search-2"
 MAX_TOKEN_CHARS = 64
 CURRENT_LINK = "CURRENT"
 _VERSION_FILE = "SCHEMA_VERSION"

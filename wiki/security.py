@@ -24,12 +24,15 @@ def register_security(app: Flask) -> None:
     @app.after_request
     def set_security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
+        policy = headers.setdefault("Content-Security-Policy", CSP)
+        if "frame-ancestors" not in policy:  # a route's own policy (served files) too
+            headers["Content-Security-Policy"] = f"{policy}; frame-ancestors 'none'"
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         headers.setdefault("X-Frame-Options", "DENY")
         if not request.path.startswith("/static/"):
             headers.add("Vary", "Cookie")
-            if current_user.is_authenticated:
+            # Keep a view's stricter "no-store" (drafts, search) instead of weakening it.
+            if current_user.is_authenticated and "no-store" not in headers.get("Cache-Control", ""):
                 headers["Cache-Control"] = "private, no-cache"
         return response

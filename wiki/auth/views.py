@@ -37,6 +37,9 @@ def login():
         if user is not None:
             session.clear()  # a fresh session at log-in: no fixation
             login_user(user, remember=form.remember.data)
+            # A write transaction of its own: on SQLite a read transaction that then writes
+            # fails with "database is locked" when another save committed in between.
+            begin_write()
             touch(user)
             db.session.commit()
             return redirect(next_url)

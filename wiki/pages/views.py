@@ -11,8 +11,10 @@ from flask import (
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .. import conflict_markers, editing, page_cache
+from ..dbutil import begin_write
 from ..decorators import editor_required, read_access_required
 from ..extensions import db, limiter
 from ..lookup import find_page, parse_rev, revision_or_404, valid_title_or_400
@@ -46,8 +48,7 @@ def view(title: str):
     is_current = revision.number == page.current_rev
     changed = None
     if is_current and current_user.is_authenticated:
-        changed = record_visit(current_user.id, page)
-        db.session.commit()
+        changed = _record_visit(page)
     html = render_template(
         "pages/view.html",
         page=page,
@@ -60,6 +61,20 @@ def view(title: str):
     )
     page_cache.store(cache_key, html)
     return html
+
+
+def _record_visit(page: Page):
+    """Best effort, in a write transaction of its own: on SQLite a read transaction that
+    then writes fails with "database is locked" when a save committed in between (and two
+    tabs may insert the first visit at once); a missed visit must not make a view a 500."""
+    try:
+        begin_write()
+        changed = record_visit(current_user.id, page)
+        db.session.commit()
+        return changed
+    except (IntegrityError, OperationalError):
+        db.session.rollback()
+        return None
 
 
 def _missing_or_redirect(title: str, page: Page | None):

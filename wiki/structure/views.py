@@ -170,7 +170,7 @@ def tags():
 @read_access_required
 def tag(tag: str):
     tag = " ".join(tag.split()).lower()
-    titles = queries.tagged(tag) if tag else []
+    titles = queries.tagged(tag) if tag and "\x00" not in tag else []  # no tag holds NUL
     return render_template("structure/tag.html", tag=tag, titles=titles), 200 if titles else 404
 
 

@@ -1,0 +1,158 @@
+"""wiki.search_pg and wiki.search_pg_sql: rows, tsquery building, snippets, in-transaction
+indexing. The database tests exist only when TEST_DATABASE_URL points at PostgreSQL."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select, text
+
+from wiki import indexing, search_service, structure_service
+from wiki.extensions import db
+from wiki.models import SearchDocument, SearchStale
+from wiki.search_ast import Phrase, Prefix, Term
+from wiki.search_docs import SearchDoc
+from wiki.search_pg import GT, LT, SEP, PgBackend, document_row, identifier_words
+from wiki.search_pg_sql import _pg_inputs, _weighted, translate
+from wiki.search_query import parse_query
+
+from .conftest import TEST_DATABASE_URL
+from .search_support import put, titles, user
+
+JAN = datetime(2026, 1, 15, tzinfo=UTC)
+
+
+def test_rows_carry_identifier_parts_after_the_separator() -> None:
+    doc = SearchDoc(
+        1,
+        "DOM/getElementById",
+        "Call document.getElementById <b>now</b>\x00 and select_related.",
+        "Heading \x02",
+        "x = docker-compose.yml",
+        ("Python", "Web  Dev"),
+        "bob",
+        JAN,
+        3,
+    )
+    row = document_row(doc)
+    body, parts = row["body_text"].split(SEP)
+    assert body == f"Call document.getElementById {LT}b{GT}now{LT}/b{GT}  and select_related."
+    assert parts.splitlines() == ["document get Element By Id", "select related"]
+    assert row["headings"].split(SEP)[1].splitlines() == ["get Element By Id"]
+    assert row["code"].split(SEP)[1] == "docker compose yml"
+    assert row["tags"] == "python\nweb dev" and row["rev"] == 3 and row["title"] == doc.title
+    assert (
+        SEP
+        not in document_row(SearchDoc(2, "T", "plain words", "", "", (), "", JAN, 1))["body_text"]
+    )
+
+
+def test_identifier_words_lists_each_identifier_once() -> None:
+    assert identifier_words("a getX getX b_c plain") == "get X\nb c"
+
+
+def test_tsquery_inputs_are_functions_of_bound_text() -> None:
+    assert _pg_inputs(Term("celery")) == [("phraseto_tsquery", "celery")]
+    assert _pg_inputs(Term("getElementById")) == [
+        ("phraseto_tsquery", "getElementById"),
+        ("phraseto_tsquery", "get Element By Id"),
+    ]
+    assert _pg_inputs(Phrase(("task", "queue"))) == [("phraseto_tsquery", "task queue")]
+    assert _pg_inputs(Prefix("deploy")) == [("to_tsquery", "'deploy':*")]
+    assert _pg_inputs(Prefix("docker-comp")) == [("to_tsquery", "'docker' <-> 'comp':*")]
+    assert _pg_inputs(Prefix("it's")) == [("to_tsquery", "'it' <-> 's':*")]
+    assert _pg_inputs(Prefix("'--")) == [("phraseto_tsquery", "'--")]
+
+
+def test_title_weights_are_added_to_every_lexeme() -> None:
+    assert _weighted("( 'a' <-> 'b''c' | 'd':* )") == "( 'a':A <-> 'b''c':A | 'd':*A )"
+    assert _weighted("'a':A") == "'a':A"
+
+
+if TEST_DATABASE_URL:
+
+    @pytest.fixture
+    def backend() -> str:
+        return "postgres"
+
+    @pytest.fixture
+    def app_config(app_config) -> dict:
+        app_config["SEARCH_BACKEND"] = "postgres"
+        return app_config
+
+    @pytest.fixture
+    def wiki(app, editor):
+        with app.app_context():
+            assert search_service.backend_name() == "postgres"
+            yield app
+
+    def test_translate_drops_stop_words_and_quotes_everything(wiki) -> None:
+        tsq = translate(db.session, parse_query('the celery\'s "task queue" -draft title:x'))
+        assert tsq.positive == (
+            "( 'celeri' | 'celery' <-> 's' ) & ( 'task' <-> 'queue' ) & ( 'x':A )"
+        )
+        assert tsq.banned == "( 'draft' )"
+        assert tsq.in_title == (
+            "( 'celeri':A | 'celery':A <-> 's':A ) & ( 'task':A <-> 'queue':A ) & ( 'x':A )"
+        )
+        assert translate(db.session, parse_query("the a of")).positive is None
+        odd = translate(db.session, parse_query("a'b:*A & !c \\ <-> x*"))
+        for piece in (odd.positive, odd.in_title):
+            db.session.execute(text("SELECT CAST(:q AS tsquery)"), {"q": piece})
+
+    def test_the_row_is_written_in_the_save_transaction(wiki, monkeypatch) -> None:
+        monkeypatch.setattr(indexing, "sync", lambda: None)  # nothing happens after commit
+        put("Celery", "A task queue.")
+        row = db.session.scalar(select(SearchDocument).where(SearchDocument.title == "Celery"))
+        assert row is not None and row.rev == 1
+        assert db.session.scalars(select(SearchStale)).all() == []
+        structure_service.delete_page("Celery", user("alice"))
+        assert db.session.scalars(select(SearchDocument)).all() == []
+        assert titles("queue") == []
+
+    def test_failed_in_transaction_indexing_leaves_the_record_for_sync(wiki, monkeypatch):
+        def fail(*args, **kwargs):
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(search_service, "index_in_transaction", fail)
+        monkeypatch.setattr(indexing, "sync", lambda: None)
+        put("Celery", "A task queue.")
+        assert len(db.session.scalars(select(SearchStale)).all()) == 1
+        monkeypatch.undo()
+        indexing.sync()
+        assert db.session.scalars(select(SearchStale)).all() == [] and titles("queue")
+
+    def test_snippets_are_escaped_and_marked(wiki) -> None:
+        put("Templates", "Run the celery worker.\n\n```\nif x<y and y>z & w: zebra()\n```\n")
+        hit = search_service.search("celery").results.hits[0]
+        assert hit.snippet_html == "Run the <mark>celery</mark> worker."
+        code = search_service.search("zebra").results.hits[0].snippet_html
+        assert code == "if x&lt;y and y&gt;z &amp; w: <mark>zebra</mark>()"
+
+    def test_rebuild_keeps_newer_rows_and_drops_deleted_pages(wiki) -> None:
+        put("Celery", "A task queue.")
+        put("Redis", "A store.")
+        old = SearchDoc(
+            db.session.scalar(text("SELECT id FROM pages WHERE title = 'Celery'")),
+            "Celery",
+            "stale text",
+            "",
+            "",
+            (),
+            "bob",
+            JAN,
+            0,
+        )
+        db.session.execute(text("UPDATE pages SET deleted = true WHERE title = 'Redis'"))
+        db.session.commit()
+        assert PgBackend().rebuild([old]) == 1
+        assert titles("stale") == [] and titles("queue") == ["Celery"]
+        assert db.session.scalars(select(SearchDocument.title)).all() == ["Celery"]
+
+    def test_vocabulary_is_cached_and_refreshed(wiki, monkeypatch) -> None:
+        put("Celery", "A task queue.")
+        assert search_service.search("celary").results.corrected_query == "celery"
+        put("Kombu", "Messaging library.")
+        assert search_service.search("kombuu").results.corrected_query is None  # cached
+        clock = [1e9]
+        monkeypatch.setattr("wiki.search_pg.time.monotonic", lambda: clock[0])
+        assert search_service.search("kombuu").results.corrected_query == "kombu"
