@@ -141,9 +141,11 @@ def test_fault_before_commit_rolls_everything_back(app, client, editor, monkeypa
     assert failed.status_code == 500
     assert new_page.status_code == 500
     assert b"zebrafish" not in failed.data and b"Traceback" not in failed.data
-    assert _state(app, "Target") == before  # no revision, no links, no stale record
+    assert before["drafts"] == ["My unsaved words."]
+    # No revision, no links, no stale record; the refused text is kept as the draft.
+    assert _state(app, "Target") == {**before, "drafts": ["Second links to [[Beta]] zebrafish."]}
+    assert b"kept as a draft" in failed.data
     assert _state(app, "Brand new") == {"page": None}
-    assert before["drafts"] == ["My unsaved words."]  # the autosaved draft survives
     assert_consistent(app)
 
     monkeypatch.undo()

@@ -15,6 +15,7 @@ from wiki.extensions import db
 from wiki.models import Page, SearchDocument, SearchStale
 
 from . import search_support
+from .conftest import save_page
 from .search_support import CASES, put, titles, user
 
 # Every test here runs on each (database, search backend) pair.
@@ -213,3 +214,16 @@ def test_concurrent_saves_from_two_workers_lose_nothing(wiki, app_config):
     with second.app_context():
         search_service.close()
         db.engine.dispose()
+
+
+def test_index_maintenance_runs_after_the_response(app, client, editor, monkeypatch):
+    with app.app_context():
+        backend_class = _backend_class()
+    calls = []
+    monkeypatch.setattr(backend_class, "maintain", lambda self: calls.append(self) or False)
+    response = save_page(client, "Tapir", "Odd-toed ungulates.")
+    assert response.status_code == 302 and calls == []  # not while answering
+    response.close()  # what the server does once the response is sent
+    assert len(calls) == 1
+    with app.app_context():
+        assert titles("ungulates") == ["Tapir"]

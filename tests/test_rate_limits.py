@@ -24,9 +24,12 @@ def test_saves_beyond_the_limit_get_429_with_text_kept(app_config):
     )
     for i in range(3):
         assert save_page(client, "P", f"v{i}", base_rev=i or "").status_code == 302
-    limited = save_page(client, "P", "one more", base_rev=3)
+    limited = save_page(client, "P", "one more unsaved line", base_rev=3)
     assert limited.status_code == 429
-    assert b"Too many" in limited.data
+    assert b"Too many" in limited.data and b"kept as a draft" in limited.data
+    editor_page = client.get("/edit/P")
+    assert b"Restore" in editor_page.data  # the refused text is offered back
+    assert b"one more unsaved line" in client.get("/draft/P").data
 
 
 def test_failed_logins_per_address_are_limited(app_config):

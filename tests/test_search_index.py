@@ -312,6 +312,31 @@ def test_stale_update_does_not_replace_newer_revision(tmp_path: Path) -> None:
     assert b.indexed_revisions() == {}
 
 
+def test_maintain_merges_small_segments_after_many_commits(tmp_path: Path) -> None:
+    b = WhooshBackend(str(tmp_path))
+    b.rebuild(PAGES[:3])
+    assert not b.maintain()  # one segment: nothing to merge
+    for page in PAGES[3:]:
+        b.apply([page], [])  # one commit (one small segment) each
+    before = {q: set(titles(search(b, q))) for q in QUERIES_FOR_EQUIVALENCE}
+    assert b.maintain()
+    assert not b.maintain()
+    assert {q: set(titles(search(b, q))) for q in QUERIES_FOR_EQUIVALENCE} == before
+    assert b.indexed_revisions() == {page.page_id: page.rev for page in PAGES}
+
+
+def test_maintain_never_waits_for_the_lock(tmp_path: Path) -> None:
+    b = WhooshBackend(str(tmp_path))
+    for page in PAGES:
+        b.apply([page], [])
+    writer = WhooshBackend(str(tmp_path))._locked_writer()  # another process is writing
+    try:
+        assert not b.maintain()
+    finally:
+        writer.cancel()
+    assert b.maintain()
+
+
 def test_concurrent_apply_from_many_backends_loses_nothing(tmp_path: Path) -> None:
     errors: list[BaseException] = []
 

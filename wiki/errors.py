@@ -3,7 +3,7 @@
 import time
 from datetime import UTC, datetime
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -53,7 +53,7 @@ def _wait_text(seconds: int) -> str:
     return f"{round(seconds / 60)} minutes"
 
 
-def _too_many(error: HTTPException):
+def too_many(error: HTTPException):
     """The 429 page: which limit, and when to try again (also as ``Retry-After``)."""
     limit = _limit_text(error)
     message = "Too many attempts" + (f" (the limit is {limit})." if limit else ".")
@@ -80,11 +80,14 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if error.code == 429:
-            return _too_many(error)
+            return too_many(error)
         return _render(error.code or 500, error.description or "")
 
-    @app.errorhandler(Exception)
-    def internal_error(error: Exception):
-        db.session.rollback()
-        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        return _render(500, "An unexpected error happened. It has been logged.")
+    app.register_error_handler(Exception, server_error)
+
+
+def server_error(error: Exception):
+    """The 500 page: roll back, log, and say so — never a traceback."""
+    db.session.rollback()
+    current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+    return _render(500, "An unexpected error happened. It has been logged.")

@@ -17,6 +17,8 @@ Every change of a page (save, revert, rename, delete, restore, import) calls
    returns, and never replaces an indexed revision with an older one. So several gunicorn
    workers draining at once serialise on the lock, each writes the latest database state,
    and a late writer cannot undo a newer one. No read transaction is held while waiting.
+   Merging index segments, the one slow part of a Whoosh write, runs after the response
+   has been sent (``WhooshBackend.maintain``), and never waits for the lock.
 4. **Failures never fail the save.** If the index is busy for too long, corrupt, or anything
    else goes wrong, ``sync`` logs it and leaves the rows; the next write (in any process)
    or the next start drains them. A crash between the commit and the index write leaves

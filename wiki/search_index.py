@@ -14,7 +14,8 @@ Concurrency and durability:
   then raises ``IndexBusy``), deletes, updates, commits and returns. There is no
   AsyncWriter/BufferedWriter: when ``apply`` returns the change is committed and every later
   search (in any process) sees it; when it raises, nothing was written. Whoosh does not
-  fsync, so a power cut (not a process crash) can lose recent commits; ``rebuild`` repairs.
+  fsync, so a power cut (not a process crash) can lose recent commits; the start-up check
+  in ``wiki.search_service`` re-indexes pages whose indexed revision differs.
 - Writers in several processes (or several backends in one process) are serialised by
   Whoosh's file lock, and each writer starts from the latest commit, so no update is lost.
   An update never replaces an indexed revision with an older one (a late, stale ``apply``).
@@ -23,6 +24,10 @@ Concurrency and durability:
 - A missing index is created on first use and ``needs_rebuild()`` is then True. A corrupt one
   (unreadable files, another schema version) makes ``needs_rebuild()`` True and the read and
   write methods raise ``IndexCorrupt`` until ``rebuild`` replaces it.
+- ``apply`` commits without merging segments (a merge costs about as much per page as
+  indexing it); ``maintain()``, which the app runs after the response is sent, merges small
+  segments once there are more than MERGE_AT, without ever waiting for the lock. Merging
+  only rewrites what is committed, so an interrupted merge loses nothing.
 - One backend may be shared by threads: searches are serialised per backend.
 """
 
@@ -38,15 +43,10 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from itertools import islice
 
 from whoosh import index as whoosh_index
-from whoosh import query as wq
-from whoosh.filedb.filestore import FileStorage
-from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
-from whoosh.util.filelock import LockBase
-from whoosh.writing import SegmentWriter
+from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 from .search_ast import ParsedQuery
 from .search_docs import (
@@ -60,22 +60,28 @@ from .search_docs import (
     doc_from_markdown,
 )
 from .search_text import title_key
-from .search_whoosh_query import corrections, run_search
+from .search_whoosh_query import corrections, run_search, suggest_titles
 from .search_whoosh_schema import (
     CURRENT_LINK,
     PAGE_ID,
     REV,
-    TITLE,
-    TITLE_EXACT,
-    TITLE_STARTS,
-    WRITE_LOCK,
     doc_fields,
     is_healthy,
-    keyword,
     new_generation,
     open_live,
     open_or_create,
     touch,
+)
+from .search_whoosh_write import (
+    MAINTAIN_PASSES,
+    MERGE_AT,
+    WRITE_TIMEOUT,
+    current_generation,
+    fill_generation,
+    indexed_docs,
+    lock_live_generation,
+    merge_when_many,
+    remove_old_generations,
 )
 
 __all__ = [
@@ -92,12 +98,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-WRITE_TIMEOUT = 30.0
-REBUILD_LIMIT_MB = 256
-PROGRESS_EVERY = 100
-# A generation directory this old that is not live was left by a crashed rebuild.
-ABANDONED_AFTER = 6 * 3600
 
 
 class WhooshBackend:
@@ -130,10 +130,7 @@ class WhooshBackend:
             self._searcher = self._ix = self._gen = None
 
     def _current_gen(self) -> str | None:
-        try:
-            return os.readlink(os.path.join(self._dir, CURRENT_LINK))
-        except OSError:
-            return None
+        return current_generation(self._dir)
 
     def _index(self) -> tuple[whoosh_index.FileIndex, str]:
         """The live index, reopened when another process rebuilt it. :raises IndexCorrupt:"""
@@ -203,21 +200,52 @@ class WhooshBackend:
             return
         writer = self._locked_writer()
         try:
+            # One reader finds what to replace; update_document() would open one per page.
             with writer.reader() as reader:
-                revs = {pid: _indexed_rev(reader, pid) for pid in latest}
-            for pid in gone:
-                writer.delete_by_term(PAGE_ID, str(pid))
-            for pid, doc in latest.items():
-                if pid in gone or revs[pid] is None:
-                    # Nothing indexed to replace: skips update_document's delete-by-term
-                    # lookup, which made importing a batch of new pages twice as slow.
-                    writer.add_document(**doc_fields(doc))
-                elif revs[pid] <= doc.rev:
-                    writer.update_document(**doc_fields(doc))
-            writer.commit()
+                indexed = {pid: indexed_docs(reader, pid) for pid in set(latest) | gone}
+            replace = {
+                pid
+                for pid, doc in latest.items()
+                if pid in gone or indexed[pid][1] is None or indexed[pid][1] <= doc.rev
+            }
+            for pid in gone | replace:
+                for docnum in indexed[pid][0]:
+                    writer.delete_document(docnum)
+            for pid in sorted(replace):
+                writer.add_document(**doc_fields(latest[pid]))
+            writer.commit(mergetype=merge_when_many)
         except BaseException:
             writer.cancel()
             raise
+
+    def maintain(self) -> bool:
+        """Merge small segments while there are more than MERGE_AT (searches stay fast).
+
+        Meant to run after a response is sent. Never waits: when another writer holds the
+        lock it does nothing (that writer's own maintain() follows). Returns whether it
+        merged. :raises IndexCorrupt:
+        """
+        merged = False
+        for _ in range(MAINTAIN_PASSES):
+            ix, gen = self._index()
+            try:
+                writer = ix.writer(timeout=0.0)
+            except (whoosh_index.LockError, OSError, whoosh_index.IndexError):
+                return merged
+            try:
+                count = len(writer.segments)
+                if count <= MERGE_AT or self._current_gen() != gen:
+                    writer.cancel()
+                    return merged
+                writer.commit(mergetype=MERGE_SMALL)
+            except BaseException:
+                writer.cancel()
+                raise
+            merged = True
+            # FileIndex._segments() is private, but Whoosh is pinned to 2.7.4.
+            if len(self._index()[0]._segments()) >= count:  # MERGE_SMALL found nothing
+                return merged
+        return merged
 
     def _locked_writer(self) -> SegmentWriter:
         """A writer on the live generation, waiting for the lock with backoff."""
@@ -257,11 +285,11 @@ class WhooshBackend:
                 open_live(self._dir)
             except (IndexCorrupt, OSError):
                 pass
-        lock, old_gen = self._lock_live_generation()
+        lock, old_gen = lock_live_generation(self._dir)
         new_gen = None
         try:
             new_gen = new_generation(self._dir)
-            count = _fill(os.path.join(self._dir, new_gen), docs, progress)
+            count = fill_generation(os.path.join(self._dir, new_gen), docs, progress)
             tmp_link = os.path.join(self._dir, f"{CURRENT_LINK}.{uuid.uuid4().hex}")
             os.symlink(new_gen, tmp_link)
             os.replace(tmp_link, os.path.join(self._dir, CURRENT_LINK))
@@ -272,45 +300,11 @@ class WhooshBackend:
         finally:
             if lock is not None:
                 lock.release()
-        self._remove_old_generations(old_gen)
+        remove_old_generations(self._dir, old_gen)
         with self._lock:
             self.close()
             self._created_gen = None
         return count
-
-    def _lock_live_generation(self) -> tuple[LockBase | None, str | None]:
-        """Hold the live generation's write lock so no apply() lands in an index being
-        replaced. A missing or unlockable generation has nothing to protect."""
-        deadline = time.monotonic() + WRITE_TIMEOUT
-        while True:
-            gen = self._current_gen()
-            path = os.path.join(self._dir, gen) if gen else None
-            if path is None or not os.path.isdir(path):
-                return None, gen
-            lock = FileStorage(path).lock(WRITE_LOCK)
-            if lock.acquire(blocking=False):
-                if self._current_gen() == gen:
-                    return lock, gen
-                lock.release()
-                continue
-            if time.monotonic() > deadline:
-                raise IndexBusy(f"{self._dir}: write lock held for {WRITE_TIMEOUT}s")
-            time.sleep(0.05)
-
-    def _remove_old_generations(self, replaced: str | None) -> None:
-        """Delete the replaced generation and leftovers of crashed rebuilds (old enough not
-        to be a rebuild still running in another process)."""
-        live = self._current_gen()
-        for name in os.listdir(self._dir):
-            path = os.path.join(self._dir, name)
-            if not name.startswith("gen-") or name == live:
-                continue
-            try:
-                stale = time.time() - os.path.getmtime(path) > ABANDONED_AFTER
-            except OSError:
-                continue
-            if name == replaced or stale:
-                shutil.rmtree(path, ignore_errors=True)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -333,22 +327,7 @@ class WhooshBackend:
         if not key or limit < 1:
             return []
         with self._reading() as searcher:
-            reader = searcher.reader()
-            if not reader.doc_count():
-                return []
-            titles = reader.column_reader(TITLE)
-            found: list[str] = []
-            for field, value in ((TITLE_EXACT, key), (TITLE_STARTS, keyword(key))):
-                terms = islice(reader.expand_prefix(field, value), 5000)
-                shortest = sorted(terms, key=lambda t: (len(t), t))[: limit * 4]
-                matches = {
-                    titles[d] for term in shortest for d in reader.postings(field, term).all_ids()
-                }
-                ranked = sorted(matches - set(found), key=lambda t: (len(t), t.lower(), t))
-                found.extend(ranked[: limit - len(found)])
-                if len(found) >= limit:
-                    break
-            return found
+            return suggest_titles(searcher.reader(), key, limit)
 
     def search(
         self, query: ParsedQuery, *, page: int = 1, per_page: int = 20, correct: bool = True
@@ -374,32 +353,3 @@ class WhooshBackend:
                     if corrected.total:
                         return replace(results, suggestion=fixed.original)
             return results
-
-
-def _indexed_rev(reader: IndexReader, page_id: int) -> int | None:
-    try:
-        docnum = reader.first_id(PAGE_ID, str(page_id))
-    except (KeyError, wq.TermNotFound):
-        return None
-    return int(reader.stored_fields(docnum)[REV])
-
-
-def _fill(path: str, docs: Iterable[SearchDoc], progress: Callable[[int], None] | None) -> int:
-    """Add ``docs`` to the empty index at ``path`` with one large single-process writer."""
-    writer = whoosh_index.open_dir(path).writer(procs=1, limitmb=REBUILD_LIMIT_MB)
-    seen: set[int] = set()
-    try:
-        for doc in docs:
-            if doc.page_id in seen:
-                continue
-            seen.add(doc.page_id)
-            writer.add_document(**doc_fields(doc))
-            if progress is not None and len(seen) % PROGRESS_EVERY == 0:
-                progress(len(seen))
-        writer.commit()
-    except BaseException:
-        writer.cancel()
-        raise
-    if progress is not None:
-        progress(len(seen))
-    return len(seen)

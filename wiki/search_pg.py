@@ -143,6 +143,10 @@ class PgBackend:
     def close(self) -> None:
         """Nothing to release: the database session belongs to the app."""
 
+    def maintain(self) -> bool:
+        """Nothing to do: PostgreSQL's autovacuum keeps the GIN index in shape."""
+        return False
+
     # -- writing ---------------------------------------------------------------------------
 
     def apply(self, updates: Iterable[SearchDoc], removals: Iterable[int]) -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol, TypeVar
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import and_, bindparam, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -44,6 +44,7 @@ DRAIN_ROUNDS = 50
 # Reconciling more pages than this one by one is slower than a rebuild.
 RECONCILE_LIMIT = 2000
 _KEY = "nexus_search"
+AFTER_RESPONSE = "nexus_search_after_response"  # flask.g key
 T = TypeVar("T")
 
 
@@ -60,6 +61,7 @@ class Backend(Protocol):
     ) -> SearchResults: ...
     def suggest(self, prefix: str, limit: int = 8) -> list[str]: ...
     def indexed_revisions(self) -> dict[int, int]: ...
+    def maintain(self) -> bool: ...
     def close(self) -> None: ...
 
 
@@ -153,6 +155,27 @@ def sync() -> None:
     except Exception:  # the save succeeded; the index catches up at the next write or start
         log.exception("search index update failed; it will be retried")
         db.session.rollback()
+    _after_response(_state().backend.maintain)
+
+
+def _after_response(action: Callable[[], object]) -> None:
+    """Run ``action`` once the response has been sent (see wiki.search.views), or now when
+    there is no request (CLI, import)."""
+    if has_request_context():
+        actions = g.setdefault(AFTER_RESPONSE, [])
+        if action not in actions:
+            actions.append(action)
+    else:
+        _quietly(action)
+
+
+def run_after_response(actions: list[Callable[[], object]]) -> None:
+    """Run what ``sync`` deferred; after the response, so never raises."""
+    for action in actions:
+        try:
+            action()
+        except Exception:
+            log.exception("search index maintenance failed")
 
 
 def _quietly(action: Callable[[], object]) -> None:

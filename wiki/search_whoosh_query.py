@@ -38,6 +38,7 @@ from .search_whoosh_schema import (
     TEXT_FIELDS,
     TITLE,
     TITLE_EXACT,
+    TITLE_STARTS,
     UPDATED,
     Weights,
     keyword,
@@ -174,7 +175,9 @@ def _ranked(searcher: Searcher, plan: _Plan, limit: int) -> tuple[int, list[tupl
     if main is None:
         return 0, []
     if plan.text is not None:
-        results = searcher.search(plan.restrict(main), limit=limit)
+        # optimize=False scores every match and so counts them; with block-quality skipping
+        # Whoosh re-runs the whole query just to count, which cost more than it saved.
+        results = searcher.search(plan.restrict(main), limit=limit, optimize=False)
         order = [(hit.docnum, float(hit.score or 0.0)) for hit in results]
     else:  # no words to rank by: newest first
         results = searcher.search(plan.restrict(main), limit=limit, sortedby=UPDATED, reverse=True)
@@ -270,3 +273,21 @@ def corrections(reader: IndexReader, words: tuple[str, ...]) -> dict[str, str]:
         if best is not None:
             fixes[word] = best[2]
     return fixes
+
+
+def suggest_titles(reader: IndexReader, key: str, limit: int) -> list[str]:
+    """Up to ``limit`` titles whose title_key starts with ``key`` (shortest first), then
+    titles with a word starting with it."""
+    if not reader.doc_count():
+        return []
+    titles = reader.column_reader(TITLE)
+    found: list[str] = []
+    for field, value in ((TITLE_EXACT, key), (TITLE_STARTS, keyword(key))):
+        terms = islice(reader.expand_prefix(field, value), 5000)
+        shortest = sorted(terms, key=lambda t: (len(t), t))[: limit * 4]
+        matches = {titles[d] for term in shortest for d in reader.postings(field, term).all_ids()}
+        ranked = sorted(matches - set(found), key=lambda t: (len(t), t.lower(), t))
+        found.extend(ranked[: limit - len(found)])
+        if len(found) >= limit:
+            break
+    return found

@@ -38,7 +38,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from .. import drafts
+from .. import drafts, errors
 from ..decorators import editor_required
 from ..editing import EditError
 from ..extensions import db
@@ -183,6 +183,43 @@ def rescue_text(error: CSRFError):
     if request.accept_mimetypes.best == "application/json":
         return {"error": "Bad request", "message": message}, 400
     return render_template("errors/400.html", code=400, title="Bad request", message=message), 400
+
+
+def _keep_refused_edit() -> None:
+    """Keep the text of an edit POST that a limit or a fault refused, as the user's draft."""
+    if request.method != "POST" or request.endpoint != "pages.edit":
+        return
+    if not current_user.is_authenticated or not request.form.get("body"):
+        return
+    try:
+        title = normalize_title(str((request.view_args or {}).get("title", "")))
+        keep_text(
+            title,
+            request.form["body"],
+            request.form.get("summary", ""),
+            request.form.get("base_rev", ""),
+        )
+    except Exception:  # best effort: the error page must still be shown
+        db.session.rollback()
+        return
+    flash(
+        "Your text was not saved, but it is kept as a draft: "
+        "the editor offers it back when you return.",
+        "info",
+    )
+
+
+@bp.errorhandler(429)
+def keep_text_when_limited(error):
+    _keep_refused_edit()
+    return errors.too_many(error)
+
+
+@bp.errorhandler(Exception)
+def keep_text_on_failure(error: Exception):
+    db.session.rollback()
+    _keep_refused_edit()
+    return errors.server_error(error)
 
 
 def _rescue_edit(title: str):

@@ -1,6 +1,6 @@
 """``GET /search`` (results page) and ``GET /search/suggest`` (JSON for search-as-you-type)."""
 
-from flask import jsonify, render_template, request, url_for
+from flask import g, jsonify, render_template, request, url_for
 from flask_login import current_user
 
 from .. import editing, search_service
@@ -50,6 +50,16 @@ def search():
         can_create=editing.can_edit(current_user, None),
         per_page=PER_PAGE,
     )
+
+
+@bp.after_app_request
+def _after_search_sync(response):
+    """Index maintenance that a save deferred (merging segments) runs once the response
+    has been sent, so it never delays the person saving."""
+    actions = g.pop(search_service.AFTER_RESPONSE, None)
+    if actions:
+        response.call_on_close(lambda: search_service.run_after_response(actions))
+    return response
 
 
 @bp.route("/search/suggest")
