@@ -28,17 +28,12 @@ from .dbutil import begin_write, is_postgres
 from .extensions import db
 from .filetypes import MAX_NAME, FileNameError, inspect_image, sanitize_name, sniff_type
 from .models import Attachment, Blob, Page
+from .refusals import Refusal
 from .titles import TitleError, normalize_title
 
 
-class AttachmentError(Exception):
-    """A refused upload or restore; ``status`` is the HTTP status a view should answer with."""
-
-    status = 400
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class AttachmentError(Refusal):
+    """A refused upload or restore (see :class:`Refusal`)."""
 
 
 class FileTooLarge(AttachmentError):

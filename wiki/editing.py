@@ -19,20 +19,15 @@ from .extensions import db
 from .merging import MergeResult, three_way_merge
 from .models import Draft, Link, Page, PageTag, Redirect, Revision, User, now_utc
 from .page_render import render_for_save, store_render
+from .refusals import Refusal
 from .rendering import Rendered, RenderError
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_SUMMARY = 500
 
 
-class EditError(Exception):
-    """A refused change; ``status`` is the HTTP status a view should answer with."""
-
-    status = 400
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class EditError(Refusal):
+    """A refused page change (see :class:`Refusal`)."""
 
 
 class BodyTooLarge(EditError):

@@ -77,13 +77,15 @@ def register_error_handlers(app: Flask) -> None:
             "Go back, reload the page and try again.",
         )
 
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        if error.code == 429:
-            return too_many(error)
-        return _render(error.code or 500, error.description or "")
-
+    app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, server_error)
+
+
+def http_error(error: HTTPException):
+    """The error page of an ``abort()`` or a routing error, with its own status."""
+    if error.code == 429:
+        return too_many(error)
+    return _render(error.code or 500, error.description or "")
 
 
 def server_error(error: Exception):

@@ -37,6 +37,7 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.exceptions import HTTPException
 
 from .. import drafts, errors
 from ..decorators import editor_required
@@ -217,6 +218,9 @@ def keep_text_when_limited(error):
 
 @bp.errorhandler(Exception)
 def keep_text_on_failure(error: Exception):
+    # A blueprint's Exception handler also catches aborts (404…): those are not failures.
+    if isinstance(error, HTTPException):
+        return errors.http_error(error)
     db.session.rollback()
     _keep_refused_edit()
     return errors.server_error(error)
