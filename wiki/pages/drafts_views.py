@@ -37,6 +37,7 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from .. import drafts, errors
@@ -274,7 +275,7 @@ def keep_text(title: str, body: str, summary: str, base_rev: str) -> None:
     """Store text that could not be saved (a conflict) as the user's draft; best effort."""
     try:
         drafts.save_draft(current_user, title, body, summary, _parse_base(base_rev), throttle=False)
-    except EditError:
+    except (EditError, SQLAlchemyError):  # e.g. the same user's other tab saved it meanwhile
         db.session.rollback()
 
 
