@@ -105,8 +105,10 @@ def prepare(app, args) -> None:
         print(f"import: {len(report.created)} pages in {seconds:.1f} s ({backend} backend)")
 
 
-def bench_search(client, runs: int) -> None:
+def bench_search(client, runs: int, quiet: bool = False) -> dict[str, str]:
+    """Time the queries; returns each query's result count line."""
     samples: list[float] = []
+    counts: dict[str, str] = {}
     for q in QUERIES:
         url = f"/search?q={quote(q)}"
         response = client.get(url)  # warm-up, and the hit count
@@ -116,8 +118,11 @@ def bench_search(client, runs: int) -> None:
         html = response.get_data(as_text=True)
         count = html.split('class="search-count" role="status">', 1)[-1].split("<", 1)[0]
         note = " (corrected)" if "Showing results for" in html else ""
-        print(f"  {q!r:22} {count.strip()[:30]:30}{note:12} {cuts(mine)}")
+        counts[q] = count.strip()
+        if not quiet:
+            print(f"  {q!r:22} {count.strip()[:30]:30}{note:12} {cuts(mine)}")
     print(f"search  ({len(samples)} requests): {cuts(samples)}   target p95 < 40 ms")
+    return counts
 
 
 def bench_suggest(client, runs: int) -> None:
@@ -195,11 +200,14 @@ def main() -> None:
         if not (reuse and not args.database_url):
             prepare(app, args)
         client = app.test_client()
-        bench_search(client, args.runs)
+        before = bench_search(client, args.runs)
         bench_suggest(client, args.runs)
         bench_saves(app, client)
         bench_reindex(app)
-        bench_search(client, 3)  # the rebuilt index answers the same way
+        print("after the reindex:")
+        after = bench_search(client, 3, quiet=True)
+        same = "yes" if after == before else f"NO: {before} != {after}"
+        print(f"  same result counts as the incremental index: {same}")
         with app.app_context():
             db.engine.dispose()
 

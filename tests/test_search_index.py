@@ -296,6 +296,7 @@ def test_rebuild_matches_incremental_index(tmp_path: Path) -> None:
         a, b = search(incremental, q), search(rebuilt, q)
         assert set(titles(a)) == set(titles(b)), q
         assert titles(a)[:1] == titles(b)[:1], q
+        assert a.total == b.total, q
         assert a.corrected_query == b.corrected_query
     assert incremental.indexed_revisions() == rebuilt.indexed_revisions()
 
@@ -310,6 +311,21 @@ def test_stale_update_does_not_replace_newer_revision(tmp_path: Path) -> None:
     assert search(b, "tag:x").total == 1
     b.apply([], [1])
     assert b.indexed_revisions() == {}
+
+
+def test_total_counts_every_match_however_the_index_is_split(tmp_path: Path) -> None:
+    """Matches that cannot reach the first page (here: only in code, weighted lowest) still
+    count, in one segment or many."""
+    pages = [doc(n, f"Kettle {n}", "Boils water.") for n in range(1, 31)]
+    pages += [doc(n, f"Script {n}", "Other text.", code="kettle()") for n in range(31, 51)]
+    whole, split = WhooshBackend(str(tmp_path / "a")), WhooshBackend(str(tmp_path / "b"))
+    whole.rebuild(pages)
+    for start in range(0, len(pages), 6):
+        split.apply(pages[start : start + 6], [])
+    for b in (whole, split):
+        results = search(b, "kettle", per_page=5)
+        assert (results.total, results.pages) == (50, 10)
+        assert titles(search(b, "kettle", page=10, per_page=5))[0].startswith("Script")
 
 
 def test_maintain_merges_small_segments_after_many_commits(tmp_path: Path) -> None:

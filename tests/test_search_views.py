@@ -190,3 +190,21 @@ def test_search_needs_an_account_when_reading_does(app, client):
     app.config["WIKI_READ_ACCESS"] = "registered"
     assert client.get("/search?q=x").status_code == 302
     assert client.get("/search/suggest?q=x").status_code == 302
+
+
+def test_a_busy_index_answers_503_with_a_message(pages, monkeypatch):
+    from wiki import search_service
+    from wiki.search_docs import IndexBusy
+
+    with pages.application.app_context():
+        backend_class = type(search_service._state().backend)
+
+    def busy(*args, **kwargs):
+        raise IndexBusy("locked elsewhere")
+
+    monkeypatch.setattr(backend_class, "search", busy)
+    monkeypatch.setattr(backend_class, "suggest", busy)
+    response = pages.get("/search?q=celery")
+    assert response.status_code == 503
+    assert "being rebuilt" in _text(response.get_data(as_text=True))
+    assert pages.get("/search/suggest?q=cel").json["suggestions"] == []

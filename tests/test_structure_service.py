@@ -321,7 +321,7 @@ def test_delete_hides_the_page_and_restore_brings_it_back(app, client, editor, a
         assert _revisions("Target")[-1].kind == "delete"
         assert _links_to("Elsewhere") == set()  # a deleted page links nowhere
         assert db.session.scalars(select(PageTag).where(PageTag.page_id == page.id)).all() == []
-        assert db.session.get(SearchStale, page.id) is not None  # search drops it on sync
+        assert db.session.get(SearchStale, page.id) is None  # sync dropped it from search
         with pytest.raises(structure_service.NotFound):
             structure_service.delete_page("Target", alice)
         with pytest.raises(structure_service.NotFound):

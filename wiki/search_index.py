@@ -45,6 +45,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from whoosh import index as whoosh_index
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 from whoosh.writing import MERGE_SMALL, SegmentWriter
 
@@ -60,7 +61,13 @@ from .search_docs import (
     doc_from_markdown,
 )
 from .search_text import title_key
-from .search_whoosh_query import corrections, run_search, suggest_titles
+from .search_whoosh_query import (
+    Vocabulary,
+    corrections,
+    run_search,
+    segment_vocabulary,
+    suggest_titles,
+)
 from .search_whoosh_schema import (
     CURRENT_LINK,
     PAGE_ID,
@@ -110,6 +117,7 @@ class WhooshBackend:
         self._gen: str | None = None
         self._searcher: Searcher | None = None
         self._created_gen: str | None = None  # a generation this backend created empty
+        self._vocabulary: dict[str, Vocabulary] = {}  # segment id -> its spelling words
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -320,6 +328,17 @@ class WhooshBackend:
             ids, revs = reader.column_reader(PAGE_ID), reader.column_reader(REV)
             return {int(ids[d]): int(revs[d]) for d in reader.all_doc_ids()}
 
+    def _vocabularies(self, reader: IndexReader) -> list[Vocabulary]:
+        """Each segment's spelling vocabulary, built once per segment (under the lock)."""
+        if not reader.doc_count_all():
+            return []
+        cache = {}
+        for leaf, _ in reader.leaf_readers():
+            key = leaf.segment().segment_id()
+            cache[key] = self._vocabulary.get(key) or segment_vocabulary(leaf)
+        self._vocabulary = cache  # segments merged away drop out
+        return list(cache.values())
+
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
         """Up to ``limit`` titles starting with ``prefix`` (shortest first), then titles with
         a word starting with it; case-insensitive. :raises IndexCorrupt:"""
@@ -344,7 +363,8 @@ class WhooshBackend:
         with self._reading() as searcher:
             results = run_search(searcher, query, page, per_page)
             if results.total == 0 and query.correctable_words:
-                fixes = corrections(searcher.reader(), query.correctable_words)
+                reader = searcher.reader()
+                fixes = corrections(reader, query.correctable_words, self._vocabularies(reader))
                 if fixes:
                     fixed = query.corrected(fixes)
                     corrected = run_search(searcher, fixed, page, per_page)

@@ -15,6 +15,7 @@ from itertools import islice
 
 from whoosh import query as wq
 from whoosh.analysis import STOP_WORDS
+from whoosh.collectors import TopCollector
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 from whoosh.support.levenshtein import distance
@@ -175,9 +176,12 @@ def _ranked(searcher: Searcher, plan: _Plan, limit: int) -> tuple[int, list[tupl
     if main is None:
         return 0, []
     if plan.text is not None:
-        # optimize=False scores every match and so counts them; with block-quality skipping
-        # Whoosh re-runs the whole query just to count, which cost more than it saved.
-        results = searcher.search(plan.restrict(main), limit=limit, optimize=False)
+        # Score every match, so the collector counts them all: with block-quality skipping
+        # Whoosh re-runs the query just to count (slower), and its matcher replacement
+        # ("replace") drops branches that cannot reach the top and so miscounts.
+        collector = TopCollector(limit=limit, usequality=False, replace=0)
+        searcher.search_with_collector(plan.restrict(main), collector)
+        results = collector.results()
         order = [(hit.docnum, float(hit.score or 0.0)) for hit in results]
     else:  # no words to rank by: newest first
         results = searcher.search(plan.restrict(main), limit=limit, sortedby=UPDATED, reverse=True)
@@ -249,7 +253,24 @@ def _highlighter(query: ParsedQuery) -> Callable[[str], bool]:
     return matches
 
 
-def corrections(reader: IndexReader, words: tuple[str, ...]) -> dict[str, str]:
+# Words of one segment's spelling fields by (first letter, length): segments never change
+# once written, so WhooshBackend keeps one per segment id.
+Vocabulary = dict[tuple[str, int], list[str]]
+
+
+def segment_vocabulary(leaf: IndexReader) -> Vocabulary:
+    """The unstemmed words of one segment (a leaf reader), for spelling corrections."""
+    vocabulary: Vocabulary = {}
+    for name in SPELLING_FIELDS:
+        for raw in leaf.lexicon(leaf.schema[name].spelling_fieldname(name)):
+            word = utf8decode(raw)[0]
+            vocabulary.setdefault((word[:1], len(word)), []).append(word)
+    return vocabulary
+
+
+def corrections(
+    reader: IndexReader, words: tuple[str, ...], vocabularies: list[Vocabulary]
+) -> dict[str, str]:
     """Spelling corrections for the words the index does not know, from its own vocabulary:
     the nearest word (edit distance 1, or 2 for words over 4 letters) sharing the first
     letter, the most common on ties."""
@@ -259,17 +280,17 @@ def corrections(reader: IndexReader, words: tuple[str, ...]) -> dict[str, str]:
         if not terms or any(reader.doc_frequency(f, terms[0]) for f in TEXT_FIELDS):
             continue
         maxdist = 1 if len(word) <= 4 else 2
+        lengths = range(len(word) - maxdist, len(word) + maxdist + 1)
+        candidates = {
+            cand for v in vocabularies for n in lengths for cand in v.get((word[:1], n), ())
+        }
         best: tuple[int, int, str] | None = None
-        for name in SPELLING_FIELDS:
-            spelling = reader.schema[name].spelling_fieldname(name)
-            for raw in reader.expand_prefix(spelling, word[:1]):
-                cand = utf8decode(raw)[0]
-                if abs(len(cand) - len(word)) > maxdist or cand == word:
-                    continue
-                dist = distance(word, cand, limit=maxdist)
-                if dist <= maxdist:
-                    rank = (dist, -reader.doc_frequency(name, stem_word(cand)), cand)
-                    best = rank if best is None or rank < best else best
+        for cand in candidates - {word}:
+            dist = distance(word, cand, limit=maxdist)
+            if dist <= maxdist:
+                df = max(reader.doc_frequency(name, stem_word(cand)) for name in SPELLING_FIELDS)
+                rank = (dist, -df, cand)
+                best = rank if best is None or rank < best else best
         if best is not None:
             fixes[word] = best[2]
     return fixes
