@@ -371,3 +371,11 @@ def test_racing_uploads_of_one_name_get_distinct_versions(app, django):
     assert sorted(statuses) == [(201, n) for n in range(1, 7)]
     listing = django.get("/files/Django").get_data(as_text=True)
     assert "6 versions" in listing
+
+
+def test_page_images_carry_the_attachment_dimensions(django):
+    assert upload(django, "Django", png(40, 30), "arch.png").status_code in (201, 302)
+    save_page(django, "Django", "The web framework.\n\n![architecture](arch.png)")
+    html = django.get("/wiki/Django").get_data(as_text=True)
+    assert re.search(r'<img[^>]*src="/files/Django/arch\.png"', html)
+    assert 'width="40"' in html and 'height="30"' in html and 'loading="lazy"' in html

@@ -724,3 +724,15 @@ def test_labelled_wiki_link_inside_a_table_cell_keeps_the_cell_whole():
     assert "<td>x</td>" in out.html
     assert "| [[Q|z]] |" in out.html  # code blocks are left alone
     assert render("[[Foo\\|escaped]]", existing={"Foo"}).html.count(">escaped</a>") == 1
+
+
+def test_attachment_images_get_their_known_dimensions():
+    out = render(
+        "![diagram](arch.png) ![other](x.png)",
+        existing=set(),
+        page_title="Django/ORM",
+        image_sizes={"arch.png": (800, 600)},
+    )
+    assert 'src="/files/Django/ORM/arch.png"' in out.html
+    assert 'width="800"' in out.html and 'height="600"' in out.html
+    assert out.html.count("width=") == 1  # unknown images get no invented size

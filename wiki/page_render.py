@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .extensions import db
-from .models import Page, Redirect, RenderCache, Revision
+from .models import Attachment, Page, Redirect, RenderCache, Revision
 from .render_guard import safe_render
 from .rendering import RENDERER_VERSION, Rendered, extract_link_targets
 
@@ -44,6 +44,19 @@ def existing_titles(titles) -> set[str]:
     return set(db.session.scalars(union(live, moved)))
 
 
+def image_sizes(title: str | None) -> dict[str, tuple[int, int]]:
+    """Width and height of the newest version of each image attached to page ``title``."""
+    if not title:
+        return {}
+    rows = db.session.execute(
+        select(Attachment.name, Attachment.width, Attachment.height)
+        .join(Page, Page.id == Attachment.page_id)
+        .where(Page.title == title, Attachment.width.is_not(None))
+        .order_by(Attachment.version)
+    )
+    return {name: (width, height) for name, width, height in rows}
+
+
 def render_for_save(body: str, title: str | None) -> Rendered:
     """Render under the time and depth guard. :raises RenderError: too complex."""
     existing = existing_titles(extract_link_targets(body))
@@ -51,6 +64,7 @@ def render_for_save(body: str, title: str | None) -> Rendered:
         body,
         existing=existing,
         page_title=title,
+        image_sizes=image_sizes(title) if "](" in body else None,
         timeout=current_app.config["WIKI_RENDER_TIMEOUT"],
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -68,6 +68,7 @@ def safe_render(
     *,
     existing: Collection[str],
     page_title: str | None = None,
+    image_sizes: Mapping[str, tuple[int, int]] | None = None,
     timeout: float = 5.0,
 ) -> Rendered:
     """Like :func:`wiki.rendering.render`, but bounded in time and stack depth.
@@ -76,7 +77,11 @@ def safe_render(
         the worker; 400 when lists, quotes or other structure nest too deeply.
     """
     check_complexity(split_front_matter(body)[1])  # cheap rejections need no child process
-    kwargs = {"existing": frozenset(existing), "page_title": page_title}
+    kwargs = {
+        "existing": frozenset(existing),
+        "page_title": page_title,
+        "image_sizes": dict(image_sizes or {}),
+    }
     with _lock:
         for attempt in (1, 2):
             pool = _get_pool()

@@ -10,7 +10,7 @@ import datetime
 import html
 import re
 import xml.etree.ElementTree as etree
-from collections.abc import Collection, Set
+from collections.abc import Collection, Mapping, Set
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -28,7 +28,7 @@ from pymdownx.arithmatex import arithmatex_fenced_format
 
 from .sanitizing import sanitize_html
 
-RENDERER_VERSION = 3
+RENDERER_VERSION = 4
 
 MAX_NESTING = 40  # list / blockquote levels; Python-Markdown recurses once per level
 MAX_HTML_DEPTH = 200  # open HTML elements; html5lib's cost grows with the square of depth
@@ -218,6 +218,7 @@ class _State:
 
     existing: Set[str]
     page_title: str | None
+    image_sizes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     links: set[str] = field(default_factory=set)
     missing: set[str] = field(default_factory=set)
     mermaid: bool = False
@@ -263,6 +264,10 @@ class _LinkProcessor(Treeprocessor):
             elif self.state.page_title and _is_relative(url):
                 name = url[2:] if url.startswith("./") else url
                 el.set(attr, f"/files/{_titles()[1](self.state.page_title)}/{name}")
+                if el.tag == "img" and (size := self.state.image_sizes.get(unquote(name))):
+                    # Known dimensions reserve the image's box: no layout shift on load.
+                    el.set("width", str(size[0]))
+                    el.set("height", str(size[1]))
 
     def _internal_link(self, el: etree.Element, title: str) -> None:
         self.state.links.add(title)
@@ -345,12 +350,19 @@ def _count_headings(tokens: list[dict]) -> int:
     return sum(1 + _count_headings(t["children"]) for t in tokens)
 
 
-def render(body: str, *, existing: Collection[str], page_title: str | None = None) -> Rendered:
+def render(
+    body: str,
+    *,
+    existing: Collection[str],
+    page_title: str | None = None,
+    image_sizes: Mapping[str, tuple[int, int]] | None = None,
+) -> Rendered:
     """Render a page body (Markdown with optional front matter) to sanitized HTML.
 
     ``existing`` holds the normalized titles of pages that exist: links to others are red.
     ``page_title`` resolves relative URLs of Markdown images and links (not of raw HTML) to
-    that page's attachments, ``/files/<page path>/<name>``.
+    that page's attachments, ``/files/<page path>/<name>``; ``image_sizes`` (attachment name
+    -> width, height) gives such images their dimensions.
 
     :raises RenderError: input nested too deeply or too costly to render (see
         :func:`check_complexity`); unbounded slowness is guarded by ``render_guard``.
@@ -358,7 +370,7 @@ def render(body: str, *, existing: Collection[str], page_title: str | None = Non
     meta, text = split_front_matter(body)
     check_complexity(text)
     existing = existing if isinstance(existing, Set) else frozenset(existing)
-    state = _State(existing=existing, page_title=page_title)
+    state = _State(existing=existing, page_title=page_title, image_sizes=image_sizes or {})
     md = _build_markdown(state)
     try:
         markup = md.convert(text)
