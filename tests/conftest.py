@@ -27,7 +27,7 @@ BACKENDS = ["sqlite"] + (["postgres"] if TEST_DATABASE_URL else [])
 def pytest_collection_modifyitems(config, items):
     """Browser tests share one CPU-heavy Chromium: keep them on one xdist worker."""
     for item in items:
-        if item.get_closest_marker("browser"):
+        if item.nodeid.startswith("tests/browser/") or item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.xdist_group("browser"))
 
 
