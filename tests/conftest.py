@@ -13,6 +13,7 @@ import shutil
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import redis
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, text
@@ -21,6 +22,7 @@ from wiki import create_app
 from wiki.extensions import db
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BACKENDS = ["sqlite"] + (["postgres"] if TEST_DATABASE_URL else [])
 
 
@@ -164,6 +166,19 @@ class CSRFClient(FlaskClient):
 def client(app):
     app.test_client_class = CSRFClient
     return app.test_client()
+
+
+@pytest.fixture
+def redis_db():
+    """Redis for limits shared by several servers; tests use their own key prefixes."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        client.close()
+        pytest.skip(f"needs Redis at {REDIS_URL} (RATELIMIT_STORAGE_URI for several servers)")
+    yield client
+    client.close()
 
 
 @pytest.fixture

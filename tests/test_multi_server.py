@@ -14,27 +14,13 @@ import urllib.parse
 import uuid
 
 import pytest
-import redis
 
 from .app_server import running
-from .conftest import TEST_DATABASE_URL, _truncate_all
+from .conftest import REDIS_URL, TEST_DATABASE_URL, _truncate_all
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
 PASSWORD = "password123"
 TITLE = "Shared page"
 PATH = "Shared_page"
-
-
-@pytest.fixture
-def redis_db():
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        client.close()
-        pytest.skip("needs Redis at 127.0.0.1:6379 for the shared rate limits")
-    yield client
-    client.close()
 
 
 @pytest.fixture

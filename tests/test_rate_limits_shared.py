@@ -11,27 +11,13 @@ import re
 import uuid
 
 import pytest
-import redis
 
 from wiki import create_app
 
 from .app_server import running
-from .conftest import CSRFClient
+from .conftest import REDIS_URL, CSRFClient
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
 PASSWORD = "password123"
-
-
-@pytest.fixture
-def redis_db():
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        client.close()
-        pytest.skip("needs Redis at 127.0.0.1:6379 (RATELIMIT_STORAGE_URI for several servers)")
-    yield client
-    client.close()
 
 
 @pytest.fixture
