@@ -17,6 +17,8 @@ def test_register_create_edit_see_revision_two(page):
     screenshot(page, "view-page")
 
     page.get_by_role("link", name="Edit").first.click()
+    page.wait_for_url("**/edit/Celery")
+    page.wait_for_load_state("load")  # editor.js (deferred) handles Ctrl+S once loaded
     page.get_by_label("Content").fill("# Celery\n\nA distributed task queue.")
     page.keyboard.press("Control+s")  # Ctrl+S saves
     page.wait_for_url("**/wiki/Celery")
