@@ -33,7 +33,7 @@ from wiki.models import Link, Page, Revision, User  # noqa: E402
 from wiki.structure import queries  # noqa: E402
 from wiki.structure_service import rename_page  # noqa: E402
 
-CORPUS = Path("/work/shared/corpus/10k")
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "10k"
 LINKERS = 1000
 HUB_LINKS = 200
 RUNS = 40

@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import select, text  # noqa: E402
 
+from bench.queries import COMMON_QUERIES, SUGGEST_PREFIXES  # noqa: E402
 from wiki import create_app, search_service  # noqa: E402
 from wiki.accounts import system_user  # noqa: E402
 from wiki.extensions import db  # noqa: E402
@@ -39,29 +40,8 @@ from wiki.importing import plan_import, run_import  # noqa: E402
 from wiki.models import Page  # noqa: E402
 from wiki.titles import title_to_path  # noqa: E402
 
-QUERIES = [
-    "git",
-    "docker container",
-    "compress file",
-    "ssh key",
-    "list files",
-    "regular expression",
-    "xyzzyplugh",
-    "network interface",
-    "git commit",
-    "disk usage",
-    "kill process",
-    "python",
-    "download url",
-    "archive",
-    "password",
-    "convert image",
-    "systemd service",
-    "dokcer",
-    "tar",
-    "http server",
-]
-PREFIXES = ["g", "gi", "git", "doc", "do", "s", "ssh", "py", "zip", "a", "tar", "ls"]
+QUERIES = COMMON_QUERIES + ["tar", "http server"]
+PREFIXES = SUGGEST_PREFIXES
 SAVES = 60
 
 

@@ -18,33 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.queries import COMMON_QUERIES, SUGGEST_PREFIXES  # noqa: E402
 from wiki.search_index import SearchDoc, WhooshBackend, doc_from_markdown  # noqa: E402
 from wiki.search_query import parse_query  # noqa: E402
 
-CORPUS = "/work/shared/corpus/10k"
-QUERIES = [
-    "git",
-    "docker container",
-    "compress file",
-    "ssh key",
-    "list files",
-    "regular expression",
-    "xyzzyplugh",
-    "network interface",
-    "git commit",
-    "disk usage",
-    "kill process",
-    "python",
-    "download url",
-    "archive",
-    "password",
-    "convert image",
-    "systemd service",
-    "dokcer",
-    "compr*",
-    "tag:none directory",
-]
-SUGGEST_PREFIXES = ["g", "gi", "git", "doc", "do", "s", "ssh", "py", "zip", "a", "tar", "ls"]
+CORPUS = str(Path(__file__).resolve().parents[2] / "shared" / "corpus" / "10k")
+QUERIES = COMMON_QUERIES + ["compr*", "tag:none directory"]
 RUNS = 10
 
 
