@@ -24,7 +24,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,8 @@ VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 SIZE = 100 * 1024
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+
+from bench.serving import free_port, wrk  # noqa: E402
 
 
 def bench_app():
@@ -90,30 +91,6 @@ def scratch_database(server_url: str, *, create: bool) -> str:
             conn.execute(text('CREATE DATABASE "nexus_bench_files"'))
     admin.dispose()
     return urlunsplit(parts._replace(path="/nexus_bench_files"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wrk(url: str, duration: int) -> dict:
-    cmd = ["wrk", "-t2", "-c8", f"-d{duration}s", "--latency", url]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-
-    def pct(p):
-        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
-        value, unit = float(m.group(1)), m.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50": pct(50),
-        "p99": pct(99),
-        "non2xx": int(errors.group(1)) if errors else 0,
-    }
 
 
 def library_tags(html: str) -> dict[str, int]:

@@ -23,7 +23,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.load_checks import check_history, summarize, verdict  # noqa: E402
 from bench.load_users import WORDS, run_users  # noqa: E402
+from bench.serving import free_port  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
@@ -43,12 +43,6 @@ PASSWORD = "load-password"
 PAGES = [f"Load page {n:02d}" for n in range(1, 31)]
 HOT = PAGES[:8]  # the pages everyone edits: merges and conflicts are part of the test
 KILL_AT, RESTART_AT, OUTAGE_GRACE = 0.5, 0.7, 5.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _body(n: int) -> str:

@@ -13,10 +13,8 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,37 +24,13 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "..", "shared", "corpus")
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+sys.path.insert(0, ROOT)
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bench.serving import free_port, wrk  # noqa: E402
 
 
 def run(cmd, env, **kw):
     return subprocess.run(cmd, env=env, cwd=ROOT, check=True, **kw)
-
-
-def wrk(url: str, duration: int, script: str | None = None) -> dict:
-    cmd = ["wrk", "-t2", "-c8", f"-d{duration}s", "--latency"]
-    if script:
-        cmd += ["-s", script]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-
-    def pct(p):
-        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
-        value, unit = float(m.group(1)), m.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "rps": rps,
-        "p50": pct(50),
-        "p99": pct(99),
-        "non2xx": int(errors.group(1)) if errors else 0,
-    }
 
 
 def bench_size(size: str, duration: int) -> list[tuple]:

@@ -1,0 +1,32 @@
+"""What the server benchmarks share: a free loopback port and a `wrk` run parsed to figures."""
+
+import re
+import socket
+import subprocess
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wrk(url: str, duration: int, script: str | None = None) -> dict:
+    """Run wrk (2 threads, 8 connections); requests/s, p50/p99 in ms, non-2xx/3xx count."""
+    cmd = ["wrk", "-t2", "-c8", f"-d{duration}s", "--latency"]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+
+    def pct(p):
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": pct(50),
+        "p99": pct(99),
+        "non2xx": int(errors.group(1)) if errors else 0,
+    }
