@@ -72,6 +72,16 @@ def check_body_size(body: str) -> None:
         raise BodyTooLarge("The page is larger than the 1 MiB limit. Split it into sub-pages.")
 
 
+def render_preview(body: str, title: str | None) -> Rendered:
+    """The HTML a save of ``body`` would show, without saving.
+
+    :raises BodyTooLarge: over 1 MiB. :raises RenderError: too complex to render.
+    """
+    body = normalize_body(body)
+    check_body_size(body)
+    return render_for_save(body, title)
+
+
 def can_edit(user, page: Page | None) -> bool:
     """Editors edit unprotected pages; admins edit everything; anonymous users nothing."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:

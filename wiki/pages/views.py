@@ -19,7 +19,7 @@ from ..decorators import editor_required, read_access_required
 from ..extensions import db, limiter
 from ..lookup import find_page, parse_rev, revision_or_404, valid_title_or_400
 from ..models import Page, Redirect, Revision
-from ..page_render import page_html, render_for_save
+from ..page_render import page_html
 from ..rendering import RenderError
 from ..visits import record_visit
 from . import bp, drafts_views
@@ -212,8 +212,7 @@ def _edit_again(form, title, page, message, status, preview_html=None):
 
 def _preview_again(form, title, page, body):
     try:
-        editing.check_body_size(body)
-        rendered = render_for_save(editing.normalize_body(body), title)
+        rendered = editing.render_preview(body, title)
     except (editing.EditError, RenderError) as error:
         return _edit_again(form, title, page, _message(error), error.status)
     return render_template(
@@ -251,8 +250,7 @@ def preview():
     body = request.form.get("body", "")
     title = request.form.get("title") or None
     try:
-        editing.check_body_size(body)
-        rendered = render_for_save(editing.normalize_body(body), title)
+        rendered = editing.render_preview(body, title)
     except (editing.EditError, RenderError) as error:
         return Response(_message(error), error.status, mimetype="text/plain")
     return Response(rendered.html, mimetype="text/html")
