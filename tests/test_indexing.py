@@ -114,7 +114,7 @@ def test_index_failure_keeps_the_save_and_the_next_write_repairs(wiki, monkeypat
 
 
 def test_leftover_stale_records_are_drained_at_start_up(wiki, app_config, monkeypatch):
-    monkeypatch.setattr(indexing, "sync", lambda: None)  # the worker died after the commit
+    monkeypatch.setattr(indexing, "sync", lambda **_: None)  # the worker died after the commit
     monkeypatch.setattr(search_service, "index_in_transaction", _fail)
     put("Axolotl", "Salamanders that keep their gills.")
     assert _stale_ids() == [_page_id("Axolotl")]
@@ -227,3 +227,28 @@ def test_index_maintenance_runs_after_the_response(app, client, editor, monkeypa
     assert len(calls) == 1
     with app.app_context():
         assert titles("ungulates") == ["Tapir"]
+
+
+def test_a_long_page_is_indexed_once_its_response_is_sent(app, client, editor, search_case):
+    body = "Okapis browse in the rainforest.\n\n" + "Filler words for a long page. " * 1500
+    assert len(body.encode()) > indexing.INDEX_IN_REQUEST_MAX_BYTES
+    with app.app_context():
+        assert titles("okapis") == []  # the index is open and checked, as in a running server
+    response = save_page(client, "Okapi", body)
+    assert response.status_code == 302
+    with app.app_context():
+        expected = ["Okapi"] if search_case[1] == "postgres" else []  # same transaction there
+        assert titles("okapis rainforest") == expected
+    response.close()  # what the server does once the response is sent
+    with app.app_context():
+        assert titles("okapis rainforest") == ["Okapi"]
+        assert _stale_ids() == [] and search_service.check().ok
+        search_service.close()
+
+
+def test_a_short_page_is_searchable_when_its_response_arrives(app, client, editor, search_case):
+    response = save_page(client, "Tapir", "Tapirs browse in the rainforest.")
+    assert response.status_code == 302
+    with app.app_context():
+        assert titles("tapirs rainforest") == ["Tapir"]
+        search_service.close()

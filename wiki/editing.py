@@ -192,7 +192,7 @@ def _save_locked(title, body, summary, base_rev, user_id, kind, rendered) -> Sav
     revision = append_revision(page, body, summary, user, kind or "edit", rendered)
     db.session.execute(delete(Draft).where(Draft.user_id == user_id, Draft.page_title == title))
     db.session.commit()
-    indexing.sync()
+    indexing.sync(after_response=revision.size > indexing.INDEX_IN_REQUEST_MAX_BYTES)
     return SaveResult(page=page, revision=revision, merged_with=merged_with)
 
 

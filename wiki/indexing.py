@@ -12,6 +12,8 @@ Every change of a page (save, revert, rename, delete, restore, import) calls
    the database as it is *now* (deleted pages become removals), ``apply``s them to the
    index, and only then deletes exactly the rows it read whose ``queued_at`` has not
    changed. A page re-queued while it was being indexed keeps its row and is indexed again.
+   A save of a long page runs ``sync`` after its response has been sent (``after_response``);
+   until then the row says the page is stale, exactly as after a crash.
 3. **Whoosh concurrency.** ``apply`` opens the writer under Whoosh's file lock with a
    timeout and retries with backoff (never AsyncWriter or BufferedWriter), commits before it
    returns, and never replaces an indexed revision with an older one. So several gunicorn
@@ -52,6 +54,10 @@ from .search_sources import dialect_insert
 
 log = logging.getLogger(__name__)
 
+# Pages up to this size are searchable when their save's response arrives; longer pages are
+# indexed just after it (see ``sync``).
+INDEX_IN_REQUEST_MAX_BYTES = 32 * 1024
+
 # Session.info key: page ids to index in the transaction (PostgreSQL backend).
 _PENDING = "nexus_search_pending"
 
@@ -71,12 +77,18 @@ def queue(page_id: int) -> None:
             event.listen(db.session, "after_rollback", _forget_pending)
 
 
-def sync() -> None:
+def sync(*, after_response: bool = False) -> None:
     """Bring the index up to date with the stale records (after the DB commit).
 
-    Never raises: what cannot be done now stays recorded and is retried later.
+    With ``after_response`` (a long page saved in a request) the work runs once the response
+    has been sent: tokenizing 100 KB in pure Python would otherwise be most of the save's
+    time, and searches see the page a moment later instead. Never raises: what cannot be
+    done now stays recorded and is retried later.
     """
-    search_service.sync()
+    if after_response:
+        search_service.sync_after_response()
+    else:
+        search_service.sync()
 
 
 def _index_pending(session: Session) -> None:

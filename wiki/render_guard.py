@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 
+from .render_pieces import render_cached
 from .rendering import Rendered, RenderError, check_complexity, render, split_front_matter
 
 __all__ = ["safe_render"]
@@ -41,7 +42,7 @@ def _get_pool() -> ProcessPoolExecutor:
         method = _start_method()
         context = multiprocessing.get_context(method)
         if method == "forkserver":
-            context.set_forkserver_preload(["wiki.rendering"])  # replacement workers start warm
+            context.set_forkserver_preload(["wiki.render_pieces"])  # replacement workers start warm
         pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
         try:
             pool.submit(render, "", existing=()).result(timeout=STARTUP_TIMEOUT)
@@ -86,7 +87,9 @@ def safe_render(
         for attempt in (1, 2):
             pool = _get_pool()
             try:
-                return pool.submit(render, body, **kwargs).result(timeout=timeout)
+                # The worker keeps rendered pieces: a save that changed a few lines of a long
+                # page renders only those (wiki.render_pieces).
+                return pool.submit(render_cached, body, **kwargs).result(timeout=timeout)
             except FutureTimeout:
                 _discard_pool(pool)
                 raise _too_complex(f"it took longer than {timeout:g} seconds", 413) from None

@@ -158,6 +158,24 @@ def sync() -> None:
     _after_response(_state().backend.maintain)
 
 
+def sync_after_response() -> None:
+    """:func:`sync` once the response has been sent (at once when there is no request).
+
+    The stale records are committed already, so nothing is lost if the process dies before
+    it runs: the next sync anywhere indexes the page.
+    """
+    if not has_request_context():
+        sync()
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def deferred_sync() -> None:
+        with app.app_context():
+            sync()
+
+    _after_response(deferred_sync)
+
+
 def _after_response(action: Callable[[], object]) -> None:
     """Run ``action`` once the response has been sent (see wiki.search.views), or now when
     there is no request (CLI, import)."""

@@ -1,0 +1,200 @@
+"""Piece-by-piece rendering (wiki.render_pieces) gives exactly the whole-document render.
+
+The documents are cut as often as the rules allow (every allowed cut taken), so each rule
+that decides where a cut is safe is exercised; the corpus pages and the starter content add
+real Markdown. Any difference between the two renders is a bug in the cut rules.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from wiki import render_pieces, rendering
+from wiki.render_pieces import PieceCache, cut, self_contained
+from wiki.render_pieces import render_pieces as render_in_pieces
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+EXISTING = frozenset({"Home", "Docker"})
+
+# Blocks chosen to reach across blank lines, or to look as if they might.
+BLOCKS = [
+    "A paragraph with *emphasis*, `code <b>` and a [[Home]] link.",
+    "Another paragraph linking [[Missing page|somewhere]] and https://example.com/x.",
+    "# Heading",
+    "## Heading",
+    "## Second heading\n\ntext under it",
+    "Setext heading\n==============",
+    "- item one\n- item two",
+    "- loose item\n\n- second loose item",
+    "1. first\n2. second\n\n    indented continuation of the second item",
+    "3) other style",
+    "* [ ] task\n* [x] done",
+    "    indented code\n\n    more indented code",
+    "```python\ndef f():\n\n    return 1\n```",
+    "~~~\nfence with a blank line\n\n~~~",
+    "```\nunclosed fence",
+    "- list with a fence:\n\n    ```bash\n    echo hi\n\n    echo there\n    ```",
+    "```mermaid\ngraph TD\n\nA-->B\n```",
+    "<div>\nraw block\n\nstill raw\n</div>",
+    "<div>\nnever closed",
+    "<details>\n<summary>More</summary>\n\nMarkdown *inside*\n\n</details>",
+    "Inline <b>bold that never closes",
+    "Inline <em>closed</em> html.",
+    "<!-- a comment\n\nspanning blank lines -->",
+    "<!-- closed comment -->",
+    '<p align="center">\n  <img src="x.png">\n  <br/>\n</p>',
+    "<script>alert(1)</script>",
+    "> a quote\n\n> another quote",
+    "> lazy\ncontinuation",
+    "| a | b |\n|---|---|\n| 1 | [[Home|x]] |",
+    "---",
+    "***",
+    "$$\nx^2\n\ny\n$$",
+    "$$x = 1$$",
+    "\\[\na\n\\]",
+    "Math $a+b$ inline.",
+    "![img](pic.png) relative image",
+    "Trailing spaces for a break  \nnext line",
+    "\tTabbed line",
+    "Text\n\n\nafter two blank lines",
+    "   ",
+    "Footnote[^1].\n\n[^1]: The note.",
+    "A [ref][r] link.\n\n[r]: https://example.com",
+    "- item\n\n    [r2]: https://example.com/in-list\n\nUse [r2] and [r2][] here.",
+    "> [r3]: https://example.com/quoted\n\nUse [r3][] here.",
+    "[TOC]",
+    "&copy; &amp; entities < > &",
+    "<https://example.com/autolink>",
+    "Term with ~~strike~~ and ~~~ tildes",
+    "# Forged h-\ue0000\ue001 heading",
+    "## Heading_1",
+    "### Usage\n\ntext\n\n### Usage",
+]
+
+
+def _assert_same(body: str, **kwargs) -> PieceCache:
+    whole = rendering.render(body, existing=EXISTING, page_title="Page", **kwargs)
+    cache = PieceCache()
+    for attempt in range(2):  # the second render comes from the cache
+        pieces = render_in_pieces(body, existing=EXISTING, page_title="Page", cache=cache, **kwargs)
+        if pieces != whole:
+            diff = "\n".join(
+                difflib.unified_diff(
+                    whole.html.splitlines(), pieces.html.splitlines(), lineterm="", n=1
+                )
+            )
+            pytest.fail(f"render {attempt + 1} differs for {body!r}:\n{diff}")
+    return cache
+
+
+@pytest.fixture
+def cut_everywhere(monkeypatch):
+    monkeypatch.setattr(render_pieces, "MIN_PIECE", 1)
+    monkeypatch.setattr(render_pieces, "CUT_ONE_IN", 1)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(BLOCKS), min_size=2, max_size=12), st.sampled_from(["\n\n", "\n"]))
+def test_generated_documents_render_the_same(blocks, separator):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(render_pieces, "MIN_PIECE", 1)
+        mp.setattr(render_pieces, "CUT_ONE_IN", 1)
+        _assert_same(separator.join(blocks))
+
+
+@pytest.mark.parametrize("i", range(len(BLOCKS)))
+def test_each_tricky_block_between_paragraphs(cut_everywhere, i):
+    _assert_same(f"Before.\n\n{BLOCKS[i]}\n\nAfter.\n\n{BLOCKS[i]}\n\n# End")
+
+
+def test_repeated_headings_are_numbered_across_pieces(cut_everywhere):
+    body = "# Setup\n\ntext\n\n# Setup\n\nmore text\n\n# Setup_1\n\n# Setup\n\n# Other"
+    _assert_same(body)
+    html = render_in_pieces(body, existing=(), cache=PieceCache()).html
+    ids = re.findall(r'id="(h-[^"]*)"', html)
+    assert ids == ["h-setup", "h-setup_1", "h-setup_2", "h-setup_3", "h-other"]
+    assert 'href="#h-setup_3"' in html  # the permalink follows its heading's id
+
+
+def test_starter_content_renders_the_same(cut_everywhere):
+    pages = sorted((ROOT / "wiki" / "starter").rglob("*.md"))
+    assert pages
+    in_pieces = sum(not _assert_same(p.read_text(encoding="utf-8")).whole_renders for p in pages)
+    assert in_pieces >= 0.9 * len(pages)
+
+
+def test_corpus_sample_renders_the_same(cut_everywhere):
+    pages = sorted((CORPUS / "1k").glob("*.md"))[::25] + sorted(
+        (CORPUS / "10k").glob("system-design-*.md")
+    )
+    if not pages:
+        pytest.fail(f"the benchmark corpus is missing at {CORPUS}")
+    in_pieces = sum(not _assert_same(p.read_text(encoding="utf-8")).whole_renders for p in pages)
+    assert in_pieces >= 0.9 * len(pages)  # the comparison is not only of whole renders
+
+
+def test_image_sizes_and_front_matter(cut_everywhere):
+    body = "---\ntags: [a]\n---\n\n![a](a.png)\n\ntext\n\n![b](b.png)"
+    _assert_same(body, image_sizes={"a.png": (10, 20)})
+
+
+def test_unchanged_pieces_come_from_the_cache():
+    body = "\n\n".join(f"Paragraph {i} with enough words to fill a piece. " * 8 for i in range(200))
+    cache = PieceCache()
+    first = render_in_pieces(body, existing=(), cache=cache)
+    misses = cache.misses
+    assert misses > 5  # cut into many pieces
+    edited = body.replace("Paragraph 100 ", "Paragraph one hundred ", 1)
+    second = render_in_pieces(edited, existing=(), cache=cache)
+    # Only pieces next to the edit are rendered again (a changed block can move a cut).
+    assert cache.misses - misses <= 3 < misses
+    assert "Paragraph one hundred" in second.html and "Paragraph one hundred" not in first.html
+    assert second == rendering.render(edited, existing=())
+
+
+def test_a_link_turning_blue_is_not_served_stale():
+    body = "\n\n".join(["[[Docker]] text " * 20] + ["filler paragraph " * 30] * 20)
+    cache = PieceCache()
+    red = render_in_pieces(body, existing=(), cache=cache)
+    blue = render_in_pieces(body, existing={"Docker"}, cache=cache)
+    assert "missing" in red.html and "missing" not in blue.html
+    assert blue == rendering.render(body, existing={"Docker"})
+
+
+def test_cache_keeps_within_its_size():
+    cache = PieceCache(max_chars=50_000)
+    body = "\n\n".join(f"Paragraph {i} " * 40 for i in range(400))
+    render_in_pieces(body, existing=(), cache=cache)
+    assert 0 < cache.chars <= 50_000
+    assert len(cache) > 0
+
+
+def test_cuts_never_start_with_a_continuation(cut_everywhere):
+    chunks = cut("para\n\n- item\n\n    code\n\n> quote\n\n\nextra\n\nnext")
+    assert chunks == ["para\n\n- item\n\n    code\n\n> quote\n\n\nextra", "next"]
+
+
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        ("<p>a</p>\n<div><b>x</b></div>", True),
+        ("<p>a <b>bold</p>", False),
+        ("<div><span></div></span>", False),
+        ("<!-- open", False),
+        ("<!-- closed --><p>x</p>", True),
+        ("<!--><p>x</p>", True),
+        ("<br><hr/><img src=x>", True),
+        ("<div/>", False),
+        ("<script></script>", False),
+        ("<ul><li>a</ul>", False),
+    ],
+)
+def test_self_contained(markup, expected):
+    assert self_contained(markup) is expected

@@ -1,0 +1,367 @@
+"""Rendering a long page piece by piece, reusing the HTML of the pieces that did not change.
+
+A save of a 100 KB page usually changes a few lines, yet rendering it whole costs 70-110 ms
+(Python-Markdown's inline pass and html5lib's parse in the sanitizer). Python-Markdown's block
+parser reads the document as blank-line-separated blocks, one after another, so the document
+can be cut between two blocks when nothing reaches across the cut. Each piece is rendered on
+its own and cached by its text; a later render of a similar document renders only the pieces
+that changed.
+
+The result is the whole-document render, byte for byte (tests/test_render_pieces.py compares
+the two on the corpus and on generated documents), because:
+
+* the preprocessors (fenced code, raw HTML blocks) run on the whole document, so a piece
+  never starts inside a fence or a raw HTML block, and each piece gets their stashes;
+* a cut needs the next block to start at the margin with something that cannot continue the
+  previous one (not indented, not a list item, not a quote, not a blank line);
+* each piece's HTML must be self-contained (every element it opens, it closes, properly
+  nested), so sanitizing piece by piece gives the same as sanitizing the whole;
+* heading ids are numbered across the document (a second "Usage" is ``h-usage_1``): pieces
+  carry placeholders, replaced by the ids a whole render's table of contents would give;
+* what has document-wide effect is rendered whole: footnotes, reference-style link
+  definitions and the ``[TOC]`` marker.
+
+:func:`render_cached` is what the render worker process runs (render_guard); its cache lives
+in that process.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import OrderedDict
+from collections.abc import Collection, Mapping, Set
+from dataclasses import dataclass
+
+from markdown.extensions.toc import nest_toc_tokens, unique
+
+from . import rendering
+from .rendering import Rendered, check_complexity, split_front_matter
+from .sanitizing import sanitize_html
+
+MIN_PIECE = 1_000  # characters; a piece's fixed cost (a Markdown instance) outweighs less
+MAX_PIECE = 4_000  # characters; a larger piece is cut at the next allowed place
+CUT_ONE_IN = 2  # past MIN_PIECE, a cut is taken where the next block's hash says so
+CACHE_CHARS = 24_000_000  # Markdown + HTML characters kept per process (about 50-100 MB)
+TOCS_KEPT = 64  # tables of contents kept per process
+
+# Things with document-wide effect: footnotes, the TOC marker, reference link definitions.
+# Definitions count at any indent or quote depth: list items and quotes hold them too.
+_DOCUMENT_WIDE = re.compile(r"\[\^|\[TOC\]|^[ \t>]*\[[^\]\n]*\]:", re.M)
+_CONTINUES = re.compile(r"[ \t\n>]|(?:[*+-]|\d{1,9}[.)])(?:[ \t]|$)")
+_MARK_START, _MARK_END = "\ue000", "\ue001"  # private-use characters around heading numbers
+_ID_PLACEHOLDER = re.compile(f"h-{_MARK_START}(\\d+){_MARK_END}")
+_STASH_REF = re.compile("[\x01\x02]wzxhzdk:(\\d+)[\x03\x04]")
+_TAG = re.compile(r"<(/?)([a-zA-Z][^\t\n\r\f />\x00]*)[^>]*>|<!--|<[!?]")
+_VOID = frozenset(
+    "area base br col embed hr img input keygen link meta param source track wbr".split()
+)
+# Elements whose content html5lib does not parse as tags, or that change its insertion mode
+# beyond the element: a piece holding one is not known to be self-contained.
+_OPAQUE = frozenset(
+    "script style textarea title xmp iframe noembed noframes noscript plaintext template"
+    " svg math select html head body frameset frame".split()
+)
+
+
+@dataclass(frozen=True)
+class _Piece:
+    html: str  # sanitized
+    self_contained: bool
+    empty: bool  # Markdown's output was empty
+    leading_space: bool  # Markdown's output starts with whitespace (whole renders strip it)
+    trailing_space: bool
+    links: frozenset[str]
+    missing: frozenset[str]
+    # Headings in document order: level, name, html, toc label. Their ids in ``html`` are
+    # placeholders (:data:`_ID_PLACEHOLDER`); ``slugs`` holds the id each would want.
+    headings: tuple[tuple[int, str, str, str], ...]
+    slugs: tuple[str, ...]
+    mermaid: bool
+    math: bool
+
+    @property
+    def size(self) -> int:
+        return len(self.html) + 200
+
+
+class PieceCache:
+    """Rendered pieces by their text and context, least recently used out first."""
+
+    def __init__(self, max_chars: int = CACHE_CHARS) -> None:
+        self.max_chars = max_chars
+        self.chars = 0
+        self.hits = 0
+        self.misses = 0
+        self.whole_renders = 0  # documents that had to be rendered whole
+        self._entries: OrderedDict[tuple, _Piece] = OrderedDict()
+        # Tables of contents by their headings: sanitizing a long one costs as much as a piece.
+        self.tocs: OrderedDict[tuple, str] = OrderedDict()
+
+    def get(self, key: tuple) -> _Piece | None:
+        piece = self._entries.get(key)
+        if piece is not None:
+            self._entries.move_to_end(key)
+        return piece
+
+    def put(self, key: tuple, piece: _Piece) -> None:
+        size = piece.size + len(key[0])
+        if size > self.max_chars:
+            return
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.chars -= old.size + len(key[0])
+        self._entries[key] = piece
+        self.chars += size
+        while self.chars > self.max_chars:
+            old_key, old = self._entries.popitem(last=False)
+            self.chars -= old.size + len(old_key[0])
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_process_cache = PieceCache()
+
+
+def render_cached(body: str, **kwargs) -> Rendered:
+    """:func:`render_pieces` with this process's cache (what the render worker runs)."""
+    return render_pieces(body, cache=_process_cache, **kwargs)
+
+
+def render_pieces(
+    body: str,
+    *,
+    existing: Collection[str],
+    page_title: str | None = None,
+    image_sizes: Mapping[str, tuple[int, int]] | None = None,
+    cache: PieceCache,
+) -> Rendered:
+    """The same as :func:`wiki.rendering.render`, reusing pieces rendered before.
+
+    :raises RenderError: as :func:`wiki.rendering.render`.
+    """
+    meta, text = split_front_matter(body)
+    existing = existing if isinstance(existing, Set) else frozenset(existing)
+    image_sizes = image_sizes or {}
+    if (
+        len(text) >= 2 * MIN_PIECE
+        and not _DOCUMENT_WIDE.search(text)
+        and _MARK_START not in text  # could forge a heading-id placeholder
+    ):
+        check_complexity(text)
+        rendered = _render_in_pieces(text, meta, existing, page_title, image_sizes, cache)
+        if rendered is not None:
+            return rendered
+    cache.whole_renders += 1
+    return rendering.render(body, existing=existing, page_title=page_title, image_sizes=image_sizes)
+
+
+def _render_in_pieces(text, meta, existing, page_title, image_sizes, cache) -> Rendered | None:
+    """None when the document must be rendered whole."""
+    # Fences are formatted here, so this state learns whether there is Mermaid or math.
+    fences = rendering._State(existing=existing, page_title=page_title)
+    md = rendering._build_markdown(fences)
+    lines = text.split("\n")
+    for preprocessor in md.preprocessors:
+        lines = preprocessor.run(lines)
+    chunks = cut("\n".join(lines))
+    if len(chunks) < 2:
+        return None
+    stash = md.htmlStash.rawHtmlBlocks
+    code_stash = md.preprocessors["fenced_code_block"].extension.stash.stash
+    pieces = []
+    for chunk in chunks:
+        piece = _piece(chunk, stash, code_stash, existing, page_title, image_sizes, cache)
+        if not piece.self_contained:
+            return None
+        if not piece.empty:  # blocks that render to nothing add no line break either
+            pieces.append(piece)
+    if not pieces or pieces[0].leading_space or pieces[-1].trailing_space:
+        return None  # a whole render strips that space before sanitizing
+    htmls, headings = _number_headings(pieces)
+    return Rendered(
+        html="\n".join(htmls),
+        toc_html=_toc_html(md, headings, cache),
+        links=frozenset().union(*(p.links for p in pieces)),
+        missing=frozenset().union(*(p.missing for p in pieces)),
+        meta=meta,
+        uses_mermaid=fences.mermaid or any(p.mermaid for p in pieces),
+        uses_math=fences.math or any(p.math for p in pieces),
+    )
+
+
+def cut(text: str) -> list[str]:
+    """Split preprocessed Markdown into pieces at block boundaries nothing reaches across.
+
+    Where to cut depends on the blocks near the cut (a hash of the next block), not on where
+    the piece started, so an edit moves only the cuts next to it.
+    """
+    blocks = text.split("\n\n")  # exactly as Python-Markdown's block parser splits
+    chunks: list[str] = []
+    start, size = 0, 0
+    for i, block in enumerate(blocks):
+        if i > start and size >= MIN_PIECE and _may_cut_before(block):
+            if size >= MAX_PIECE or zlib.crc32(block.encode()) % CUT_ONE_IN == 0:
+                chunks.append("\n\n".join(blocks[start:i]))
+                start, size = i, 0
+        size += len(block) + 2
+    chunks.append("\n\n".join(blocks[start:]))
+    return chunks
+
+
+def _may_cut_before(block: str) -> bool:
+    """Whether ``block`` starts something new rather than continuing the block before it:
+    indented text, list items, quotes and extra blank lines can all continue it."""
+    return bool(block) and _CONTINUES.match(block) is None
+
+
+def _piece(chunk, stash, code_stash, existing, page_title, image_sizes, cache) -> _Piece:
+    refs = tuple(int(n) for n in _STASH_REF.findall(chunk))
+    stashed = tuple(stash[n] if n < len(stash) else None for n in refs)
+    cacheable = all(isinstance(s, str) for s in stashed)
+    sizes = tuple(sorted(image_sizes.items())) if page_title and "](" in chunk else ()
+    codes = tuple(sorted((k, v) for k, v in code_stash.items() if k in chunk))
+    key = (chunk, stashed, codes, page_title, sizes)
+    piece = cache.get(key) if cacheable else None
+    if piece is not None and piece.missing == {t for t in piece.links if t not in existing}:
+        cache.hits += 1
+        return piece
+    cache.misses += 1
+    piece = _render_piece(chunk, stash, code_stash, existing, page_title, image_sizes)
+    if cacheable:
+        cache.put(key, piece)
+    return piece
+
+
+def _render_piece(chunk, stash, code_stash, existing, page_title, image_sizes) -> _Piece:
+    """Python-Markdown's ``convert`` from the block parser on, with the whole document's
+    stashes (the preprocessors already ran on the whole document)."""
+    state = rendering._State(existing=existing, page_title=page_title, image_sizes=image_sizes)
+    md = rendering._build_markdown(state)
+    md.htmlStash.rawHtmlBlocks = list(stash)
+    md.htmlStash.html_counter = len(stash)
+    md.preprocessors["fenced_code_block"].extension.stash.stash = dict(code_stash)
+    md.treeprocessors["toc"].slugify = _PlaceholderSlugs()
+    try:
+        root = md.parser.parseDocument(chunk.split("\n")).getroot()
+        for treeprocessor in md.treeprocessors:
+            new_root = treeprocessor.run(root)
+            root = root if new_root is None else new_root
+        output = md.serializer(root)
+        start, end = output.find(f"<{md.doc_tag}>"), output.rfind(f"</{md.doc_tag}>")
+        output = output[start + len(md.doc_tag) + 2 : end].strip() if start >= 0 else ""
+        for postprocessor in md.postprocessors:
+            output = postprocessor.run(output)
+        rendering._check_html_depth(output)
+        html = sanitize_html(output)
+    except RecursionError:
+        raise rendering._too_complex("it is nested too deeply", 400) from None
+    flat = _flatten(getattr(md, "toc_tokens", []))
+    slugs = md.treeprocessors["toc"].slugify.slugs
+    return _Piece(
+        html=html,
+        self_contained=self_contained(output),
+        empty=not output,
+        leading_space=output[:1].isspace(),
+        trailing_space=output[-1:].isspace(),
+        links=frozenset(state.links),
+        missing=frozenset(state.missing),
+        headings=tuple(
+            (t["level"], t["name"], t["html"], t.get("data-toc-label", "")) for t in flat
+        ),
+        slugs=tuple(slugs),
+        mermaid=state.mermaid,
+        math=state.math,
+    )
+
+
+class _PlaceholderSlugs:
+    """The table of contents' slugify for a piece: records the id each heading wants and
+    gives it a placeholder; :func:`_number_headings` puts in the document-wide ids."""
+
+    def __init__(self) -> None:
+        self.slugs: list[str] = []
+
+    def __call__(self, value: str, separator: str) -> str:
+        self.slugs.append(rendering._slugify(value, separator))
+        return f"h-{_MARK_START}{len(self.slugs) - 1}{_MARK_END}"
+
+
+def _number_headings(pieces: list[_Piece]) -> tuple[list[str], list[tuple]]:
+    """Each piece's HTML with its heading ids, and (id, heading) in document order, numbered
+    as the table of contents numbers repeated ids in a whole render."""
+    used: set[str] = set()
+    counters: dict[str, int] = {}
+    htmls, headings = [], []
+    for piece in pieces:
+        ids = [unique(slug, used, counters) for slug in piece.slugs]
+        html = piece.html
+        if ids:
+            html = _ID_PLACEHOLDER.sub(lambda m, ids=ids: ids[int(m.group(1))], html)
+        htmls.append(html)
+        headings.extend(zip(ids, piece.headings, strict=True))
+    return htmls, headings
+
+
+def _flatten(tokens: list[dict]) -> list[dict]:
+    return [f for t in tokens for f in (t, *_flatten(t["children"]))]
+
+
+def _toc_html(md, headings: list[tuple], cache: PieceCache) -> str:
+    """The table of contents a whole render builds from the same headings."""
+    if len(headings) < 2:
+        return ""
+    key = tuple(headings)
+    toc = cache.tocs.get(key)
+    if toc is None:
+        toc = cache.tocs[key] = _build_toc_html(md, headings)
+        if len(cache.tocs) > TOCS_KEPT:
+            cache.tocs.popitem(last=False)
+    cache.tocs.move_to_end(key)
+    return toc
+
+
+def _build_toc_html(md, headings: list[tuple]) -> str:
+    tokens = [
+        {"level": lvl, "id": id_, "name": name, "html": inner, "data-toc-label": label}
+        for id_, (lvl, name, inner, label) in headings
+    ]
+    div = md.treeprocessors["toc"].build_toc_div(nest_toc_tokens(tokens))
+    toc = md.serializer(div)
+    for postprocessor in md.postprocessors:
+        toc = postprocessor.run(toc)
+    toc = re.sub(r'\A\s*<div class="toc">\s*|\s*</div>\s*\Z', "", toc)
+    return sanitize_html(toc) if toc else ""
+
+
+def self_contained(markup: str) -> bool:
+    """True when every element ``markup`` opens it also closes, properly nested, and it has
+    no comment left open: html5lib then ends the fragment in the state it began in."""
+    stack: list[str] = []
+    pos = 0
+    while (m := _TAG.search(markup, pos)) is not None:
+        token = m.group(0)
+        if token == "<!--":
+            end = markup.find("-->", m.end() - 2)  # "<!-->" closes at once, as in html5lib
+            if end < 0:
+                return False
+            pos = end + 3
+            continue
+        if token in ("<!", "<?"):
+            end = markup.find(">", m.end())
+            if end < 0:
+                return False
+            pos = end + 1
+            continue
+        pos = m.end()
+        name = m.group(2).lower()
+        if name in _OPAQUE:
+            return False
+        if name in _VOID:
+            continue
+        if not m.group(1):
+            stack.append(name)
+        elif not stack or stack.pop() != name:
+            return False
+    return not stack
