@@ -1,10 +1,11 @@
 """Benchmark editing through the Flask test client on a file SQLite database.
 
-1. Merge-and-save: a 100 KB page (generated prose, then the corpus's largest real page,
-   system-design-primer.md, 110 KB); each round someone else saves revision N+1 from N, then
-   the timed request saves a non-overlapping change that is also based on N, so the server
-   three-way merges, renders and commits (target: p95 < 100 ms). A plain save without a
-   merge is timed too, for comparison.
+1. Merge-and-save: a 100 KB page (generated prose, generated code-heavy, then the corpus's
+   largest real page, system-design-primer.md, 111 KB); each round someone else saves
+   revision N+1 from N, then the timed request saves a non-overlapping change that is also
+   based on N, so the server three-way merges, renders and commits (target: p95 < 100 ms).
+   A plain save without a merge is timed too, for comparison, and the first save of each
+   page (nothing of it rendered before).
 2. Draft autosave: ``POST /draft/<title>`` with a 10 KB and a 100 KB body (target: p95 <
    20 ms), plus a throttled ("skipped") request. Between timed autosaves the drafts are
    aged by a few seconds outside the timing, so the 3 s throttle does not skip them.
@@ -46,6 +47,29 @@ def page_lines(size: int, seed: int = 1) -> list[str]:
         line = " ".join(rnd.choice(WORDS) for _ in range(rnd.randint(4, 16)))
         lines.append(line if rnd.random() > 0.15 else "")
         total += len(lines[-1]) + 1
+    return lines
+
+
+def text_line(lines: list[str], n: int) -> int:
+    """The first line from ``n`` on that is not a code fence's ``` line: edits change text;
+    appending words to a fence line would end the fence and re-render the rest of the page,
+    which is what Markdown means, not a cost of saving."""
+    while lines[n].lstrip().startswith(("```", "~~~")):
+        n += 1
+    return n
+
+
+def code_page_lines(size: int) -> list[str]:
+    """A page of headings, prose and highlighted Python (the wiki's own source), ``size`` long."""
+    source = (Path(__file__).resolve().parents[1] / "wiki" / "rendering.py").read_text()
+    snippets = [s for s in source.split("\n\n") if s.strip()]
+    lines: list[str] = []
+    i = 0
+    while sum(len(line) + 1 for line in lines) < size:
+        snippet = snippets[i % len(snippets)]
+        lines += [f"## Step {i}", "", f"What step {i} does, and why.", "", "```python"]
+        lines += [*snippet.splitlines(), "```", ""]
+        i += 1
     return lines
 
 
@@ -145,15 +169,16 @@ def bench_saves(app, title: str, lines: list[str], what: str) -> None:
     rev = save(alice, title, lines, 0, first)
     merged, plain = Samples(), Samples()
     for i in range(RUNS):
-        n = (i * 37) % (len(lines) - 20)
+        n = text_line(lines, (i * 37) % (len(lines) - 40))
+        m = text_line(lines, n + 10)
         theirs, mine = list(lines), list(lines)
         theirs[n] += f" (their edit {i})"
-        mine[n + 10] += f" (my edit {i})"
+        mine[m] += f" (my edit {i})"
         base = rev
         rev = save(alice, title, theirs, base)
         rev = save(bob, title, mine, base, merged)  # based on the older revision: merged
-        lines = [*theirs[: n + 10], mine[n + 10], *theirs[n + 11 :]]
-        lines[(n + 5) % len(lines)] += "."
+        lines = [*theirs[:m], mine[m], *theirs[m + 1 :]]
+        lines[text_line(lines, n + 5)] += "."
         rev = save(alice, title, lines, rev, plain)  # on the current revision: no merge
     size = len("\n".join(lines).encode()) // 1000
     print(f"{what}, {size} KB, {len(lines)} lines:")
@@ -194,6 +219,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = make_app(tmp)
         bench_saves(app, "Big", page_lines(100_000), "generated prose page")
+        bench_saves(app, "Code", code_page_lines(100_000), "generated code-heavy page")
         if PRIMER.exists():  # real Markdown: headings, lists, code, tables, raw HTML
             bench_saves(app, "Primer", PRIMER.read_text().splitlines(), PRIMER.name)
         else:

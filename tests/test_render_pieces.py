@@ -40,6 +40,7 @@ BLOCKS = [
     "```python\ndef f():\n\n    return 1\n```",
     "~~~\nfence with a blank line\n\n~~~",
     "```\nunclosed fence",
+    "```regex\n[^abc]+ and [r]: not definitions inside code\n```",
     "- list with a fence:\n\n    ```bash\n    echo hi\n\n    echo there\n    ```",
     "```mermaid\ngraph TD\n\nA-->B\n```",
     "<div>\nraw block\n\nstill raw\n</div>",
@@ -96,7 +97,7 @@ def _assert_same(body: str, **kwargs) -> PieceCache:
 
 @pytest.fixture
 def cut_everywhere(monkeypatch):
-    monkeypatch.setattr(render_pieces, "MIN_PIECE", 1)
+    monkeypatch.setattr(render_pieces, "MIN_DOCUMENT", 1)
     monkeypatch.setattr(render_pieces, "CUT_ONE_IN", 1)
 
 
@@ -104,9 +105,25 @@ def cut_everywhere(monkeypatch):
 @given(st.lists(st.sampled_from(BLOCKS), min_size=2, max_size=12), st.sampled_from(["\n\n", "\n"]))
 def test_generated_documents_render_the_same(blocks, separator):
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(render_pieces, "MIN_PIECE", 1)
+        mp.setattr(render_pieces, "MIN_DOCUMENT", 1)
         mp.setattr(render_pieces, "CUT_ONE_IN", 1)
         _assert_same(separator.join(blocks))
+
+
+_SHARED = PieceCache()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(BLOCKS), min_size=2, max_size=12))
+def test_pieces_cached_from_other_documents_fit_this_one(blocks):
+    """One cache across all examples: a piece reused from another document (other stash
+    numbers, other neighbours) must still give this document's whole render."""
+    body = "\n\n".join(blocks)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(render_pieces, "MIN_DOCUMENT", 1)
+        mp.setattr(render_pieces, "CUT_ONE_IN", 1)
+        whole = rendering.render(body, existing=EXISTING, page_title="Page")
+        assert render_in_pieces(body, existing=EXISTING, page_title="Page", cache=_SHARED) == whole
 
 
 @pytest.mark.parametrize("i", range(len(BLOCKS)))
@@ -168,12 +185,38 @@ def test_a_link_turning_blue_is_not_served_stale():
     assert blue == rendering.render(body, existing={"Docker"})
 
 
+def test_code_heavy_pages_render_in_pieces_and_reuse_highlighting():
+    fence = '```python\nimport re\nWORD = re.compile(r"[^\\W_]+")  # [r]: not a definition\n```'
+    body = "\n\n".join(f"## Step {i}\n\nText {i}.\n\n{fence}\n\nprint({i})" for i in range(60))
+    cache = PieceCache()
+    first = render_in_pieces(body, existing=(), cache=cache)
+    assert cache.whole_renders == 0  # code that looks like footnotes or definitions is code
+    assert len(cache.highlights) >= 60
+    edited = body.replace("Text 30.", "Text thirty.")
+    second = render_in_pieces(edited, existing=(), cache=cache)
+    assert second == rendering.render(edited, existing=()) and first != second
+    assert 'class="highlight"' in second.html
+
+
+def test_a_code_block_added_above_does_not_re_render_the_pieces_below():
+    steps = [f"## Step {i}\n\nText {i}.\n\n```python\nprint({i})\n```" for i in range(80)]
+    cache = PieceCache()
+    render_in_pieces("\n\n".join(steps), existing=(), cache=cache)
+    misses = cache.misses
+    steps.insert(3, "A new block:\n\n```bash\necho new\n```")  # renumbers every placeholder
+    edited = "\n\n".join(steps)
+    assert render_in_pieces(edited, existing=(), cache=cache) == rendering.render(
+        edited, existing=()
+    )
+    assert cache.misses - misses <= 3 < misses
+
+
 def test_cache_keeps_within_its_size():
     cache = PieceCache(max_chars=50_000)
     body = "\n\n".join(f"Paragraph {i} " * 40 for i in range(400))
     render_in_pieces(body, existing=(), cache=cache)
-    assert 0 < cache.chars <= 50_000
-    assert len(cache) > 0
+    assert 0 < cache.pieces.chars <= 50_000
+    assert len(cache.pieces) > 0
 
 
 def test_cuts_never_start_with_a_continuation(cut_everywhere):

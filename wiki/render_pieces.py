@@ -1,7 +1,8 @@
 """Rendering a long page piece by piece, reusing the HTML of the pieces that did not change.
 
-A save of a 100 KB page usually changes a few lines, yet rendering it whole costs 70-110 ms
-(Python-Markdown's inline pass and html5lib's parse in the sanitizer). Python-Markdown's block
+A save of a 100 KB page usually changes a few lines, yet rendering it whole costs 70-250 ms,
+and up to a second for code-heavy pages (Python-Markdown's inline pass, Pygments, and
+html5lib's parse in the sanitizer). Python-Markdown's block
 parser reads the document as blank-line-separated blocks, one after another, so the document
 can be cut between two blocks when nothing reaches across the cut. Each piece is rendered on
 its own and cached by its text; a later render of a similar document renders only the pieces
@@ -21,8 +22,12 @@ the two on the corpus and on generated documents), because:
 * what has document-wide effect is rendered whole: footnotes, reference-style link
   definitions and the ``[TOC]`` marker.
 
+Code blocks are highlighted by Pygments during preprocessing, for the whole document; their
+HTML is cached too, by source, options and block number.
+
 :func:`render_cached` is what the render worker process runs (render_guard); its cache lives
-in that process.
+in that process, so the first render of a page after a worker starts costs about 1.5 times a
+whole render, and later ones only the pieces that changed.
 """
 
 from __future__ import annotations
@@ -39,11 +44,10 @@ from . import rendering
 from .rendering import Rendered, check_complexity, split_front_matter
 from .sanitizing import sanitize_html
 
-MIN_PIECE = 1_000  # characters; a piece's fixed cost (a Markdown instance) outweighs less
+MIN_DOCUMENT = 2_000  # characters; shorter pages are rendered whole
 MAX_PIECE = 4_000  # characters; a larger piece is cut at the next allowed place
-CUT_ONE_IN = 2  # past MIN_PIECE, a cut is taken where the next block's hash says so
+CUT_ONE_IN = 4  # a cut is taken before one allowed block in this many (by its hash)
 CACHE_CHARS = 24_000_000  # Markdown + HTML characters kept per process (about 50-100 MB)
-TOCS_KEPT = 64  # tables of contents kept per process
 
 # Things with document-wide effect: footnotes, the TOC marker, reference link definitions.
 # Definitions count at any indent or quote depth: list items and quotes hold them too.
@@ -80,45 +84,50 @@ class _Piece:
     mermaid: bool
     math: bool
 
-    @property
-    def size(self) -> int:
-        return len(self.html) + 200
 
+class _Lru:
+    """Values by key within a budget of characters, least recently used out first."""
 
-class PieceCache:
-    """Rendered pieces by their text and context, least recently used out first."""
-
-    def __init__(self, max_chars: int = CACHE_CHARS) -> None:
+    def __init__(self, max_chars: int) -> None:
         self.max_chars = max_chars
         self.chars = 0
-        self.hits = 0
-        self.misses = 0
-        self.whole_renders = 0  # documents that had to be rendered whole
-        self._entries: OrderedDict[tuple, _Piece] = OrderedDict()
-        # Tables of contents by their headings: sanitizing a long one costs as much as a piece.
-        self.tocs: OrderedDict[tuple, str] = OrderedDict()
+        self._entries: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
 
-    def get(self, key: tuple) -> _Piece | None:
-        piece = self._entries.get(key)
-        if piece is not None:
-            self._entries.move_to_end(key)
-        return piece
+    def get(self, key: tuple):
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        self._entries.move_to_end(key)
+        return entry[0]
 
-    def put(self, key: tuple, piece: _Piece) -> None:
-        size = piece.size + len(key[0])
-        if size > self.max_chars:
+    def put(self, key: tuple, value, chars: int) -> None:
+        if chars > self.max_chars:
             return
         old = self._entries.pop(key, None)
-        if old is not None:
-            self.chars -= old.size + len(key[0])
-        self._entries[key] = piece
-        self.chars += size
+        self.chars += chars - (old[1] if old else 0)
+        self._entries[key] = (value, chars)
         while self.chars > self.max_chars:
-            old_key, old = self._entries.popitem(last=False)
-            self.chars -= old.size + len(old_key[0])
+            self.chars -= self._entries.popitem(last=False)[1][1]
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class PieceCache:
+    """What one process keeps between renders: pieces, tables of contents and highlighted
+    code blocks (Pygments is a third of the time of a code-heavy page)."""
+
+    def __init__(self, max_chars: int = CACHE_CHARS) -> None:
+        self.pieces = _Lru(max_chars)
+        self.tocs = _Lru(max_chars // 8)
+        self.highlights = _Lru(max_chars // 4)
+        self.hits = 0
+        self.misses = 0
+        self.whole_renders = 0  # documents that had to be rendered whole
+
+    @property
+    def chars(self) -> int:
+        return self.pieces.chars + self.tocs.chars + self.highlights.chars
 
 
 _process_cache = PieceCache()
@@ -144,11 +153,7 @@ def render_pieces(
     meta, text = split_front_matter(body)
     existing = existing if isinstance(existing, Set) else frozenset(existing)
     image_sizes = image_sizes or {}
-    if (
-        len(text) >= 2 * MIN_PIECE
-        and not _DOCUMENT_WIDE.search(text)
-        and _MARK_START not in text  # could forge a heading-id placeholder
-    ):
+    if len(text) >= MIN_DOCUMENT and _MARK_START not in text:  # (it could forge ids)
         check_complexity(text)
         rendered = _render_in_pieces(text, meta, existing, page_title, image_sizes, cache)
         if rendered is not None:
@@ -162,10 +167,14 @@ def _render_in_pieces(text, meta, existing, page_title, image_sizes, cache) -> R
     # Fences are formatted here, so this state learns whether there is Mermaid or math.
     fences = rendering._State(existing=existing, page_title=page_title)
     md = rendering._build_markdown(fences)
+    _cache_highlighting(md, cache)
     lines = text.split("\n")
     for preprocessor in md.preprocessors:
         lines = preprocessor.run(lines)
-    chunks = cut("\n".join(lines))
+    text = "\n".join(lines)  # fenced code and raw HTML blocks are stashed placeholders now
+    if _DOCUMENT_WIDE.search(text):
+        return None
+    chunks = cut(text, md.htmlStash.rawHtmlBlocks)
     if len(chunks) < 2:
         return None
     stash = md.htmlStash.rawHtmlBlocks
@@ -191,23 +200,72 @@ def _render_in_pieces(text, meta, existing, page_title, image_sizes, cache) -> R
     )
 
 
-def cut(text: str) -> list[str]:
+def _cache_highlighting(md, cache: PieceCache) -> None:
+    """Reuse the HTML Pygments made of a code block before (same source, options and block
+    number: the number can appear in anchors)."""
+    fenced = md.preprocessors["fenced_code_block"]
+    fence = fenced.extension.superfences[0]  # the default fence, highlighted by Pygments
+    highlight = fence["formatter"]
+
+    def cached_highlight(src="", language="", options=None, md=None, **kwargs):
+        number = fenced.highlight_ext.pygments_code_block + 1
+        key = (src, language, _frozen(options), _frozen(kwargs), number)
+        html = cache.highlights.get(key)
+        if html is None:
+            html = highlight(src=src, language=language, options=options, md=md, **kwargs)
+            if isinstance(html, str):
+                cache.highlights.put(key, html, len(src) + len(html))
+        else:
+            fenced.highlight_ext.pygments_code_block = number  # as highlighting counts it
+        return html
+
+    fence["formatter"] = cached_highlight
+
+
+def _frozen(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def cut(text: str, stash: list | tuple = ()) -> list[str]:
     """Split preprocessed Markdown into pieces at block boundaries nothing reaches across.
 
-    Where to cut depends on the blocks near the cut (a hash of the next block), not on where
-    the piece started, so an edit moves only the cuts next to it.
+    Whether to cut before a block depends on that block alone (a hash of its text), so an
+    edit moves no cut but its own; only a run of blocks longer than :data:`MAX_PIECE` is cut
+    wherever it may be. Stashed blocks (code, raw HTML) weigh what their HTML weighs.
     """
     blocks = text.split("\n\n")  # exactly as Python-Markdown's block parser splits
     chunks: list[str] = []
     start, size = 0, 0
     for i, block in enumerate(blocks):
-        if i > start and size >= MIN_PIECE and _may_cut_before(block):
-            if size >= MAX_PIECE or zlib.crc32(block.encode()) % CUT_ONE_IN == 0:
+        if i > start and _may_cut_before(block):
+            if size >= MAX_PIECE or _block_hash(block, stash) % CUT_ONE_IN == 0:
                 chunks.append("\n\n".join(blocks[start:i]))
                 start, size = i, 0
         size += len(block) + 2
+        for n in _STASH_REF.findall(block):
+            size += len(stash[int(n)]) // 3 if int(n) < len(stash) else 0
     chunks.append("\n\n".join(blocks[start:]))
     return chunks
+
+
+def _block_hash(block: str, stash: list | tuple) -> int:
+    """A hash of the block that does not change when placeholders are renumbered."""
+    if "wzxhzdk:" in block:
+        block = _STASH_REF.sub(lambda m: _stashed_text(stash, int(m.group(1))), block)
+    return zlib.crc32(block.encode())
+
+
+def _stashed_text(stash: list | tuple, n: int) -> str:
+    item = stash[n] if n < len(stash) else None
+    return item if isinstance(item, str) else "\x02"
+
+
+def _unnumbered(match: re.Match[str]) -> str:
+    return match.group(0)[0] + match.group(0)[-1]
 
 
 def _may_cut_before(block: str) -> bool:
@@ -221,16 +279,19 @@ def _piece(chunk, stash, code_stash, existing, page_title, image_sizes, cache) -
     stashed = tuple(stash[n] if n < len(stash) else None for n in refs)
     cacheable = all(isinstance(s, str) for s in stashed)
     sizes = tuple(sorted(image_sizes.items())) if page_title and "](" in chunk else ()
-    codes = tuple(sorted((k, v) for k, v in code_stash.items() if k in chunk))
-    key = (chunk, stashed, codes, page_title, sizes)
-    piece = cache.get(key) if cacheable else None
+    code_keys = (f"wzxhzdk:{n}" for n in refs)  # superfences keys its stash by placeholder
+    codes = tuple(code_stash[k] for k in code_keys if k in code_stash)
+    # Placeholders are numbered through the document, so a code block added above would
+    # change every later piece's text; the key holds what they stand for instead.
+    key = (_STASH_REF.sub(_unnumbered, chunk), stashed, codes, page_title, sizes)
+    piece = cache.pieces.get(key) if cacheable else None
     if piece is not None and piece.missing == {t for t in piece.links if t not in existing}:
         cache.hits += 1
         return piece
     cache.misses += 1
     piece = _render_piece(chunk, stash, code_stash, existing, page_title, image_sizes)
     if cacheable:
-        cache.put(key, piece)
+        cache.pieces.put(key, piece, len(chunk) + len(piece.html) + 200)
     return piece
 
 
@@ -315,10 +376,8 @@ def _toc_html(md, headings: list[tuple], cache: PieceCache) -> str:
     key = tuple(headings)
     toc = cache.tocs.get(key)
     if toc is None:
-        toc = cache.tocs[key] = _build_toc_html(md, headings)
-        if len(cache.tocs) > TOCS_KEPT:
-            cache.tocs.popitem(last=False)
-    cache.tocs.move_to_end(key)
+        toc = _build_toc_html(md, headings)
+        cache.tocs.put(key, toc, len(toc) + 100)
     return toc
 
 
