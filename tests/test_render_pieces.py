@@ -76,6 +76,7 @@ BLOCKS = [
     "Term with ~~strike~~ and ~~~ tildes",
     "# Forged h-\ue0000\ue001 heading",
     "## Heading_1",
+    "## Q&A <b>bold</b> \"quoted\" 'single' `code` [[Home]] &amp; <script>x</script>",
     "### Usage\n\ntext\n\n### Usage",
 ]
 
@@ -138,6 +139,13 @@ def test_repeated_headings_are_numbered_across_pieces(cut_everywhere):
     ids = re.findall(r'id="(h-[^"]*)"', html)
     assert ids == ["h-setup", "h-setup_1", "h-setup_2", "h-setup_3", "h-other"]
     assert 'href="#h-setup_3"' in html  # the permalink follows its heading's id
+
+
+def test_table_of_contents_links_are_sanitized_one_by_one(cut_everywhere):
+    body = "\n\n".join(f"## Part {i} & <b>more</b>\n\ntext" for i in range(5))
+    cache = _assert_same(body)
+    links = [key for key in cache.tocs._entries if len(key) == 1]
+    assert len(links) == 5 and all(key[0].startswith("<a href=") for key in links)
 
 
 def test_starter_content_renders_the_same(cut_everywhere):

@@ -56,6 +56,8 @@ _CONTINUES = re.compile(r"[ \t\n>]|(?:[*+-]|\d{1,9}[.)])(?:[ \t]|$)")
 _MARK_START, _MARK_END = "\ue000", "\ue001"  # private-use characters around heading numbers
 _ID_PLACEHOLDER = re.compile(f"h-{_MARK_START}(\\d+){_MARK_END}")
 _STASH_REF = re.compile("[\x01\x02]wzxhzdk:(\\d+)[\x03\x04]")
+_TOC_LINK = re.compile(r"(<a href=\"[^\"<>]*\">[^<>]*</a>)")
+_TOC_MARKUP = re.compile(r"(?:\s|</?ul>|</?li>)*")
 _TAG = re.compile(r"<(/?)([a-zA-Z][^\t\n\r\f />\x00]*)[^>]*>|<!--|<[!?]")
 _VOID = frozenset(
     "area base br col embed hr img input keygen link meta param source track wbr".split()
@@ -370,18 +372,15 @@ def _flatten(tokens: list[dict]) -> list[dict]:
 
 
 def _toc_html(md, headings: list[tuple], cache: PieceCache) -> str:
-    """The table of contents a whole render builds from the same headings."""
+    """The table of contents a whole render builds from the same headings.
+
+    Sanitizing a long one costs as much as a piece, and each edit of a heading changes it;
+    so only its links (the user's words) are sanitized, one by one and cached, while the
+    list markup around them, checked to be nothing but ``<ul>``/``<li>`` tags and
+    whitespace, is what sanitizing would leave as it is.
+    """
     if len(headings) < 2:
         return ""
-    key = tuple(headings)
-    toc = cache.tocs.get(key)
-    if toc is None:
-        toc = _build_toc_html(md, headings)
-        cache.tocs.put(key, toc, len(toc) + 100)
-    return toc
-
-
-def _build_toc_html(md, headings: list[tuple]) -> str:
     tokens = [
         {"level": lvl, "id": id_, "name": name, "html": inner, "data-toc-label": label}
         for id_, (lvl, name, inner, label) in headings
@@ -391,7 +390,16 @@ def _build_toc_html(md, headings: list[tuple]) -> str:
     for postprocessor in md.postprocessors:
         toc = postprocessor.run(toc)
     toc = re.sub(r'\A\s*<div class="toc">\s*|\s*</div>\s*\Z', "", toc)
-    return sanitize_html(toc) if toc else ""
+    parts = _TOC_LINK.split(toc)  # list markup, link, list markup, link, ...
+    if not all(_TOC_MARKUP.fullmatch(part) for part in parts[::2]):
+        return sanitize_html(toc) if toc else ""
+    for i in range(1, len(parts), 2):
+        link = cache.tocs.get((parts[i],))
+        if link is None:
+            link = sanitize_html(parts[i])
+            cache.tocs.put((parts[i],), link, 2 * len(link))
+        parts[i] = link
+    return "".join(parts)
 
 
 def self_contained(markup: str) -> bool:
