@@ -47,7 +47,7 @@ from .sanitizing import sanitize_html
 MIN_DOCUMENT = 2_000  # characters; shorter pages are rendered whole
 MAX_PIECE = 4_000  # characters; a larger piece is cut at the next allowed place
 CUT_ONE_IN = 4  # a cut is taken before one allowed block in this many (by its hash)
-CACHE_CHARS = 24_000_000  # Markdown + HTML characters kept per process (about 50-100 MB)
+CACHE_CHARS = 16_000_000  # characters kept per render worker: about 40 MB (bench: 60 MB at 24M)
 
 # Things with document-wide effect: footnotes, the TOC marker, reference link definitions.
 # Definitions count at any indent or quote depth: list items and quotes hold them too.

@@ -69,7 +69,7 @@ class IdentifierSplitFilter(Filter):
 
 # (word, no_morph) -> the terms the analyzer's stages make of it; shared by all instances.
 _TERMS: dict[tuple[str, bool], tuple[tuple[str, bool], ...]] = {}
-_TERMS_MAX = 200_000
+_TERMS_MAX = 50_000  # about 15 MB; cleared when full
 
 
 class CodeAnalyzer(CompositeAnalyzer):
