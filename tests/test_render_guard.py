@@ -17,6 +17,19 @@ def test_safe_render_matches_render() -> None:
     assert safe_render(body, timeout=30, **kwargs) == render(body, **kwargs)
 
 
+def test_long_pages_through_the_worker_match_a_whole_render() -> None:
+    sections = [
+        f"## Part {i}\n\nText of part {i} with [[Home]].\n\n```python\nx = {i}\n```"
+        for i in range(60)
+    ]
+    body = "\n\n".join(sections)
+    first = safe_render(body, existing={"Home"})
+    edited = body.replace("Text of part 30", "Changed text of part 30")
+    second = safe_render(edited, existing={"Home"})  # pieces other than part 30 are reused
+    assert first == render(body, existing={"Home"})
+    assert second == render(edited, existing={"Home"})
+
+
 def test_deep_list_is_rejected_without_a_child() -> None:
     with pytest.raises(RenderError) as info:
         safe_render("- " * 1000 + "x", existing=(), timeout=TIMEOUT)
