@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -96,18 +98,25 @@ def _assert_same(body: str, **kwargs) -> PieceCache:
     return cache
 
 
+@contextmanager
+def cutting_everywhere() -> Iterator[None]:
+    """Every document in pieces, cut wherever the rules allow."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(render_pieces, "MIN_DOCUMENT", 1)
+        mp.setattr(render_pieces, "CUT_ONE_IN", 1)
+        yield
+
+
 @pytest.fixture
-def cut_everywhere(monkeypatch):
-    monkeypatch.setattr(render_pieces, "MIN_DOCUMENT", 1)
-    monkeypatch.setattr(render_pieces, "CUT_ONE_IN", 1)
+def cut_everywhere():
+    with cutting_everywhere():
+        yield
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(BLOCKS), min_size=2, max_size=12), st.sampled_from(["\n\n", "\n"]))
 def test_generated_documents_render_the_same(blocks, separator):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(render_pieces, "MIN_DOCUMENT", 1)
-        mp.setattr(render_pieces, "CUT_ONE_IN", 1)
+    with cutting_everywhere():
         _assert_same(separator.join(blocks))
 
 
@@ -120,9 +129,7 @@ def test_pieces_cached_from_other_documents_fit_this_one(blocks):
     """One cache across all examples: a piece reused from another document (other stash
     numbers, other neighbours) must still give this document's whole render."""
     body = "\n\n".join(blocks)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(render_pieces, "MIN_DOCUMENT", 1)
-        mp.setattr(render_pieces, "CUT_ONE_IN", 1)
+    with cutting_everywhere():
         whole = rendering.render(body, existing=EXISTING, page_title="Page")
         assert render_in_pieces(body, existing=EXISTING, page_title="Page", cache=_SHARED) == whole
 

@@ -2,14 +2,15 @@
 
 A save of a 100 KB page usually changes a few lines, yet rendering it whole costs 70-250 ms,
 and up to a second for code-heavy pages (Python-Markdown's inline pass, Pygments, and
-html5lib's parse in the sanitizer). Python-Markdown's block
-parser reads the document as blank-line-separated blocks, one after another, so the document
-can be cut between two blocks when nothing reaches across the cut. Each piece is rendered on
+html5lib's parse in the sanitizer). Python-Markdown's block parser reads the document as
+blank-line-separated blocks, one after another, so the document can be cut between two
+blocks when nothing reaches across the cut. Each piece is rendered on
 its own and cached by its text; a later render of a similar document renders only the pieces
 that changed.
 
 The result is the whole-document render, byte for byte (tests/test_render_pieces.py compares
-the two on the corpus and on generated documents), because:
+the two on generated documents and the starter content, bench/check_render_pieces.py on the
+whole corpus), because:
 
 * the preprocessors (fenced code, raw HTML blocks) run on the whole document, so a piece
   never starts inside a fence or a raw HTML block, and each piece gets their stashes;
@@ -153,15 +154,15 @@ def render_pieces(
     :raises RenderError: as :func:`wiki.rendering.render`.
     """
     meta, text = split_front_matter(body)
+    check_complexity(text)
     existing = existing if isinstance(existing, Set) else frozenset(existing)
     image_sizes = image_sizes or {}
     if len(text) >= MIN_DOCUMENT and _MARK_START not in text:  # (it could forge ids)
-        check_complexity(text)
         rendered = _render_in_pieces(text, meta, existing, page_title, image_sizes, cache)
         if rendered is not None:
             return rendered
     cache.whole_renders += 1
-    return rendering.render(body, existing=existing, page_title=page_title, image_sizes=image_sizes)
+    return rendering.render_markdown(text, meta, existing, page_title, image_sizes)
 
 
 def _render_in_pieces(text, meta, existing, page_title, image_sizes, cache) -> Rendered | None:
@@ -248,8 +249,7 @@ def cut(text: str, stash: list | tuple = ()) -> list[str]:
                 chunks.append("\n\n".join(blocks[start:i]))
                 start, size = i, 0
         size += len(block) + 2
-        for n in _STASH_REF.findall(block):
-            size += len(stash[int(n)]) // 3 if int(n) < len(stash) else 0
+        size += sum(len(_stashed_text(stash, int(n))) // 3 for n in _STASH_REF.findall(block))
     chunks.append("\n\n".join(blocks[start:]))
     return chunks
 
@@ -261,8 +261,13 @@ def _block_hash(block: str, stash: list | tuple) -> int:
     return zlib.crc32(block.encode())
 
 
+def _stashed(stash: list | tuple, n: int) -> object:
+    """What placeholder ``n`` stands for (None for a number the stash does not hold)."""
+    return stash[n] if n < len(stash) else None
+
+
 def _stashed_text(stash: list | tuple, n: int) -> str:
-    item = stash[n] if n < len(stash) else None
+    item = _stashed(stash, n)
     return item if isinstance(item, str) else "\x02"
 
 
@@ -278,7 +283,7 @@ def _may_cut_before(block: str) -> bool:
 
 def _piece(chunk, stash, code_stash, existing, page_title, image_sizes, cache) -> _Piece:
     refs = tuple(int(n) for n in _STASH_REF.findall(chunk))
-    stashed = tuple(stash[n] if n < len(stash) else None for n in refs)
+    stashed = tuple(_stashed(stash, n) for n in refs)
     cacheable = all(isinstance(s, str) for s in stashed)
     sizes = tuple(sorted(image_sizes.items())) if page_title and "](" in chunk else ()
     code_keys = (f"wzxhzdk:{n}" for n in refs)  # superfences keys its stash by placeholder
@@ -316,8 +321,7 @@ def _render_piece(chunk, stash, code_stash, existing, page_title, image_sizes) -
         output = output[start + len(md.doc_tag) + 2 : end].strip() if start >= 0 else ""
         for postprocessor in md.postprocessors:
             output = postprocessor.run(output)
-        rendering._check_html_depth(output)
-        html = sanitize_html(output)
+        html = rendering.checked_html(output)
     except RecursionError:
         raise rendering._too_complex("it is nested too deeply", 400) from None
     flat = _flatten(getattr(md, "toc_tokens", []))
@@ -389,7 +393,7 @@ def _toc_html(md, headings: list[tuple], cache: PieceCache) -> str:
     toc = md.serializer(div)
     for postprocessor in md.postprocessors:
         toc = postprocessor.run(toc)
-    toc = re.sub(r'\A\s*<div class="toc">\s*|\s*</div>\s*\Z', "", toc)
+    toc = rendering.toc_list(toc)
     parts = _TOC_LINK.split(toc)  # list markup, link, list markup, link, ...
     if not all(_TOC_MARKUP.fullmatch(part) for part in parts[::2]):
         return sanitize_html(toc) if toc else ""

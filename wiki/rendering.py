@@ -53,6 +53,7 @@ _NO_DEPTH_TAGS = frozenset(  # void elements and those whose end tag HTML lets y
 )
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
+_TOC_WRAPPER = re.compile(r'\A\s*<div class="toc">\s*|\s*</div>\s*\Z')
 _IGNORED_URL_CHARS = re.compile(r"[\x00-\x20\x7f]")
 
 
@@ -369,16 +370,25 @@ def render(
     """
     meta, text = split_front_matter(body)
     check_complexity(text)
+    return render_markdown(text, meta, existing, page_title, image_sizes)
+
+
+def render_markdown(
+    text: str,
+    meta: dict,
+    existing: Collection[str],
+    page_title: str | None = None,
+    image_sizes: Mapping[str, tuple[int, int]] | None = None,
+) -> Rendered:
+    """:func:`render` of the Markdown after front matter, already split off and checked by
+    :func:`check_complexity`."""
     existing = existing if isinstance(existing, Set) else frozenset(existing)
     state = _State(existing=existing, page_title=page_title, image_sizes=image_sizes or {})
     md = _build_markdown(state)
     try:
-        markup = md.convert(text)
-        _check_html_depth(markup)
-        page_html = sanitize_html(markup)
+        page_html = checked_html(md.convert(text))
         tokens = getattr(md, "toc_tokens", [])
-        toc = getattr(md, "toc", "") if _count_headings(tokens) >= 2 else ""
-        toc = re.sub(r'\A\s*<div class="toc">\s*|\s*</div>\s*\Z', "", toc)
+        toc = toc_list(getattr(md, "toc", "")) if _count_headings(tokens) >= 2 else ""
         toc_html = sanitize_html(toc) if toc else ""
     except RecursionError:
         raise _too_complex("it is nested too deeply", 400) from None
@@ -391,6 +401,17 @@ def render(
         uses_mermaid=state.mermaid,
         uses_math=state.math,
     )
+
+
+def checked_html(markup: str) -> str:
+    """Markdown's output, sanitized. :raises RenderError: raw HTML nested too deeply."""
+    _check_html_depth(markup)
+    return sanitize_html(markup)
+
+
+def toc_list(toc: str) -> str:
+    """Python-Markdown's table of contents without its ``<div class="toc">`` wrapper."""
+    return _TOC_WRAPPER.sub("", toc)
 
 
 _BLOCK_TAGS = frozenset(
