@@ -16,7 +16,6 @@ Run from the repository root: ``.venv/bin/python bench/bench_editing.py``.
 from __future__ import annotations
 
 import os
-import random
 import statistics
 import sys
 import tempfile
@@ -30,24 +29,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
+from bench.prose import page_lines  # noqa: E402
 from wiki import create_app, render_guard  # noqa: E402
 from wiki.extensions import db  # noqa: E402
 from wiki.models import Draft  # noqa: E402
 
 RUNS = 60
 PRIMER = Path(__file__).resolve().parents[2] / "shared/corpus/10k/system-design-primer.md"
-WORDS = ["wiki", "page", "revision", "merge", "conflict", "alpha", "beta", "the", "a", "of"]
-
-
-def page_lines(size: int, seed: int = 1) -> list[str]:
-    rnd = random.Random(seed)
-    lines: list[str] = []
-    total = 0
-    while total < size:
-        line = " ".join(rnd.choice(WORDS) for _ in range(rnd.randint(4, 16)))
-        lines.append(line if rnd.random() > 0.15 else "")
-        total += len(lines[-1]) + 1
-    return lines
 
 
 def text_line(lines: list[str], n: int) -> int:

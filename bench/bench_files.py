@@ -27,7 +27,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -36,7 +35,7 @@ SIZE = 100 * 1024
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from bench.serving import free_port, wrk  # noqa: E402
+from bench.serving import start_gunicorn, wrk  # noqa: E402
 
 
 def bench_app():
@@ -98,16 +97,6 @@ def library_tags(html: str) -> dict[str, int]:
     return {lib: sum(lib in tag for tag in tags) for lib in ("mermaid", "katex")}
 
 
-def wait_until_up(base: str) -> None:
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(base + "/__sendfile", timeout=2).read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not start")
-
-
 def measure(args, tmp: str, data: bytes, servers: list) -> tuple[list, dict]:
     """Set up the wiki, start gunicorn (appended to ``servers``), run wrk; returns the figures."""
     env = dict(os.environ, PATH=VENV_BIN + ":" + os.environ["PATH"])
@@ -123,19 +112,8 @@ def measure(args, tmp: str, data: bytes, servers: list) -> tuple[list, dict]:
     subprocess.run(cmd, env=env, cwd=ROOT, check=True, capture_output=True)
     os.environ.update(env)
     seed(env, data)
-    port = free_port()
-    servers.append(
-        subprocess.Popen(
-            ["gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "bench.bench_files:bench_app()"],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_until_up(base)
+    server, base = start_gunicorn("bench.bench_files:bench_app()", env, ROOT, "/__sendfile")
+    servers.append(server)
     served = urllib.request.urlopen(base + "/files/Bench/data.bin").read()
     assert served == data, "the attachment differs from the uploaded bytes"
     routes = [

@@ -6,7 +6,6 @@ Prints p50 and p95 over 100 runs, in ms. Run from the repository root:
 
 from __future__ import annotations
 
-import random
 import statistics
 import sys
 import time
@@ -14,27 +13,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.prose import page_lines  # noqa: E402
 from wiki.merging import three_way_merge  # noqa: E402
 
 SIZE = 100_000
 RUNS = 100
-WORDS = ["wiki", "page", "revision", "merge", "conflict", "alpha", "beta", "the", "a", "of"]
-
-
-def page_lines(seed: int) -> list[str]:
-    """About SIZE characters of prose-like lines, with blank lines between paragraphs."""
-    rnd = random.Random(seed)
-    lines: list[str] = []
-    total = 0
-    while total < SIZE:
-        line = " ".join(rnd.choice(WORDS) for _ in range(rnd.randint(4, 16)))
-        lines.append(line if rnd.random() > 0.15 else "")
-        total += len(lines[-1]) + 1
-    return lines
 
 
 def main() -> None:
-    lines = page_lines(1)
+    lines = page_lines(SIZE)
     theirs, mine = list(lines), list(lines)
     # Every 40th line edited by them, every 40th line (offset by 20) by me: no overlap.
     for i in range(0, len(lines) - 20, 40):

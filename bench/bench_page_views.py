@@ -26,7 +26,7 @@ CORPUS = os.path.join(ROOT, "..", "shared", "corpus")
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 sys.path.insert(0, ROOT)
 
-from bench.serving import free_port, wrk  # noqa: E402
+from bench.serving import start_gunicorn, wrk  # noqa: E402
 
 
 def run(cmd, env, **kw):
@@ -56,23 +56,8 @@ def bench_size(size: str, duration: int) -> list[tuple]:
             "request = function()\n  i = i % #paths + 1\n"
             "  return wrk.format('GET', paths[i])\nend\n"
         )
-    port = free_port()
-    server = subprocess.Popen(
-        ["gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "bench.bench_wsgi:app"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_gunicorn("bench.bench_wsgi:app", env, ROOT, "/__bare")
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/__bare", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
         # Warm the render cache once (a real wiki's pages have been viewed before).
         for title in titles[:500]:
             urllib.request.urlopen(f"{base}/wiki/{title}", timeout=30).read()

@@ -1,14 +1,42 @@
-"""What the server benchmarks share: a free loopback port and a `wrk` run parsed to figures."""
+"""What the server benchmarks share: a gunicorn on a free loopback port, and a `wrk` run
+parsed to figures."""
 
+import os
 import re
+import signal
 import socket
 import subprocess
+import time
+import urllib.request
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def start_gunicorn(app: str, env: dict, cwd: str, ready_path: str) -> tuple[subprocess.Popen, str]:
+    """gunicorn (2 workers) serving ``app`` in its own process group; returns the process and
+    its base URL once ``ready_path`` answers. :raises SystemExit: it did not start in 30 s."""
+    port = free_port()
+    server = subprocess.Popen(
+        ["gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", app],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(base + ready_path, timeout=2).read()
+            return server, base
+        except OSError:
+            time.sleep(0.2)
+    os.killpg(server.pid, signal.SIGTERM)
+    raise SystemExit(f"gunicorn did not start serving {app}")
 
 
 def wrk(url: str, duration: int, script: str | None = None) -> dict:
