@@ -1,4 +1,4 @@
-"""Time wiki.diffing.diff_texts on two 500 KB revisions (median of 5 runs, in ms).
+"""Time wiki.text.diffing.diff_texts on two 500 KB revisions (median of 5 runs, in ms).
 
 Run from the repository root: ``.venv/bin/python bench/bench_diff.py``.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from wiki.diffing import diff_texts, split_lines  # noqa: E402
+from wiki.text.diffing import diff_texts, split_lines  # noqa: E402
 
 SIZE = 500_000
 RUNS = 5

@@ -30,9 +30,10 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from bench.prose import page_lines  # noqa: E402
-from wiki import create_app, render_guard  # noqa: E402
+from wiki import create_app
 from wiki.extensions import db  # noqa: E402
 from wiki.models import Draft  # noqa: E402
+from wiki.rendering import guard as render_guard  # noqa: E402
 
 RUNS = 60
 PRIMER = Path(__file__).resolve().parents[2] / "shared/corpus/10k/system-design-primer.md"

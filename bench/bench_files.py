@@ -56,9 +56,12 @@ def bench_app():
 
 def seed(env: dict, data: bytes) -> None:
     """A user, three pages and the attachment, through the same services the views use."""
-    from wiki import accounts, attachments, create_app, editing
+    from wiki import create_app
+    from wiki.auth import accounts
     from wiki.extensions import db
+    from wiki.files import service as attachments
     from wiki.lookup import find_page
+    from wiki.pages import editing
 
     app = create_app(
         SQLALCHEMY_DATABASE_URI=env["DATABASE_URL"],

@@ -31,7 +31,7 @@ from sqlalchemy import insert, select  # noqa: E402
 from wiki import create_app  # noqa: E402
 from wiki.extensions import db  # noqa: E402
 from wiki.models import Page, RenderCache, Revision, User  # noqa: E402
-from wiki.rendering import RENDERER_VERSION, render  # noqa: E402
+from wiki.rendering.markdown import RENDERER_VERSION, render  # noqa: E402
 
 LONG, SHORT = 5_000, 5
 BODY_LINES = 60

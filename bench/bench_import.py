@@ -41,7 +41,7 @@ def peak_rss_mib() -> float:
 def render_worker_cpu_s() -> float:
     """CPU seconds of render_guard's child processes (they are not our children, so
     getrusage cannot see them; /proc can)."""
-    from wiki import render_guard
+    from wiki.rendering import guard as render_guard
 
     pool = render_guard._pool  # private, read only for this measurement
     total = 0.0
@@ -59,9 +59,9 @@ def one(size: str, batch_size: int) -> dict:
     from flask_migrate import upgrade
 
     from wiki import create_app
-    from wiki.accounts import system_user
+    from wiki.auth.accounts import system_user
+    from wiki.content.importing import plan_import, run_import
     from wiki.extensions import db
-    from wiki.importing import plan_import, run_import
 
     folder = os.path.join(CORPUS, size)
     with tempfile.TemporaryDirectory(prefix="nexus-bench-import-") as tmp:

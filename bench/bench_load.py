@@ -57,10 +57,11 @@ def seed(config: dict, users: int) -> None:
     """Migrate, then create the users and pages in-process (no rate limit, no HTTP)."""
     from flask_migrate import upgrade
 
-    from wiki import create_app, search_service
-    from wiki.accounts import create_user
-    from wiki.editing import save_edit
+    from wiki import create_app
+    from wiki.auth.accounts import create_user
     from wiki.extensions import db
+    from wiki.pages.editing import save_edit
+    from wiki.search import service as search_service
 
     app = create_app(**config)
     with app.app_context():

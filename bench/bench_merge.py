@@ -1,4 +1,4 @@
-"""Time wiki.merging.three_way_merge on a 100 KB page with non-overlapping edits.
+"""Time wiki.text.merging.three_way_merge on a 100 KB page with non-overlapping edits.
 
 Prints p50 and p95 over 100 runs, in ms. Run from the repository root:
 ``.venv/bin/python bench/bench_merge.py``.
@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.prose import page_lines  # noqa: E402
-from wiki.merging import three_way_merge  # noqa: E402
+from wiki.text.merging import three_way_merge  # noqa: E402
 
 SIZE = 100_000
 RUNS = 100

@@ -5,7 +5,7 @@
         [--corpus ../shared/corpus/10k] [--runs 10]
 
 A fresh wiki (SQLite file under a temp dir, or the given PostgreSQL database, which must be
-empty or is emptied with --reset) imports the corpus with ``wiki.importing``, then, through
+empty or is emptied with --reset) imports the corpus with ``wiki.content.importing``, then, through
 the Flask test client (the whole request: routing, session, query, template):
 
 - search: 20 one- and two-word queries, ``--runs`` times each, p50/p95 (target p95 < 40 ms);
@@ -33,12 +33,13 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import select, text  # noqa: E402
 
 from bench.queries import COMMON_QUERIES, SUGGEST_PREFIXES  # noqa: E402
-from wiki import create_app, search_service  # noqa: E402
-from wiki.accounts import system_user  # noqa: E402
+from wiki import create_app  # noqa: E402
+from wiki.auth.accounts import system_user  # noqa: E402
+from wiki.content.importing import plan_import, run_import  # noqa: E402
 from wiki.extensions import db  # noqa: E402
-from wiki.importing import plan_import, run_import  # noqa: E402
 from wiki.models import Page  # noqa: E402
-from wiki.titles import title_to_path  # noqa: E402
+from wiki.search import service as search_service  # noqa: E402
+from wiki.text.titles import title_to_path  # noqa: E402
 
 QUERIES = COMMON_QUERIES + ["tar", "http server"]
 PREFIXES = SUGGEST_PREFIXES

@@ -19,8 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.queries import COMMON_QUERIES, SUGGEST_PREFIXES  # noqa: E402
-from wiki.search_index import SearchDoc, WhooshBackend, doc_from_markdown  # noqa: E402
-from wiki.search_query import parse_query  # noqa: E402
+from wiki.search.query import parse_query  # noqa: E402
+from wiki.search.whoosh.backend import SearchDoc, WhooshBackend, doc_from_markdown  # noqa: E402
 
 CORPUS = str(Path(__file__).resolve().parents[2] / "shared" / "corpus" / "10k")
 QUERIES = COMMON_QUERIES + ["compr*", "tag:none directory"]

@@ -1,7 +1,7 @@
 """Compare piece-by-piece rendering with whole-document rendering on the benchmark corpus.
 
-Every page is rendered whole (``wiki.rendering.render``) and in pieces
-(``wiki.render_pieces.render_pieces``) with every allowed cut taken, twice (the second time
+Every page is rendered whole (``wiki.rendering.markdown.render``) and in pieces
+(``wiki.rendering.pieces.render_pieces``) with every allowed cut taken, twice (the second time
 from the cache); any difference is printed and counted. Prints how many pages were compared,
 how many differed and how many had to be rendered whole.
 
@@ -16,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from wiki import render_pieces, rendering  # noqa: E402
+from wiki.rendering import markdown as rendering
+from wiki.rendering import pieces as render_pieces  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 

@@ -22,7 +22,7 @@ import urllib.parse
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
 
-from wiki.titles import title_to_path
+from wiki.text.titles import title_to_path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CSRF_RE = re.compile(

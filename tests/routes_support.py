@@ -22,17 +22,16 @@ from flask import Flask, url_for
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, select, text
 
+from tests.conftest import CSRFClient
 from wiki import create_app
-from wiki.accounts import create_user
-from wiki.attachments import store_upload
-from wiki.drafts import save_draft
-from wiki.editing import save_edit
+from wiki.auth.accounts import create_user
 from wiki.extensions import db
+from wiki.files.service import store_upload
 from wiki.lookup import find_page
 from wiki.models import Page, User
-from wiki.structure_service import delete_page, set_protected
-
-from .conftest import CSRFClient
+from wiki.pages.drafts import save_draft
+from wiki.pages.editing import save_edit
+from wiki.structure.service import delete_page, set_protected
 
 PASSWORD = "password123"
 ROLES = ("anonymous", "editor", "admin")

@@ -12,11 +12,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from wiki import editing, search_service
+from tests.conftest import TEST_DATABASE_URL
 from wiki.extensions import db
 from wiki.models import Page, User
-
-from .conftest import TEST_DATABASE_URL
+from wiki.pages import editing
+from wiki.search import service as search_service
 
 CASES = [("sqlite", "whoosh")]
 if TEST_DATABASE_URL:

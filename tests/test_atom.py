@@ -1,11 +1,11 @@
-"""Atom feed building (wiki.atom): well-formed, escaped, with the elements RFC 4287 requires."""
+"""Atom feeds (wiki.text.atom): well-formed, escaped, with the elements RFC 4287 requires."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta, timezone
 
-from wiki.atom import Feed, FeedEntry, build_feed, rfc3339, xml_text
+from wiki.text.atom import Feed, FeedEntry, build_feed, rfc3339, xml_text
 
 A = "{http://www.w3.org/2005/Atom}"
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

@@ -8,13 +8,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from wiki import attachments
-from wiki.attachments import AttachmentError, FileTooLarge, NotFound
+from tests.conftest import save_page
 from wiki.extensions import db
-from wiki.filetypes import DISPLAY_WIDTH
+from wiki.files import service as attachments
+from wiki.files.service import AttachmentError, FileTooLarge, NotFound
 from wiki.models import Attachment, Blob, Page, User
-
-from .conftest import save_page
+from wiki.text.filetypes import DISPLAY_WIDTH
 
 MB = 1024 * 1024
 

@@ -9,7 +9,7 @@ def test_register_makes_first_user_admin_then_editors(client, auth, app):
     assert auth.register("alice").status_code == 302
     auth.logout()
     assert auth.register("bob").status_code == 302
-    from wiki.accounts import find_user
+    from wiki.auth.accounts import find_user
 
     with app.app_context():
         assert find_user("alice").role == "admin"
@@ -100,7 +100,7 @@ def test_admin_page_promote_deactivate(client, auth, app):
     auth.login("alice")
     page = client.get("/admin/users")
     assert page.status_code == 200 and b"bob" in page.data
-    from wiki.accounts import find_user
+    from wiki.auth.accounts import find_user
 
     with app.app_context():
         bob_id = find_user("bob").id
@@ -165,9 +165,8 @@ def test_failed_logins_per_account_are_limited(client, auth):
 
 
 def test_registration_closed(app_config):
+    from tests.conftest import CSRFClient
     from wiki import create_app
-
-    from .conftest import CSRFClient
 
     app = create_app(**app_config, WIKI_REGISTRATION="closed")
     app.test_client_class = CSRFClient

@@ -1,11 +1,11 @@
-"""Tests for wiki.blame: incremental attribution of lines to revisions, and the cache format."""
+"""wiki.text.blame: incremental attribution of lines to revisions, and the cache format."""
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wiki.blame import BlameLine, blame_history, blame_step, from_json, to_json
-from wiki.diffing import normalize_newlines, split_lines
+from wiki.text.blame import BlameLine, blame_history, blame_step, from_json, to_json
+from wiki.text.diffing import normalize_newlines, split_lines
 
 
 def revs(lines: list[BlameLine]) -> list[int]:

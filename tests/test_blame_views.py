@@ -7,12 +7,11 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from wiki import blame as blame_mod
-from wiki import history_service
+from tests.conftest import save_page
 from wiki.extensions import db
+from wiki.history import service as history_service
 from wiki.models import BlameCache, Page, Revision
-
-from .conftest import save_page
+from wiki.text import blame as blame_mod
 
 
 def _blamed(html: str) -> list[tuple[int, str]]:

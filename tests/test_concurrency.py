@@ -12,10 +12,9 @@ import threading
 
 from sqlalchemy import select
 
+from tests.conftest import save_page
 from wiki.extensions import db
 from wiki.models import Draft, Page, Revision
-
-from .conftest import save_page
 
 THREADS = 20
 

@@ -1,9 +1,9 @@
-"""The numbered conflict markers of the chooser (wiki.conflict_markers): no app needed."""
+"""The numbered conflict markers of the chooser (wiki.text.conflicts): no app needed."""
 
 import pytest
 
-from wiki.conflict_markers import MarkedBlock, apply_choices, blocks, mark, parse_choices
-from wiki.merging import resolve, three_way_merge
+from wiki.text.conflicts import MarkedBlock, apply_choices, blocks, mark, parse_choices
+from wiki.text.merging import resolve, three_way_merge
 
 BASE = "title\n\nalpha\nbeta\ngamma\ndelta\nepsilon\n"
 THEIRS = "title\n\nALPHA\nbeta\ngamma\ndelta\nEPSILON\n"

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from .conftest import CSRFClient, save_page
+from tests.conftest import CSRFClient, save_page
 
 BASE = "# Topic\n\nalpha\nbeta\ngamma\ndelta\nepsilon\n"
 

@@ -1,4 +1,4 @@
-"""Tests for wiki.diffing: line diffs, word segments, hunks and bounded-cost fallbacks."""
+"""Tests for wiki.text.diffing: line diffs, word segments, hunks and bounded-cost fallbacks."""
 
 import random
 from itertools import pairwise
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wiki import diffing
-from wiki.diffing import (
+from wiki.text import diffing
+from wiki.text.diffing import (
     NO_NEWLINE_MARKER,
     Diff,
     DiffLine,

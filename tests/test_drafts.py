@@ -1,4 +1,4 @@
-"""Autosaved drafts through the app (wiki.drafts + wiki/pages/drafts_views.py): autosave,
+"""Autosaved drafts through the app (wiki.pages.drafts + wiki/pages/drafts_views.py): autosave,
 the restore offer, discard, privacy, limits, expiry, presence, and text kept across an
 expired login. SQLite and PostgreSQL."""
 
@@ -11,11 +11,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from wiki import drafts
+from tests.conftest import CSRFClient, save_page
 from wiki.extensions import db
 from wiki.models import Draft, Page, User
-
-from .conftest import CSRFClient, save_page
+from wiki.pages import drafts
 
 JSON = {"Accept": "application/json"}
 

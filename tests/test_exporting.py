@@ -7,10 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select
 
-from wiki.exporting import LONG_TITLES_DIR, page_path
-
-from .conftest import save_page
-from .test_importing import pages, write
+from tests.conftest import save_page
+from tests.test_importing import pages, write
+from wiki.content.exporting import LONG_TITLES_DIR, page_path
 
 ROUND_TRIP_PAGES = {
     "Home": "Welcome. See [[Django]].",

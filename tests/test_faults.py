@@ -1,6 +1,6 @@
 """Faults injected at each step of the save path, and the invariants that must survive them.
 
-The steps (``wiki.editing._save_locked``): insert the revision, refresh links and tags and the
+The steps (``wiki.pages.editing._save_locked``): insert the revision, refresh links and tags and the
 render cache, record the page as stale for search (all one transaction), commit, then bring
 the index up to date. A fault before the commit must roll everything back; a fault in the
 index update must not fail the save, and the index is repaired by the next write or start.
@@ -16,12 +16,14 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from wiki import create_app, editing, indexing, search_service
+from tests.conftest import CSRFClient, save_page
+from wiki import create_app
 from wiki.extensions import db
 from wiki.lookup import find_page
 from wiki.models import Draft, Link, Page, PageTag, RenderCache, Revision, SearchStale
-
-from .conftest import CSRFClient, save_page
+from wiki.pages import editing
+from wiki.search import indexing
+from wiki.search import service as search_service
 
 
 class InjectedFault(RuntimeError):
@@ -117,9 +119,15 @@ def _after_queue_then_fail(original):
 
 
 FAULTS = {
-    "after the revision insert (links)": ("wiki.editing.replace_links_and_tags", lambda _: _raise),
-    "after the revision insert (render cache)": ("wiki.editing.store_render", lambda _: _raise),
-    "after the stale-index record": ("wiki.indexing.queue", _after_queue_then_fail),
+    "after the revision insert (links)": (
+        "wiki.pages.editing.replace_links_and_tags",
+        lambda _: _raise,
+    ),
+    "after the revision insert (render cache)": (
+        "wiki.pages.editing.store_render",
+        lambda _: _raise,
+    ),
+    "after the stale-index record": ("wiki.search.indexing.queue", _after_queue_then_fail),
 }
 
 

@@ -11,10 +11,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from tests.conftest import save_page
 from wiki.extensions import db
 from wiki.models import Page
-
-from .conftest import save_page
 
 EVIL_HTML = b"<html><body><script>alert(document.cookie)</script></body></html>"
 EVIL_SVG = (

@@ -7,7 +7,13 @@ import io
 import pytest
 from PIL import Image
 
-from wiki.filetypes import DISPLAY_WIDTH, FileNameError, inspect_image, sanitize_name, sniff_type
+from wiki.text.filetypes import (
+    DISPLAY_WIDTH,
+    FileNameError,
+    inspect_image,
+    sanitize_name,
+    sniff_type,
+)
 
 
 def image_bytes(width: int, height: int, fmt: str = "PNG", color=(200, 40, 40), **save) -> bytes:

@@ -7,9 +7,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import delete, select
 
-from wiki.freshness import learning_meta, parse_date
-
-from .conftest import save_page
+from tests.conftest import save_page
+from wiki.structure.freshness import learning_meta, parse_date
 
 TODAY = date(2026, 11, 27)
 
@@ -98,8 +97,8 @@ def test_stale_after_days_setting_is_honoured(app, client, editor):
 
 def test_stale_pages_lists_live_stale_pages_oldest_first(app, client, editor):
     from wiki.extensions import db
-    from wiki.freshness import stale_pages
     from wiki.models import Page, RenderCache, Revision
+    from wiki.structure.freshness import stale_pages
 
     save_page(client, "B newer", meta_page("2020-06-01"))
     save_page(client, "A older", meta_page("2019-01-01"))

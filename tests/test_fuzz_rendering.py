@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.test_rendering import assert_safe
-from wiki.render_guard import safe_render
-from wiki.rendering import RenderError
+from wiki.rendering.guard import safe_render
+from wiki.rendering.markdown import RenderError
 
 # Short enough that the rare input which really is slow costs little; the app uses 5 s.
 TIMEOUT = 2.0

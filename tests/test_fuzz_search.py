@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.test_search_index import PAGES
-from wiki.search_index import SearchResults, WhooshBackend
-from wiki.search_query import MAX_QUERY_LENGTH, ParsedQuery, parse_query, parse_synonyms
+from wiki.search.query import MAX_QUERY_LENGTH, ParsedQuery, parse_query, parse_synonyms
+from wiki.search.whoosh.backend import SearchResults, WhooshBackend
 
 # Pieces of the query language (operators, fields, filters, quoting) and of hostile input.
 SYNTAX = [

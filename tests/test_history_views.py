@@ -7,11 +7,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from wiki import history_service
+from tests.conftest import save_page
 from wiki.extensions import db
+from wiki.history import service as history_service
 from wiki.models import Page, Redirect, Revision
-
-from .conftest import save_page
 
 
 def _set_page(app, title: str, **values) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from urllib.parse import quote, unquote
 
 from tests.conftest import save_page
-from wiki.titles import TitleError, normalize_title, path_to_title, title_to_path
+from wiki.text.titles import TitleError, normalize_title, path_to_title, title_to_path
 
 HOSTILE_TITLES = [
     # path traversal, raw and encoded

@@ -1,4 +1,4 @@
-"""``flask import`` and :mod:`wiki.importing`: titles, idempotence, bad files, batches."""
+"""``flask import`` and :mod:`wiki.content.importing`: titles, idempotence, bad files, batches."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from wiki.importing import (
+from wiki.content.importing import (
     MANIFEST_NAME,
     ImportRejected,
     plan_import,
@@ -181,7 +181,7 @@ def test_import_of_a_missing_folder_fails_cleanly(runner, tmp_path):
 
 
 def test_batches_commit_separately_and_report_progress(app, tmp_path):
-    from wiki.accounts import system_user
+    from wiki.auth.accounts import system_user
     from wiki.extensions import db
 
     for i in range(7):
@@ -204,7 +204,7 @@ def test_manifest_titles_win(app, runner, tmp_path):
 
 
 def test_edited_page_gets_a_new_revision_on_top(app, runner, client, editor, folder):
-    from .conftest import save_page
+    from tests.conftest import save_page
 
     runner.invoke(args=["import", str(folder)])
     save_page(client, "Celery", "Edited in the wiki.")

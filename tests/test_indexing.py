@@ -1,4 +1,4 @@
-"""wiki.indexing: the stale-pages table, draining it after commit, and every repair path;
+"""wiki.search.indexing: the stale-pages table, draining it after commit, and every repair path;
 on every (database, search backend) pair."""
 
 import shutil
@@ -9,14 +9,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, update
 
-from wiki import create_app, importing, indexing, search_service, structure_service
-from wiki.accounts import system_user
+from tests import search_support
+from tests.conftest import save_page
+from tests.search_support import CASES, put, titles, user
+from wiki import create_app
+from wiki.auth.accounts import system_user
+from wiki.content import importing
 from wiki.extensions import db
 from wiki.models import Page, SearchDocument, SearchStale
-
-from . import search_support
-from .conftest import save_page
-from .search_support import CASES, put, titles, user
+from wiki.search import indexing
+from wiki.search import service as search_service
+from wiki.structure import service as structure_service
 
 # Every test here runs on each (database, search backend) pair.
 search_case, backend, app_config = (

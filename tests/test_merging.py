@@ -1,10 +1,10 @@
-"""Tests for wiki.merging: clean merges, conflicts, newline handling and resolve()."""
+"""Tests for wiki.text.merging: clean merges, conflicts, newline handling and resolve()."""
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wiki.merging import ConflictBlock, MergeResult, resolve, three_way_merge
+from wiki.text.merging import ConflictBlock, MergeResult, resolve, three_way_merge
 
 BASE = "one\ntwo\nthree\nfour\nfive\n"
 

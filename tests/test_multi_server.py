@@ -15,8 +15,8 @@ import uuid
 
 import pytest
 
-from .app_server import running
-from .conftest import REDIS_URL, TEST_DATABASE_URL, _truncate_all
+from tests.app_server import running
+from tests.conftest import REDIS_URL, TEST_DATABASE_URL, _truncate_all
 
 PASSWORD = "password123"
 TITLE = "Shared page"

@@ -1,6 +1,6 @@
 """The anonymous whole-page cache never shows a stale page after a change."""
 
-from .conftest import CSRFClient, save_page
+from tests.conftest import CSRFClient, save_page
 
 
 def _anonymous(app):

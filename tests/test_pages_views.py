@@ -4,7 +4,7 @@ import html
 
 import pytest
 
-from .conftest import save_page
+from tests.conftest import save_page
 
 
 def test_create_view_edit_keeps_revisions(client, editor):

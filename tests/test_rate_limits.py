@@ -1,8 +1,7 @@
 """Save and log-in limits (PRODUCT.md "Limits")."""
 
+from tests.conftest import CSRFClient, save_page
 from wiki import create_app
-
-from .conftest import CSRFClient, save_page
 
 
 def _client(app_config, **overrides):

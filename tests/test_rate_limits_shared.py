@@ -12,10 +12,9 @@ import uuid
 
 import pytest
 
+from tests.app_server import running
+from tests.conftest import REDIS_URL, CSRFClient
 from wiki import create_app
-
-from .app_server import running
-from .conftest import REDIS_URL, CSRFClient
 
 PASSWORD = "password123"
 

@@ -7,11 +7,10 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlalchemy import select
 
-from wiki import history_service
+from tests.conftest import save_page
 from wiki.extensions import db
+from wiki.history import service as history_service
 from wiki.models import Page
-
-from .conftest import save_page
 
 A = "{http://www.w3.org/2005/Atom}"
 

@@ -1,12 +1,12 @@
-"""Tests for wiki.render_guard: rendering in a child process with a time limit."""
+"""Tests for wiki.rendering.guard: rendering in a child process with a time limit."""
 
 from __future__ import annotations
 
 import pytest
 
-from wiki import render_guard
-from wiki.render_guard import safe_render
-from wiki.rendering import RenderError, render
+from wiki.rendering import guard as render_guard
+from wiki.rendering.guard import safe_render
+from wiki.rendering.markdown import RenderError, render
 
 TIMEOUT = 2.0  # short, so the slow case below stays fast
 

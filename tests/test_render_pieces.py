@@ -1,4 +1,4 @@
-"""Piece-by-piece rendering (wiki.render_pieces) gives exactly the whole-document render.
+"""Piece-by-piece rendering (wiki.rendering.pieces) gives exactly the whole-document render.
 
 The documents are cut as often as the rules allow (every allowed cut taken), so each rule
 that decides where a cut is safe is exercised; the starter content adds real Markdown, and
@@ -18,9 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wiki import render_pieces, rendering
-from wiki.render_pieces import PieceCache, cut, self_contained
-from wiki.render_pieces import render_pieces as render_in_pieces
+from wiki.rendering import markdown as rendering
+from wiki.rendering import pieces as render_pieces
+from wiki.rendering.pieces import PieceCache, cut, self_contained
+from wiki.rendering.pieces import render_pieces as render_in_pieces
 
 ROOT = Path(__file__).resolve().parents[1]
 EXISTING = frozenset({"Home", "Docker"})
@@ -156,7 +157,7 @@ def test_table_of_contents_links_are_sanitized_one_by_one(cut_everywhere):
 
 
 def test_starter_content_renders_the_same(cut_everywhere):
-    pages = sorted((ROOT / "wiki" / "starter").rglob("*.md"))
+    pages = sorted((ROOT / "wiki" / "content" / "starter").rglob("*.md"))
     assert pages
     in_pieces = sum(not _assert_same(p.read_text(encoding="utf-8")).whole_renders for p in pages)
     assert in_pieces >= 0.9 * len(pages)

@@ -1,9 +1,9 @@
-"""Block diff of rendered pages (wiki.rendered_diff): slices of the input, never new markup."""
+"""Block diff of rendered pages (rendering.html_diff): slices of the input, never new markup."""
 
 from __future__ import annotations
 
-from wiki.rendered_diff import Block, diff_blocks, top_level_blocks
-from wiki.rendering import render
+from wiki.rendering.html_diff import Block, diff_blocks, top_level_blocks
+from wiki.rendering.markdown import render
 
 
 def test_blocks_are_exact_slices_of_the_input():

@@ -1,4 +1,4 @@
-"""Tests for wiki.rendering: Markdown features, wiki links, front matter and the sanitizer."""
+"""wiki.rendering.markdown: Markdown features, wiki links, front matter and the sanitizer."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from bleach._vendor import html5lib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wiki import rendering
-from wiki.rendering import (
+from wiki.rendering import markdown as rendering
+from wiki.rendering.markdown import (
     RENDERER_VERSION,
     Rendered,
     RenderError,
@@ -23,7 +23,7 @@ from wiki.rendering import (
     render,
     split_front_matter,
 )
-from wiki.sanitizing import ALLOWED_TAGS, sanitize_html
+from wiki.rendering.sanitize import ALLOWED_TAGS, sanitize_html
 
 FORBIDDEN_TAGS = set(
     "svg math style script iframe object embed form base meta link button textarea select".split()

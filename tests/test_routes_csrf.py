@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import routes_support as rs
+from tests import routes_support as rs
 
 WRITES = sorted(route.key for route in rs.current_routes() if route.method != "GET")
 

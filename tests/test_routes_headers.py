@@ -15,8 +15,8 @@ import re
 
 import pytest
 
-from . import routes_support as rs
-from .conftest import save_page
+from tests import routes_support as rs
+from tests.conftest import save_page
 
 ROUTES = rs.current_routes()
 REFERRER_POLICIES = {

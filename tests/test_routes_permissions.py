@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import routes_support as rs
+from tests import routes_support as rs
 
 # One row per route: what anonymous / editor / admin get, on a normal | protected | deleted
 # page (each role acts on its own page). Routes without a page have one group of three.

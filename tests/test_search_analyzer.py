@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh.analysis import CompositeAnalyzer
 
-from wiki.search_whoosh_schema import ANALYZER, CodeAnalyzer
+from wiki.search.whoosh.schema import ANALYZER, CodeAnalyzer
 
 WORDS = st.sampled_from(
     "select_related getElementById the a of Docker docker-compose.yml v1.2.3 rest_framework"

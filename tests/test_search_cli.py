@@ -2,10 +2,9 @@
 
 import pytest
 
-from wiki import search_service
-
-from . import search_support
-from .search_support import put
+from tests import search_support
+from tests.search_support import put
+from wiki.search import service as search_service
 
 # Every test here runs on each (database, search backend) pair.
 search_case, backend, app_config = (
@@ -60,7 +59,7 @@ def test_reindex_shows_progress_and_the_count_then_check_passes(wiki, runner, mo
 
 
 def test_check_reports_entries_of_deleted_pages(wiki, runner, monkeypatch):
-    from wiki import structure_service
+    from wiki.structure import service as structure_service
 
     put("Gone", "Soon deleted.")
     monkeypatch.setattr(type(search_service._state().backend), "apply", _fail)

@@ -1,8 +1,8 @@
-"""Tests for wiki.search_docs: what a page's Markdown becomes in the index."""
+"""Tests for wiki.search.documents: what a page's Markdown becomes in the index."""
 
 from datetime import UTC, datetime
 
-from wiki.search_docs import doc_from_markdown
+from wiki.search.documents import doc_from_markdown
 
 JAN = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""Tests for wiki.search_index: the Whoosh backend, its ranking, durability and concurrency."""
+"""wiki.search.whoosh.backend: the Whoosh backend, its ranking, durability and concurrency."""
 
 import os
 import threading
@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from tests.test_search_query import HOSTILE_QUERIES
-from wiki.search_index import (
+from wiki.search.query import parse_query, parse_synonyms
+from wiki.search.whoosh.backend import (
     IndexCorrupt,
     SearchDoc,
     SearchResults,
     WhooshBackend,
     is_healthy,
 )
-from wiki.search_query import parse_query, parse_synonyms
 
 JAN = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 

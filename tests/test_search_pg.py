@@ -1,4 +1,4 @@
-"""wiki.search_pg and wiki.search_pg_sql: rows, tsquery building, snippets, in-transaction
+"""wiki.search.postgres (backend, sql): rows, tsquery building, snippets, in-transaction
 indexing. The database tests exist only when TEST_DATABASE_URL points at PostgreSQL."""
 
 from datetime import UTC, datetime
@@ -6,17 +6,18 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select, text
 
-from wiki import indexing, search_service, structure_service
+from tests.conftest import TEST_DATABASE_URL
+from tests.search_support import put, titles, user
 from wiki.extensions import db
 from wiki.models import SearchDocument, SearchStale
-from wiki.search_ast import Phrase, Prefix, Term
-from wiki.search_docs import SearchDoc
-from wiki.search_pg import GT, LT, SEP, PgBackend, document_row, identifier_words
-from wiki.search_pg_sql import _pg_inputs, _weighted, translate
-from wiki.search_query import parse_query
-
-from .conftest import TEST_DATABASE_URL
-from .search_support import put, titles, user
+from wiki.search import indexing
+from wiki.search import service as search_service
+from wiki.search.documents import SearchDoc
+from wiki.search.postgres.backend import GT, LT, SEP, PgBackend, document_row, identifier_words
+from wiki.search.postgres.sql import _pg_inputs, _weighted, translate
+from wiki.search.query import parse_query
+from wiki.search.query_ast import Phrase, Prefix, Term
+from wiki.structure import service as structure_service
 
 JAN = datetime(2026, 1, 15, tzinfo=UTC)
 
@@ -154,5 +155,5 @@ if TEST_DATABASE_URL:
         put("Kombu", "Messaging library.")
         assert search_service.search("kombuu").results.corrected_query is None  # cached
         clock = [1e9]
-        monkeypatch.setattr("wiki.search_pg.time.monotonic", lambda: clock[0])
+        monkeypatch.setattr("wiki.search.postgres.backend.time.monotonic", lambda: clock[0])
         assert search_service.search("kombuu").results.corrected_query == "kombu"

@@ -1,10 +1,10 @@
-"""Tests for wiki.search_query and wiki.search_ast: the query parser and synonym expansion."""
+"""Tests for wiki.search.query and wiki.search.query_ast: the query parser and synonym expansion."""
 
 from datetime import UTC, datetime
 
 import pytest
 
-from wiki.search_query import (
+from wiki.search.query import (
     MAX_QUERY_LENGTH,
     Clause,
     Filter,

@@ -1,4 +1,4 @@
-"""wiki.search_service through the app: ranking, code identifiers, typos, synonyms, filters,
+"""wiki.search.service through the app: ranking, code identifiers, typos, synonyms, filters,
 rebuild = incremental, misses; on every (database, search backend) pair."""
 
 from datetime import UTC, datetime, timedelta
@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from wiki import search_service, structure_service
+from tests import search_support
+from tests.search_support import put, titles, user
 from wiki.extensions import db
 from wiki.models import SearchMiss
-
-from . import search_support
-from .search_support import put, titles, user
+from wiki.search import service as search_service
+from wiki.structure import service as structure_service
 
 # Every test here runs on each (database, search backend) pair.
 search_case, backend, app_config = (

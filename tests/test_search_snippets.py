@@ -1,6 +1,6 @@
-"""Tests for wiki.search_snippets: escaped, highlighted result snippets."""
+"""Tests for wiki.search.snippets: escaped, highlighted result snippets."""
 
-from wiki.search_snippets import make_snippet, marked_snippet, plain_snippet
+from wiki.search.snippets import make_snippet, marked_snippet, plain_snippet
 
 
 def test_snippet_escapes_everything_but_mark() -> None:

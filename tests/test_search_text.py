@@ -1,8 +1,8 @@
-"""Tests for wiki.search_text: identifier splitting, title keys, synonyms lists."""
+"""Tests for wiki.search.text: identifier splitting, title keys, synonyms lists."""
 
 import pytest
 
-from wiki.search_text import clean_text, parse_synonyms, replace_words, split_identifier, title_key
+from wiki.search.text import clean_text, parse_synonyms, replace_words, split_identifier, title_key
 
 
 @pytest.mark.parametrize(

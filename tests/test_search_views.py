@@ -7,13 +7,12 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 
+from tests import search_support
+from tests.conftest import save_page
+from tests.search_support import html_hits
+from tests.test_search_query import HOSTILE_QUERIES
 from wiki.extensions import db
 from wiki.models import SearchMiss
-
-from . import search_support
-from .conftest import save_page
-from .search_support import html_hits
-from .test_search_query import HOSTILE_QUERIES
 
 # Every test here runs on each (database, search backend) pair.
 search_case, backend, app_config = (
@@ -193,8 +192,8 @@ def test_search_needs_an_account_when_reading_does(app, client):
 
 
 def test_a_busy_index_answers_503_with_a_message(pages, monkeypatch):
-    from wiki import search_service
-    from wiki.search_docs import IndexBusy
+    from wiki.search import service as search_service
+    from wiki.search.documents import IndexBusy
 
     with pages.application.app_context():
         backend_class = type(search_service._state().backend)

@@ -11,9 +11,9 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from wiki.importing import STARTER_DIR
-from wiki.rendering import split_front_matter
-from wiki.titles import normalize_title, title_to_path
+from wiki.content.importing import STARTER_DIR
+from wiki.rendering.markdown import split_front_matter
+from wiki.text.titles import normalize_title, title_to_path
 
 AREAS = {
     "Key technologies": [
@@ -131,7 +131,7 @@ def test_wiki_links_resolve_except_deliberate_red_links():
 @pytest.mark.parametrize("title", sorted(STARTER))
 def test_every_wiki_link_renders_as_a_link(title):
     """No ``[[...]]`` left as text, e.g. a labelled link whose ``|`` split a table cell."""
-    from wiki.rendering import render
+    from wiki.rendering.markdown import render
 
     html = render(STARTER[title], existing=frozenset(STARTER), page_title=title).html
     prose = re.sub(r"<code>.*?</code>", "", html, flags=re.S)
@@ -198,7 +198,7 @@ def test_content_init_loads_once_as_the_system_account(app, runner):
 
 
 def test_content_init_never_loads_over_an_existing_wiki(app, runner, client, editor):
-    from .conftest import save_page
+    from tests.conftest import save_page
 
     save_page(client, "Home", "Our own home page")
     assert runner.invoke(args=["content", "init"]).exit_code == 0
@@ -209,7 +209,7 @@ def test_content_init_never_loads_over_an_existing_wiki(app, runner, client, edi
 def test_starter_pages_render_without_unexpected_red_links(app, runner, client):
     from wiki.extensions import db
     from wiki.models import Link
-    from wiki.rendering import MISSING_PAGE_TITLE
+    from wiki.rendering.markdown import MISSING_PAGE_TITLE
 
     runner.invoke(args=["content", "init"])
     red = {}
@@ -240,7 +240,7 @@ def test_reference_page_shows_learning_card(runner, client):
 
 
 def test_template_titles_lists_the_templates(app, runner):
-    from wiki.page_templates import template_body, template_titles
+    from wiki.pages.page_templates import template_body, template_titles
 
     runner.invoke(args=["content", "init"])
     with app.app_context():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from wiki.structure_links import link_target, rewrite_links
+from wiki.text.links import link_target, rewrite_links
 
 MOVES = {"Old": "New Page", "Old/Sub": "New Page/Sub"}
 

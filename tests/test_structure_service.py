@@ -6,7 +6,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from wiki import editing, structure_service
+from tests.conftest import save_page
 from wiki.extensions import db
 from wiki.models import (
     Draft,
@@ -19,8 +19,8 @@ from wiki.models import (
     SearchStale,
     User,
 )
-
-from .conftest import save_page
+from wiki.pages import editing
+from wiki.structure import service as structure_service
 
 
 def _user(name: str) -> User:

@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import save_page
 from wiki.extensions import db
 from wiki.models import Page, Redirect, Revision, SearchMiss
-
-from .conftest import save_page
 
 
 def _text(response) -> str:

@@ -1,4 +1,4 @@
-"""Tests for wiki.titles: every title rule, the URL form, and hierarchy helpers."""
+"""Tests for wiki.text.titles: every title rule, the URL form, and hierarchy helpers."""
 
 from urllib.parse import unquote
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wiki.titles import (
+from wiki.text.titles import (
     MAX_TITLE_LENGTH,
     TitleError,
     ancestors,

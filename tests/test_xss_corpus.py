@@ -38,8 +38,8 @@ from tests.xss_vectors import (
 )
 from wiki import create_app
 from wiki.extensions import db
-from wiki.sanitizing import ALLOWED_ID, ALLOWED_TAGS
-from wiki.titles import title_to_path
+from wiki.rendering.sanitize import ALLOWED_ID, ALLOWED_TAGS
+from wiki.text.titles import title_to_path
 
 SECRET = "xss-corpus-secret"
 BATCH_SIZE = 16

@@ -6,10 +6,11 @@ import secrets
 from flask import Flask
 
 from config import Config
-
-from .extensions import csrf, db, limiter, login_manager, migrate
+from wiki import extensions
 
 BLUEPRINTS = ("auth", "admin", "pages", "history", "search", "structure", "files")
+# The modules whose routes register on each domain's blueprint.
+VIEW_MODULES = {"pages": ("views", "drafts_views")}
 
 
 def create_app(config_class: type = Config, **overrides) -> Flask:
@@ -25,7 +26,7 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     _resolve_instance_defaults(app)
 
-    from .templating import TitleConverter
+    from wiki.templating import TitleConverter
 
     app.url_map.converters["title"] = TitleConverter
     # "a//b" is an invalid title (400), not a silent redirect to "a/b".
@@ -37,13 +38,13 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     register_extensions(app)
     register_blueprints(app)
-    from .errors import register_error_handlers
-    from .security import register_security
+    from wiki.errors import register_error_handlers
+    from wiki.security import register_security
 
     register_error_handlers(app)
     register_security(app)
-    from .cli import register_cli
-    from .templating import register_templating
+    from wiki.cli import register_cli
+    from wiki.templating import register_templating
 
     register_cli(app)
     register_templating(app)
@@ -87,18 +88,22 @@ def _instance_secret(instance_path: str) -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    from .dbutil import configure_engines
+    # ``wiki.db`` is the database-helpers module, so the extension is reached through
+    # ``extensions`` here: a bare ``db`` name in this package would be shadowed by it.
+    from wiki.db import configure_engines
 
+    db = extensions.db
     db.init_app(app)
-    migrate.init_app(
+    extensions.migrate.init_app(
         app, db, directory=os.path.join(app.root_path, "..", "migrations"), render_as_batch=True
     )
+    login_manager = extensions.login_manager
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
     login_manager.login_message_category = "info"
-    csrf.init_app(app)
-    limiter.init_app(app)
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
     with app.app_context():
         configure_engines(db.engine)
 
@@ -107,5 +112,7 @@ def register_blueprints(app: Flask) -> None:
     import importlib
 
     for name in BLUEPRINTS:
-        module = importlib.import_module(f".{name}", __name__)
-        app.register_blueprint(module.bp)
+        package = importlib.import_module(f"wiki.{name}")
+        for module in VIEW_MODULES.get(name, ("views",)):
+            importlib.import_module(f"wiki.{name}.{module}")
+        app.register_blueprint(package.bp)

@@ -4,9 +4,9 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from .accounts import AccountError, create_user, find_user, set_role
-from .extensions import db
-from .models import ROLE_ADMIN
+from wiki.auth.accounts import AccountError, create_user, find_user, set_role
+from wiki.extensions import db
+from wiki.models import ROLE_ADMIN
 
 users_cli = AppGroup("users", help="Create, promote, deactivate users and reset passwords.")
 
@@ -67,9 +67,9 @@ def users_reset_password(username: str, password: str) -> None:
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
-    from .content_cli import register_content_cli
+    from wiki.content.cli import register_content_cli
 
     register_content_cli(app)
-    from .search_cli import register_search_cli
+    from wiki.search.cli import register_search_cli
 
     register_search_cli(app)

@@ -7,7 +7,7 @@ from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .extensions import db, limiter
+from wiki.extensions import db, limiter
 
 TITLES = {
     400: "Bad request",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import abort
 from sqlalchemy import select
 
-from .extensions import db
-from .models import Page, Revision
-from .titles import TitleError, normalize_title
+from wiki.extensions import db
+from wiki.models import Page, Revision
+from wiki.text.titles import TitleError, normalize_title
 
 
 def valid_title_or_400(title: str) -> str:

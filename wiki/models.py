@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 from werkzeug.security import check_password_hash
 
-from .extensions import db, login_manager
+from wiki.extensions import db, login_manager
 
 ROLE_EDITOR = "editor"
 ROLE_ADMIN = "admin"
@@ -69,7 +69,7 @@ class User(UserMixin, db.Model):
         return self.role == ROLE_ADMIN
 
     def set_password(self, password: str) -> None:
-        from .accounts import hash_password  # the KDF choice lives with the account rules
+        from wiki.auth.accounts import hash_password  # the KDF choice lives with the account rules
 
         self.password_hash = hash_password(password)
 

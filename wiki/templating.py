@@ -6,7 +6,7 @@ from flask import Flask, current_app
 from markupsafe import Markup
 from werkzeug.routing import PathConverter
 
-from .titles import path_to_title, title_to_path
+from wiki.text.titles import path_to_title, title_to_path
 
 
 class TitleConverter(PathConverter):
@@ -58,7 +58,7 @@ def register_templating(app: Flask) -> None:
         datetime=format_datetime,
         size_delta=size_delta,
     )
-    from .freshness import page_learning_meta  # the page metadata card (issue 7)
+    from wiki.structure.freshness import page_learning_meta  # the page metadata card (issue 7)
 
     app.jinja_env.filters["learning_meta"] = page_learning_meta
     app.jinja_env.trim_blocks = True

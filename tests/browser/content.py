@@ -10,7 +10,7 @@ import base64
 import io
 
 from tests.conftest import CSRFClient, save_page
-from wiki.titles import title_to_path
+from wiki.text.titles import title_to_path
 
 PASSWORD = "password123"
 RICH = "Rich page"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PageProblems, assert_no_horizontal_overflow, screenshot, watch
-from .content import RICH, login, seed_rich_wiki
+from tests.browser.conftest import PageProblems, assert_no_horizontal_overflow, screenshot, watch
+from tests.browser.content import RICH, login, seed_rich_wiki
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 RICH_PATH = RICH.replace(" ", "_")

@@ -1,7 +1,7 @@
 """Two browsers edit one page at once: B saves, A's overlapping save opens the per-block
 chooser, A picks per block (applied live by conflict.js), saves, and both edits are kept."""
 
-from .conftest import assert_no_horizontal_overflow, register, screenshot, watch
+from tests.browser.conftest import assert_no_horizontal_overflow, register, screenshot, watch
 
 BASE = "# Shared notes\n\nIntro line.\n\nalpha\nbeta\ngamma\ndelta\nepsilon\nzeta\n"
 THEIRS = BASE.replace("alpha", "alpha, as bob put it").replace("zeta", "zeta (bob)")

@@ -7,7 +7,7 @@ and maths, the editor's live preview, history and diff scripts, and search sugge
 
 from __future__ import annotations
 
-from .content import RICH, login, seed_rich_wiki
+from tests.browser.content import RICH, login, seed_rich_wiki
 
 RICH_PATH = RICH.replace(" ", "_")
 # Pages anyone may read.

@@ -1,6 +1,6 @@
 """An admin deletes a page and restores it, with its history, in Chromium."""
 
-from .conftest import assert_no_horizontal_overflow, register, screenshot
+from tests.browser.conftest import assert_no_horizontal_overflow, register, screenshot
 
 
 def _create(page, title, body):

@@ -1,7 +1,7 @@
 """A tab closed mid-edit, after autosave fired: the draft is offered on return and restores
 into the editor without a reload; saving it removes the draft."""
 
-from .conftest import assert_no_horizontal_overflow, register, screenshot, watch
+from tests.browser.conftest import assert_no_horizontal_overflow, register, screenshot, watch
 
 
 def test_closed_tab_draft_is_offered_and_restored(context, page, problems):

@@ -1,6 +1,6 @@
 """Register, create a page with live preview, edit it, see revision 2 — in Chromium."""
 
-from .conftest import assert_no_horizontal_overflow, register, screenshot
+from tests.browser.conftest import assert_no_horizontal_overflow, register, screenshot
 
 
 def test_register_create_edit_see_revision_two(page):

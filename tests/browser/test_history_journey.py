@@ -3,7 +3,7 @@
 Also screenshots every history screen at phone and desktop widths (test-artifacts/).
 """
 
-from .conftest import assert_no_horizontal_overflow, register, screenshot
+from tests.browser.conftest import assert_no_horizontal_overflow, register, screenshot
 
 WIDTHS = (375, 1280)
 

@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from .conftest import assert_no_horizontal_overflow, register, screenshot
+from tests.browser.conftest import assert_no_horizontal_overflow, register, screenshot
 
 PASTE_IMAGE = """
 async ([selector, filename]) => {

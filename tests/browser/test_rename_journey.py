@@ -1,6 +1,6 @@
 """Rename a page in Chromium, then follow an old link to its new title."""
 
-from .conftest import assert_no_horizontal_overflow, register, screenshot
+from tests.browser.conftest import assert_no_horizontal_overflow, register, screenshot
 
 
 def _save(page, title_path: str, body: str):

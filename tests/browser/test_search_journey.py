@@ -1,8 +1,8 @@
 """Search in Chromium: type into the header box, pick a suggestion with the keyboard, land on
 the page; the results page and the no-results page."""
 
-from .conftest import assert_no_horizontal_overflow, screenshot
-from .content import client_for, login, register_user, save
+from tests.browser.conftest import assert_no_horizontal_overflow, screenshot
+from tests.browser.content import client_for, login, register_user, save
 
 PAGES = {
     "Celery": "# Celery\n\nA distributed **task queue** for Python. Workers run tasks "

@@ -15,6 +15,8 @@ not an element on it; the first pass shows the handlers never run.
 
 from __future__ import annotations
 
+from tests.browser.conftest import PageProblems, assert_no_horizontal_overflow, watch
+from tests.browser.content import client_for, login, register_user, save
 from tests.xss_vectors import (
     BODY_VECTORS,
     SEARCH_VECTORS,
@@ -24,10 +26,7 @@ from tests.xss_vectors import (
     batch_body,
     batches,
 )
-from wiki.titles import title_to_path
-
-from .conftest import PageProblems, assert_no_horizontal_overflow, watch
-from .content import client_for, login, register_user, save
+from wiki.text.titles import title_to_path
 
 BATCH_SIZE = 16
 

@@ -2,12 +2,12 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..accounts import AccountError, set_role
-from ..decorators import admin_required
-from ..extensions import db
-from ..forms import ActionForm
-from ..models import ROLE_ADMIN, ROLE_EDITOR, Revision, User
-from . import bp
+from wiki.admin import bp
+from wiki.auth.accounts import AccountError, set_role
+from wiki.decorators import admin_required
+from wiki.extensions import db
+from wiki.forms import ActionForm
+from wiki.models import ROLE_ADMIN, ROLE_EDITOR, Revision, User
 
 ACTIONS = {"promote", "demote", "deactivate", "activate"}
 

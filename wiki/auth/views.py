@@ -3,14 +3,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
-from ..accounts import AccountError, authenticate, create_user, touch
-from ..dbutil import begin_write
-from ..extensions import db, limiter
-from ..forms import ActionForm
-from ..models import User, now_utc
-from . import bp
-from .forms import LoginForm, PasswordForm, RegisterForm
-from .next_url import safe_next
+from wiki.auth import bp
+from wiki.auth.accounts import AccountError, authenticate, create_user, touch
+from wiki.auth.forms import LoginForm, PasswordForm, RegisterForm
+from wiki.auth.next_url import safe_next
+from wiki.db import begin_write
+from wiki.extensions import db, limiter
+from wiki.forms import ActionForm
+from wiki.models import User, now_utc
 
 
 def _login_failed(response) -> bool:

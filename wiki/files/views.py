@@ -24,15 +24,16 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import attachments, editing
-from ..decorators import editor_required, read_access_required
-from ..extensions import db
-from ..filetypes import INLINE_TYPES, RASTER_TYPES
-from ..lookup import find_page, parse_rev, valid_title_or_400
-from ..models import Attachment, Page, Redirect
-from ..titles import TitleError, normalize_title
-from . import bp
-from .forms import RestoreForm, UploadForm
+from wiki.decorators import editor_required, read_access_required
+from wiki.extensions import db
+from wiki.files import bp
+from wiki.files import service as attachments
+from wiki.files.forms import RestoreForm, UploadForm
+from wiki.lookup import find_page, parse_rev, valid_title_or_400
+from wiki.models import Attachment, Page, Redirect
+from wiki.pages import editing
+from wiki.text.filetypes import INLINE_TYPES, RASTER_TYPES
+from wiki.text.titles import TitleError, normalize_title
 
 YEAR = 365 * 24 * 3600
 # Served files get their own policy: nothing in them may run, even if a browser sniffs.

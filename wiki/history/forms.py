@@ -3,7 +3,7 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 
-from ..forms import ActionForm
+from wiki.forms import ActionForm
 
 
 class RestoreForm(ActionForm):

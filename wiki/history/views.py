@@ -23,18 +23,20 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import atom, editing, history_service
-from ..accounts import USERNAME_RE, find_user
-from ..decorators import editor_required, read_access_required
-from ..diffing import side_by_side
-from ..extensions import db
-from ..lookup import find_page, parse_rev, revision_or_404, valid_title_or_400
-from ..models import Page, Redirect, User
-from ..page_render import PageHTML, page_html
-from ..rendered_diff import diff_blocks
-from ..rendering import RenderError
-from . import bp
-from .forms import ChangesFilterForm, RestoreForm
+from wiki.auth.accounts import USERNAME_RE, find_user
+from wiki.decorators import editor_required, read_access_required
+from wiki.extensions import db
+from wiki.history import bp
+from wiki.history import service as history_service
+from wiki.history.forms import ChangesFilterForm, RestoreForm
+from wiki.lookup import find_page, parse_rev, revision_or_404, valid_title_or_400
+from wiki.models import Page, Redirect, User
+from wiki.pages import editing
+from wiki.rendering.cache import PageHTML, page_html
+from wiki.rendering.html_diff import diff_blocks
+from wiki.rendering.markdown import RenderError
+from wiki.text import atom
+from wiki.text.diffing import side_by_side
 
 DIFF_VIEWS = ("inline", "split")
 DIFF_VIEW_COOKIE = "diff_view"

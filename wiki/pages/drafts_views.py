@@ -40,15 +40,15 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from .. import drafts, errors
-from ..decorators import editor_required
-from ..editing import EditError
-from ..extensions import db
-from ..lookup import find_page, valid_title_or_400
-from ..models import User, now_utc
-from ..titles import TitleError, normalize_title
-from . import bp
-from .forms import EditForm
+from wiki import errors
+from wiki.decorators import editor_required
+from wiki.extensions import db
+from wiki.lookup import find_page, valid_title_or_400
+from wiki.models import User, now_utc
+from wiki.pages import bp, drafts
+from wiki.pages.editing import EditError
+from wiki.pages.forms import EditForm
+from wiki.text.titles import TitleError, normalize_title
 
 TOKEN_MAX_AGE = 7 * 24 * 3600
 _TOKEN_SALT = "nexus-draft-token"

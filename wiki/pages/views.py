@@ -13,17 +13,17 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from .. import conflict_markers, editing, page_cache
-from ..dbutil import begin_write
-from ..decorators import editor_required, read_access_required
-from ..extensions import db, limiter
-from ..lookup import find_page, parse_rev, revision_or_404, valid_title_or_400
-from ..models import Page, Redirect, Revision
-from ..page_render import page_html
-from ..rendering import RenderError
-from ..visits import record_visit
-from . import bp, drafts_views
-from .forms import EditForm
+from wiki.db import begin_write
+from wiki.decorators import editor_required, read_access_required
+from wiki.extensions import db, limiter
+from wiki.lookup import find_page, parse_rev, revision_or_404, valid_title_or_400
+from wiki.models import Page, Redirect, Revision
+from wiki.pages import bp, drafts_views, editing, page_cache
+from wiki.pages.forms import EditForm
+from wiki.pages.visits import record_visit
+from wiki.rendering.cache import page_html
+from wiki.rendering.markdown import RenderError
+from wiki.text import conflicts as conflict_markers
 
 
 @bp.route("/")

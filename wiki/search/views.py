@@ -3,10 +3,11 @@
 from flask import g, jsonify, render_template, request, url_for
 from flask_login import current_user
 
-from .. import editing, search_service
-from ..decorators import read_access_required
-from ..titles import TitleError, normalize_title
-from . import bp
+from wiki.decorators import read_access_required
+from wiki.pages import editing
+from wiki.search import bp
+from wiki.search import service as search_service
+from wiki.text.titles import TitleError, normalize_title
 
 PER_PAGE = 20
 MAX_PAGE = 500  # deeper pages are never useful and cost a large ranking window

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased
 
-from ..extensions import db
-from ..models import Link, Page, PageTag, Redirect, SearchMiss
-from ..titles import SEPARATOR, TitleError, normalize_title
+from wiki.extensions import db
+from wiki.models import Link, Page, PageTag, Redirect, SearchMiss
+from wiki.text.titles import SEPARATOR, TitleError, normalize_title
 
 WANTED_LIMIT = 200
 SUBPAGES_LIMIT = 200

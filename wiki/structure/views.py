@@ -3,16 +3,17 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import editing, structure_service
-from ..decorators import admin_required, editor_required, read_access_required
-from ..extensions import db
-from ..freshness import stale_pages
-from ..lookup import find_page, valid_title_or_400
-from ..models import Page, Redirect
-from ..page_templates import template_titles
-from ..rendering import RenderError
-from . import bp, queries
-from .forms import ProtectForm, RenameForm
+from wiki.decorators import admin_required, editor_required, read_access_required
+from wiki.extensions import db
+from wiki.lookup import find_page, valid_title_or_400
+from wiki.models import Page, Redirect
+from wiki.pages import editing
+from wiki.pages.page_templates import template_titles
+from wiki.rendering.markdown import RenderError
+from wiki.structure import bp, queries
+from wiki.structure import service as structure_service
+from wiki.structure.forms import ProtectForm, RenameForm
+from wiki.structure.freshness import stale_pages
 
 ORPHANS_PER_PAGE = 200
 

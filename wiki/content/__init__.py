@@ -1,0 +1,1 @@
+"""The knowledge base's content as files: starter pages, import and export."""

@@ -1,0 +1,320 @@
+"""Page attachments: content-addressed blobs, a version per upload, and safe metadata.
+
+Bytes live in ``blobs`` keyed by their SHA-256, so identical files are stored once and every
+app server on one database sees them. Each upload adds an :class:`Attachment` row (``page_id``,
+``name``, ``version``); re-uploading a name keeps the older versions, and restoring one adds a
+new version pointing at the old bytes. Files are keyed by page id, so they follow a rename and
+disappear with a deleted page without any work here.
+
+The served type is decided by the content (:func:`sniff_type`), never by the file name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from itertools import groupby
+
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import selectinload
+
+from wiki.db import begin_write, is_postgres
+from wiki.extensions import db
+from wiki.models import Attachment, Blob, Page
+from wiki.refusals import Refusal
+from wiki.text.filetypes import MAX_NAME, FileNameError, inspect_image, sanitize_name, sniff_type
+from wiki.text.titles import TitleError, normalize_title
+
+
+class AttachmentError(Refusal):
+    """A refused upload or restore (see :class:`Refusal`)."""
+
+
+class FileTooLarge(AttachmentError):
+    status = 413
+
+
+class NotFound(AttachmentError):
+    status = 404
+
+
+@dataclass
+class FileEntry:
+    """One file of a page: its newest version first in ``versions``."""
+
+    name: str
+    versions: list[Attachment] = field(default_factory=list)
+
+    @property
+    def latest(self) -> Attachment:
+        return self.versions[0]
+
+
+def list_files(page: Page) -> list[FileEntry]:
+    """All files of ``page`` by name (case-insensitive order), each with its version history."""
+    rows = db.session.scalars(
+        select(Attachment)
+        .where(Attachment.page_id == page.id)
+        .options(selectinload(Attachment.uploader))
+        .order_by(func.lower(Attachment.name), Attachment.name, Attachment.version.desc())
+    ).all()
+    return [FileEntry(name, list(group)) for name, group in groupby(rows, lambda a: a.name)]
+
+
+def find_version(page: Page, name: str, version: int | None = None) -> Attachment | None:
+    """Version ``version`` of the file ``name`` of ``page`` (its newest when None)."""
+    stmt = select(Attachment).where(Attachment.page_id == page.id, Attachment.name == name)
+    if version is not None:
+        return db.session.scalar(stmt.where(Attachment.version == version))
+    return db.session.scalar(stmt.order_by(Attachment.version.desc()).limit(1))
+
+
+@dataclass(frozen=True)
+class ServedFile:
+    """What serving one version needs, besides its bytes (see :func:`blob_bytes`)."""
+
+    name: str
+    version: int
+    content_type: str
+    created_at: datetime
+    sha256: str  # of the bytes to send: the display copy's, or the original's
+
+
+def file_to_serve(
+    title: str, name: str, version: int | None, *, original: bool
+) -> ServedFile | None:
+    """Version ``version`` (else the newest) of the file ``name`` of the live page ``title``.
+
+    Points at the display copy of a large image unless ``original``. Serving is the hot path,
+    so this is one prebuilt Core query. None when the page is missing or deleted, or has no
+    such file or version.
+    """
+    if "\x00" in name:  # no stored name has one, and PostgreSQL refuses it in a query
+        return None
+    stmt = _serve_statement(original, version is not None)
+    params = {"title": title, "name": name, "version": version}
+    if is_postgres():
+        # Autocommit spares the BEGIN and ROLLBACK round trips a transaction would cost.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            row = conn.execute(stmt, params).first()
+    else:
+        row = db.session.connection().execute(stmt, params).first()
+    return ServedFile(*row) if row is not None else None
+
+
+@cache
+def _serve_statement(original: bool, versioned: bool) -> Select:
+    shown = func.coalesce(Attachment.display_sha, Attachment.blob_sha)
+    stmt = (
+        select(
+            Attachment.name,
+            Attachment.version,
+            Attachment.content_type,
+            Attachment.created_at,
+            Attachment.blob_sha if original else shown,
+        )
+        .join(Page, Page.id == Attachment.page_id)
+        .where(
+            Page.title == bindparam("title"),
+            Page.deleted.is_(False),
+            Attachment.name == bindparam("name"),
+        )
+    )
+    if versioned:
+        return stmt.where(Attachment.version == bindparam("version"))
+    return stmt.order_by(Attachment.version.desc()).limit(1)
+
+
+class BlobCache:
+    """Recently served blob bytes by SHA-256, within a byte budget (least recently used go).
+
+    Blobs never change (the key is their hash), so a cached copy is never stale; it saves the
+    database transfer, which dominates serving on PostgreSQL (bytea arrives hex-encoded).
+    """
+
+    def __init__(self, budget: int, largest: int) -> None:
+        self.budget, self.largest = budget, largest
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, sha256: str) -> bytes | None:
+        with self._lock:
+            data = self._items.get(sha256)
+            if data is not None:
+                self._items.move_to_end(sha256)
+            return data
+
+    def put(self, sha256: str, data: bytes) -> None:
+        if len(data) > self.largest:
+            return
+        with self._lock:
+            if sha256 in self._items:
+                return
+            self._items[sha256] = data
+            self._size += len(data)
+            while self._size > self.budget:
+                _, old = self._items.popitem(last=False)
+                self._size -= len(old)
+
+
+_blob_cache = BlobCache(budget=32 * 1024 * 1024, largest=2 * 1024 * 1024)
+
+
+def blob_bytes(sha256: str) -> bytes | None:
+    """The bytes of a blob, from the process's :class:`BlobCache` when it has them."""
+    data = _blob_cache.get(sha256)
+    if data is None:
+        data = blob_data(sha256)
+        if data is not None:
+            _blob_cache.put(sha256, data)
+    return data
+
+
+def blob_data(sha256: str) -> bytes | None:
+    """The bytes of a blob, read from the database."""
+    return db.session.scalar(select(Blob.data).where(Blob.sha256 == sha256))
+
+
+def store_upload(
+    page: Page, raw_name: str, data: bytes, user_id: int, *, max_bytes: int, unique: bool = False
+) -> Attachment:
+    """Store ``data`` as the next version of the file ``raw_name`` (sanitized) of ``page``.
+
+    With ``unique``, an existing name is not versioned: a free name (``image-2.png``) is
+    chosen instead, which is what a pasted screenshot wants. Commits.
+
+    :raises AttachmentError: empty file or unusable name (400).
+    :raises FileTooLarge: more than ``max_bytes`` (413).
+    :raises NotFound: the page was deleted meanwhile (404).
+    """
+    try:
+        name = sanitize_name(raw_name)
+    except FileNameError as error:
+        raise AttachmentError(str(error)) from None
+    if not data:
+        raise AttachmentError("The file is empty.")
+    if len(data) > max_bytes:
+        raise FileTooLarge(f"The file is larger than the {max_bytes / 1048576:g} MB limit.")
+    if _shadows_sub_page(page.title, name):
+        raise AttachmentError(
+            f"The sub-page “{page.title}/{name}” has the same address; choose another name."
+        )
+    content_type = sniff_type(data)
+    facts = inspect_image(data, content_type)  # slow work before taking the write lock
+    blobs = [data] + ([facts.display] if facts.display else [])
+    shas = [hashlib.sha256(b).hexdigest() for b in blobs]
+    page_id = page.id
+    _lock_live_page(page_id)
+    if unique:
+        name = _free_name(page_id, name)
+    for sha, content in zip(shas, blobs, strict=True):
+        _insert_blob(sha, content)
+    attachment = Attachment(
+        page_id=page_id,
+        name=name,
+        version=_next_version(page_id, name),
+        blob_sha=shas[0],
+        display_sha=shas[1] if len(shas) > 1 else None,
+        content_type=content_type,
+        size=len(data),
+        width=facts.width,
+        height=facts.height,
+        uploader_id=user_id,
+    )
+    db.session.add(attachment)
+    db.session.commit()
+    return attachment
+
+
+def restore_version(page: Page, name: str, version: int, user_id: int) -> Attachment:
+    """Make version ``version`` of ``name`` the newest again, as a new version. Commits.
+
+    :raises NotFound: no such file or version, or the page was deleted meanwhile.
+    """
+    page_id = page.id
+    _lock_live_page(page_id)
+    old = db.session.scalar(
+        select(Attachment).where(
+            Attachment.page_id == page_id, Attachment.name == name, Attachment.version == version
+        )
+    )
+    if old is None:
+        db.session.rollback()
+        raise NotFound(f"“{name}” has no version {version}.")
+    restored = Attachment(
+        page_id=page_id,
+        name=name,
+        version=_next_version(page_id, name),
+        blob_sha=old.blob_sha,
+        display_sha=old.display_sha,
+        content_type=old.content_type,
+        size=old.size,
+        width=old.width,
+        height=old.height,
+        uploader_id=user_id,
+    )
+    db.session.add(restored)
+    db.session.commit()
+    return restored
+
+
+def _lock_live_page(page_id: int) -> None:
+    """Take the write lock (SQLite) or the page row lock (PostgreSQL) so versions never clash."""
+    begin_write()
+    stmt = select(Page.deleted).where(Page.id == page_id)
+    if is_postgres():
+        stmt = stmt.with_for_update()
+    if db.session.scalar(stmt) in (None, True):
+        db.session.rollback()
+        raise NotFound("The page no longer exists.")
+
+
+def _shadows_sub_page(title: str, name: str) -> bool:
+    """Would ``/files/<title>/<name>`` also be the files address of an existing sub-page?"""
+    try:
+        sub = normalize_title(f"{title}/{name}")
+    except TitleError:
+        return False
+    return db.session.scalar(select(Page.id).where(Page.title == sub)) is not None
+
+
+def _next_version(page_id: int, name: str) -> int:
+    latest = db.session.scalar(
+        select(func.max(Attachment.version)).where(
+            Attachment.page_id == page_id, Attachment.name == name
+        )
+    )
+    return (latest or 0) + 1
+
+
+def _free_name(page_id: int, name: str) -> str:
+    taken = set(
+        db.session.scalars(select(Attachment.name).where(Attachment.page_id == page_id).distinct())
+    )
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem:
+        stem, dot, ext = name, "", ""
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{stem[: MAX_NAME - len(ext) - 8]}-{n}{dot}{ext}"
+    return candidate
+
+
+def _insert_blob(sha: str, data: bytes) -> None:
+    if db.session.scalar(select(Blob.size).where(Blob.sha256 == sha)) is not None:
+        return  # stored once: a re-upload or a copy costs no bytes
+    # Another page may store the same bytes at the same moment: the first insert wins.
+    insert = pg_insert if is_postgres() else sqlite_insert
+    db.session.execute(
+        insert(Blob)
+        .values(sha256=sha, data=data, size=len(data))
+        .on_conflict_do_nothing(index_elements=["sha256"])
+    )

@@ -1,0 +1,303 @@
+"""Page changes: the only place revisions are written and committed.
+
+Every save takes the write lock first (``BEGIN IMMEDIATE`` on SQLite, ``SELECT … FOR UPDATE`` of
+the page row on PostgreSQL), so revision numbers stay unique and gapless when saves race.
+A save whose ``base_rev`` is not current is three-way merged; overlapping changes raise
+:class:`EditConflict` carrying the merged text with both sides marked, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from wiki.db import begin_write, is_postgres
+from wiki.extensions import db
+from wiki.models import Draft, Link, Page, PageTag, Redirect, Revision, User, now_utc
+from wiki.refusals import Refusal
+from wiki.rendering.cache import render_for_save, store_render
+from wiki.rendering.markdown import Rendered, RenderError
+from wiki.search import indexing
+from wiki.text.merging import MergeResult, three_way_merge
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_SUMMARY = 500
+
+
+class EditError(Refusal):
+    """A refused page change (see :class:`Refusal`)."""
+
+
+class BodyTooLarge(EditError):
+    status = 413
+
+
+class PermissionDenied(EditError):
+    status = 403
+
+
+class EditConflict(EditError):
+    """The page changed since ``base_rev`` and the changes overlap."""
+
+    status = 409
+
+    def __init__(self, merge: MergeResult, current: Revision):
+        super().__init__(
+            f"Someone else saved revision {current.number} while you were editing, "
+            "and your changes overlap."
+        )
+        self.merge = merge
+        self.current_rev = current.number
+        self.current_author = current.author.username if current.author else "someone"
+
+
+@dataclass
+class SaveResult:
+    page: Page
+    revision: Revision | None  # None: the text was unchanged, no revision added
+    merged_with: Revision | None = None  # set when the save was merged with a newer revision
+
+
+def normalize_body(body: str) -> str:
+    """LF line endings and no NUL; the one canonical form stored in revisions."""
+    # PostgreSQL text cannot hold NUL (the save would fail), and browsers show it as U+FFFD.
+    return body.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+
+
+def check_body_size(body: str) -> None:
+    """:raises BodyTooLarge: when the UTF-8 body is over 1 MiB."""
+    if len(body.encode("utf-8")) > MAX_BODY_BYTES:
+        raise BodyTooLarge("The page is larger than the 1 MiB limit. Split it into sub-pages.")
+
+
+def render_preview(body: str, title: str | None) -> Rendered:
+    """The HTML a save of ``body`` would show, without saving.
+
+    :raises BodyTooLarge: over 1 MiB. :raises RenderError: too complex to render.
+    """
+    body = normalize_body(body)
+    check_body_size(body)
+    return render_for_save(body, title)
+
+
+def can_edit(user, page: Page | None) -> bool:
+    """Editors edit unprotected pages; admins edit everything; anonymous users nothing."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if page is not None and page.protected and not user.is_admin:
+        return False
+    return True
+
+
+def _lock_page(title: str) -> Page | None:
+    stmt = select(Page).where(Page.title == title)
+    if is_postgres():
+        stmt = stmt.with_for_update()
+    return db.session.scalar(stmt)
+
+
+def _revision_body(page: Page, number: int) -> str:
+    body = db.session.scalar(
+        select(Revision.body).where(Revision.page_id == page.id, Revision.number == number)
+    )
+    if body is None:
+        raise EditError(f"Revision {number} does not exist.")
+    return body
+
+
+def save_edit(
+    title: str,
+    body: str,
+    summary: str,
+    base_rev: int | None,
+    user: User,
+    *,
+    kind: str | None = None,
+) -> SaveResult:
+    """Save ``body`` as the next revision of ``title`` (creating the page if needed).
+
+    :raises BodyTooLarge: body over 1 MiB.
+    :raises RenderError: Markdown too complex to render in bounded time.
+    :raises PermissionDenied: protected or deleted page, inactive user.
+    :raises EditError: a ``base_rev`` that is not a revision of this page.
+    :raises EditConflict: overlapping concurrent change; carries the merged text.
+    """
+    body = normalize_body(body)
+    check_body_size(body)
+    summary = " ".join(summary.replace("\x00", " ").split())[:MAX_SUMMARY]
+    user_id = user.id
+    rendered = None
+    current = db.session.scalar(select(Page.current_rev).where(Page.title == title))
+    if (base_rev or 0) == (current or 0):
+        rendered = render_for_save(body, title)  # validate before taking the lock
+    # Otherwise the save will be merged: render only the merged text, once, under the lock
+    # (rendering a 100 KB page twice made a merge-and-save miss its 100 ms target).
+    for attempt in range(3):
+        try:
+            return _save_locked(title, body, summary, base_rev, user_id, kind, rendered)
+        except IntegrityError:
+            # Two first saves of a new page raced; the loser retries against the winner.
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _save_locked(title, body, summary, base_rev, user_id, kind, rendered) -> SaveResult:
+    begin_write()
+    user = db.session.get(User, user_id)
+    page = _lock_page(title)
+    if not can_edit(user, page):
+        db.session.rollback()
+        raise PermissionDenied("This page is protected: only administrators can edit it.")
+    if page is not None and page.deleted:
+        db.session.rollback()
+        raise PermissionDenied("This page was deleted. An administrator can restore it.")
+    merged_with = None
+    current_no = page.current_rev if page else 0
+    if base_rev is not None and not 0 <= base_rev <= current_no:
+        db.session.rollback()
+        raise EditError(f"Revision {base_rev} is not a revision of this page.")
+    if page is not None and (base_rev or 0) != current_no:
+        base_body = _revision_body(page, base_rev) if base_rev else ""
+        current = db.session.scalar(
+            select(Revision).where(Revision.page_id == page.id, Revision.number == current_no)
+        )
+        merge = three_way_merge(
+            base_body,
+            current.body,
+            body,
+            theirs_label=f"their version (revision {current.number})",
+        )
+        if not merge.clean:
+            db.session.rollback()
+            raise EditConflict(merge, current)
+        if rendered is None or merge.text != body:
+            rendered = _render_locked(merge.text, title)
+        body, merged_with, kind = merge.text, current, kind or "merge"
+    if rendered is None:  # the page changed under us (e.g. renamed away): not a merge after all
+        rendered = _render_locked(body, title)
+    if page is None:
+        # A new page at a renamed page's old title wins over the redirect left there.
+        db.session.execute(delete(Redirect).where(Redirect.title == title))
+        page = Page(title=title, title_key=title.lower(), current_rev=0)
+        db.session.add(page)
+        db.session.flush()
+        kind = kind or "create"
+    elif _current_body(page) == body:
+        db.session.rollback()
+        return SaveResult(page=db.session.get(Page, page.id), revision=None)
+    revision = append_revision(page, body, summary, user, kind or "edit", rendered)
+    db.session.execute(delete(Draft).where(Draft.user_id == user_id, Draft.page_title == title))
+    db.session.commit()
+    indexing.sync(after_response=revision.size > indexing.INDEX_IN_REQUEST_MAX_BYTES)
+    return SaveResult(page=page, revision=revision, merged_with=merged_with)
+
+
+def _render_locked(body: str, title: str) -> Rendered:
+    """Render while holding the write lock; a refusal releases the lock at once."""
+    try:
+        return render_for_save(body, title)
+    except RenderError:
+        db.session.rollback()
+        raise
+
+
+def _current_body(page: Page) -> str | None:
+    if not page.current_rev:
+        return None
+    return db.session.scalar(
+        select(Revision.body).where(
+            Revision.page_id == page.id, Revision.number == page.current_rev
+        )
+    )
+
+
+def append_revision(
+    page: Page, body: str, summary: str, user: User | None, kind: str, rendered: Rendered
+) -> Revision:
+    """Add the next revision to a locked ``page`` and refresh what derives from it.
+
+    The caller holds the write lock and commits. Links, tags, render cache and the search
+    index's stale record are written in the same transaction as the revision.
+    """
+    previous_size = (
+        db.session.scalar(
+            select(Revision.size).where(
+                Revision.page_id == page.id, Revision.number == page.current_rev
+            )
+        )
+        or 0
+    )
+    size = len(body.encode("utf-8"))
+    revision = Revision(
+        page_id=page.id,
+        number=page.current_rev + 1,
+        title=page.title,
+        body=body,
+        summary=summary,
+        kind=kind,
+        author_id=user.id if user else None,
+        size=size,
+        size_delta=size - previous_size if page.current_rev else size,
+        created_at=now_utc(),
+    )
+    db.session.add(revision)
+    page.current_rev = revision.number
+    page.updated_at = revision.created_at
+    db.session.flush()
+    replace_links_and_tags(page, rendered)
+    store_render(revision, rendered)
+    indexing.queue(page.id)
+    return revision
+
+
+def replace_links_and_tags(page: Page, rendered: Rendered) -> None:
+    db.session.execute(delete(Link).where(Link.source_id == page.id))
+    db.session.execute(delete(PageTag).where(PageTag.page_id == page.id))
+    for target in sorted(rendered.links):
+        if target != page.title:
+            db.session.add(Link(source_id=page.id, target_title=target))
+    for tag in page_tags(rendered.meta):
+        db.session.add(PageTag(page_id=page.id, tag=tag))
+
+
+def page_tags(meta: dict) -> list[str]:
+    """Tags from front matter ``tags:`` (a list or a comma-separated string), lower-cased."""
+    raw = meta.get("tags") or []
+    if isinstance(raw, str):
+        raw = raw.split(",")
+    if not isinstance(raw, list):
+        return []
+    # YAML escapes can decode to NUL, which PostgreSQL cannot store.
+    tags = {" ".join(str(t).replace("\x00", " ").split()).lower()[:64] for t in raw}
+    return sorted(t for t in tags if t)
+
+
+def revert(title: str, number: int, user: User) -> SaveResult:
+    """Make revision ``number``'s body the new current revision ("Restored revision N").
+
+    :raises EditError: unknown revision. :raises PermissionDenied: protected page.
+    """
+    page = db.session.scalar(select(Page).where(Page.title == title))
+    if page is None:
+        raise EditError("There is no such page.")
+    body = _revision_body(page, number)
+    return save_edit(
+        title, body, f"Restored revision {number}", page.current_rev, user, kind="revert"
+    )
+
+
+__all__ = [
+    "BodyTooLarge",
+    "EditConflict",
+    "EditError",
+    "PermissionDenied",
+    "RenderError",
+    "SaveResult",
+    "can_edit",
+    "revert",
+    "save_edit",
+]

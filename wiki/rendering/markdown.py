@@ -1,0 +1,465 @@
+"""Markdown to sanitized HTML: the one rendering pipeline of the wiki.
+
+Pure module: plain arguments in, a frozen :class:`Rendered` out. ``sanitize_html`` is the
+single gate every byte of page HTML passes through, as the last step.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import re
+import xml.etree.ElementTree as etree
+from collections.abc import Collection, Mapping, Set
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import unquote
+
+import markdown
+import yaml
+from markdown.extensions import Extension
+from markdown.extensions.toc import slugify_unicode
+from markdown.inlinepatterns import InlineProcessor
+from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
+from pymdownx.arithmatex import arithmatex_fenced_format
+
+from wiki.rendering.sanitize import sanitize_html
+
+RENDERER_VERSION = 4
+
+MAX_NESTING = 40  # list / blockquote levels; Python-Markdown recurses once per level
+MAX_HTML_DEPTH = 200  # open HTML elements; html5lib's cost grows with the square of depth
+MAX_BRACKET_WORK = 5_000_000  # unmatched brackets x block length; link parsing rescans per bracket
+MAX_FRONT_MATTER = 64 * 1024
+MAX_META_NODES = 5_000  # YAML aliases can expand a small text into a huge structure
+
+MISSING_PAGE_TITLE = "Page does not exist yet"
+_WIKILINK = r"\[\[([^\[\]\n]+?)\]\]"
+_WIKI_PREFIX = "/wiki/"
+_FRONT_MATTER = re.compile(r"---[ \t]*\r?\n(.*?\r?\n)??(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
+_MD_WIKI_URL = re.compile(
+    r"(?:\]\(\s*<?|^[ ]{0,3}\[[^\]\n]+\]:[ \t]*<?)(/wiki/[^\s)>]+)", re.M
+)  # inline links [x](/wiki/A) and reference definitions [r]: /wiki/A
+_MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_HR_LINE = re.compile(r"[ \t]*([-*_])(?:[ \t]*\1){2,}[ \t]*\Z")
+_CONTAINER = re.compile(r">[ \t]*|(?:[-+*]|\d{1,9}[.)])(?:[ \t]+|\Z)")
+_OPEN_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)")
+_NO_DEPTH_TAGS = frozenset(  # void elements and those whose end tag HTML lets you omit
+    "area base br col embed hr img input link meta source track wbr p li dt dd tr td th"
+    " thead tbody tfoot option optgroup rp rt colgroup caption".split()
+)
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
+_TOC_WRAPPER = re.compile(r'\A\s*<div class="toc">\s*|\s*</div>\s*\Z')
+_IGNORED_URL_CHARS = re.compile(r"[\x00-\x20\x7f]")
+
+
+class RenderError(ValueError):
+    """Markdown that cannot be rendered safely; ``status`` is the HTTP status to answer with.
+
+    400: structure nested too deeply; 413: too much work to render in bounded time.
+    """
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+    def __reduce__(self) -> tuple[Any, ...]:  # keep ``status`` across process boundaries
+        return (type(self), (str(self), self.status))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The result of :func:`render`; ``html`` and ``toc_html`` are final, sanitized HTML."""
+
+    html: str
+    toc_html: str
+    links: frozenset[str]
+    missing: frozenset[str]
+    meta: dict = field(hash=False)
+    uses_mermaid: bool
+    uses_math: bool
+
+
+def _titles():
+    # Imported late: titles.py is a sibling pure module, kept out of import-time coupling.
+    from wiki.text.titles import normalize_title, title_to_path
+
+    return normalize_title, title_to_path
+
+
+def _jsonable(value: Any, budget: list[int]) -> Any:
+    """Copy YAML data as JSON types (dates as ISO strings, keys as text).
+
+    :raises ValueError: when the data has more than :data:`MAX_META_NODES` nodes.
+    """
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ValueError("front matter too large")
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v, budget) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v, budget) for v in value]
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def split_front_matter(body: str) -> tuple[dict, str]:
+    """Split YAML front matter (between leading ``---`` lines) from the Markdown after it.
+
+    The dict holds only JSON types (dates become ISO strings). Invalid YAML, a YAML value
+    that is not a mapping, or a block over 64 KiB is not front matter: ``({}, body)``.
+    """
+    match = _FRONT_MATTER.match(body[: MAX_FRONT_MATTER + 8])
+    if match is None:
+        return {}, body
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        data = yaml.load(match.group(1) or "", Loader=loader)  # noqa: S506 - a safe loader
+        if not isinstance(data, dict):
+            return {}, body
+        meta = _jsonable(data, [MAX_META_NODES])
+    except (yaml.YAMLError, ValueError, RecursionError):
+        return {}, body
+    return meta, body[match.end() :]
+
+
+def _title_from_url(url: str) -> str | None:
+    """The normalized title a ``/wiki/...`` URL points at, or None if it is not a page URL."""
+    url = html.unescape(url)
+    if not url.startswith(_WIKI_PREFIX):
+        return None
+    normalize_title, _ = _titles()
+    try:
+        path = re.split(r"[?#]", url, maxsplit=1)[0]
+        return normalize_title(unquote(path[len(_WIKI_PREFIX) :]))
+    except ValueError:
+        return None
+
+
+def _wikilink_title(inner: str) -> tuple[str, str, str] | None:
+    """(title, section, label) of the inside of ``[[...]]``; None for an invalid title."""
+    target, _, label = inner.replace("\\|", "|").partition("|")
+    name, _, section = target.partition("#")
+    try:
+        title = _titles()[0](name)
+    except ValueError:
+        return None
+    return title, section.strip(), label.strip() or target.strip()
+
+
+def extract_link_targets(body: str) -> set[str]:
+    """Normalized titles of every wiki link and ``/wiki/`` Markdown link in ``body``.
+
+    A cheap regex pass for looking up which targets exist before :func:`render`; it is a
+    superset of ``Rendered.links`` (it also sees links inside code). Invalid titles are skipped.
+    """
+    found = {t[0] for m in re.finditer(_WIKILINK, body) if (t := _wikilink_title(m.group(1)))}
+    for match in _MD_WIKI_URL.finditer(html.unescape(body)):  # render sees URLs unescaped
+        title = _title_from_url(_MD_ESCAPE.sub(r"\1", match.group(1)))
+        if title is not None:
+            found.add(title)
+    return found
+
+
+def _too_complex(what: str, status: int) -> RenderError:
+    return RenderError(f"This page is too complex to render: {what}.", status)
+
+
+def check_complexity(text: str) -> None:
+    """Reject, in linear time, Markdown known to make the renderer recurse or crawl.
+
+    :raises RenderError: lists or quotes nested over :data:`MAX_NESTING` levels (400), or
+        so many unclosed brackets that link parsing would take too long (413).
+    """
+    for line in text.splitlines():
+        if ">" not in line and len(line) < 2 * MAX_NESTING or _HR_LINE.match(line):
+            continue
+        stripped = line.expandtabs(4).lstrip(" ")
+        depth, pos = 0, 0
+        while (m := _CONTAINER.match(stripped, pos)) and m.end() > pos:
+            depth, pos = depth + 1, m.end()
+        if depth and depth + (len(line.expandtabs(4)) - len(stripped)) // 4 > MAX_NESTING:
+            raise _too_complex(f"lists or quotes are nested more than {MAX_NESTING} levels", 400)
+    for block in _BLANK_LINE.split(text):
+        unclosed = max(0, block.count("](") - block.count(")"))
+        if (block.count("[") + unclosed) * len(block) <= MAX_BRACKET_WORK:
+            continue
+        depth = 0
+        for char in re.findall(r"[\[\]]", block):
+            depth = depth + 1 if char == "[" else max(0, depth - 1)
+        if (depth + unclosed) * len(block) > MAX_BRACKET_WORK:
+            raise _too_complex("it has too many unclosed [ or ( brackets in one paragraph", 413)
+
+
+def _check_html_depth(markup: str) -> None:
+    """:raises RenderError: (413) when raw HTML nests more than :data:`MAX_HTML_DEPTH` deep."""
+    depth = 0
+    for closing, name in _OPEN_TAG.findall(markup):
+        if name.lower() in _NO_DEPTH_TAGS:
+            continue
+        depth = max(0, depth - 1) if closing else depth + 1
+        if depth > MAX_HTML_DEPTH:
+            raise _too_complex(f"HTML tags are nested more than {MAX_HTML_DEPTH} deep", 413)
+
+
+def _slugify(value: str, separator: str) -> str:
+    return "h-" + slugify_unicode(value, separator)
+
+
+@dataclass
+class _State:
+    """What one render learns while it runs; never shared between renders."""
+
+    existing: Set[str]
+    page_title: str | None
+    image_sizes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    links: set[str] = field(default_factory=set)
+    missing: set[str] = field(default_factory=set)
+    mermaid: bool = False
+    math: bool = False
+
+
+class _WikiLinkProcessor(InlineProcessor):
+    """``[[Title]]``, ``[[Title|label]]``, ``[[Title#Section|label]]`` -> ``<a class="wikilink">``.
+
+    Emits a ``/wiki/`` link; :class:`_LinkProcessor` then decides whether it is red.
+    """
+
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Any, Any, Any]:  # noqa: N802
+        parsed = _wikilink_title(m.group(1))
+        if parsed is None:
+            return None, None, None  # not a link: the text stays as typed
+        title, section, label = parsed
+        href = _WIKI_PREFIX + _titles()[1](title)
+        if section:
+            href += "#" + _slugify(section, "-")
+        el = etree.Element("a", {"href": href, "class": "wikilink"})
+        el.text = AtomicString(label)
+        return el, m.start(0), m.end(0)
+
+
+class _LinkProcessor(Treeprocessor):
+    """Marks links to missing pages red, resolves attachment URLs and notes math."""
+
+    def __init__(self, md: markdown.Markdown, state: _State) -> None:
+        super().__init__(md)
+        self.state = state
+
+    def run(self, root: etree.Element) -> None:
+        for el in root.iter():
+            if "arithmatex" in el.get("class", "").split():
+                self.state.math = True
+            attr = {"a": "href", "img": "src"}.get(el.tag)
+            if attr is None or el.get(attr) is None:
+                continue
+            url = el.get(attr, "")
+            if el.tag == "a" and (title := _title_from_url(url)) is not None:
+                self._internal_link(el, title)
+            elif self.state.page_title and _is_relative(url):
+                name = url[2:] if url.startswith("./") else url
+                el.set(attr, f"/files/{_titles()[1](self.state.page_title)}/{name}")
+                if el.tag == "img" and (size := self.state.image_sizes.get(unquote(name))):
+                    # Known dimensions reserve the image's box: no layout shift on load.
+                    el.set("width", str(size[0]))
+                    el.set("height", str(size[1]))
+
+    def _internal_link(self, el: etree.Element, title: str) -> None:
+        self.state.links.add(title)
+        classes = [c for c in el.get("class", "").split() if c not in ("wikilink", "missing")]
+        classes.append("wikilink")
+        if title not in self.state.existing:
+            self.state.missing.add(title)
+            classes.append("missing")
+            el.set("href", "/edit/" + _titles()[1](title))
+            el.set("title", MISSING_PAGE_TITLE)
+        el.set("class", " ".join(classes))
+
+
+def _is_relative(url: str) -> bool:
+    """True for a URL with no scheme that is not site-absolute (``/x``) or a fragment."""
+    plain = _IGNORED_URL_CHARS.sub("", html.unescape(url))  # as a browser reads it
+    return bool(plain) and not plain.startswith(("/", "#", "\\")) and not _SCHEME.match(plain)
+
+
+class _TablePipes(Preprocessor):
+    """Escape the ``|`` of ``[[Title|label]]`` on table rows, so the table keeps the cell whole.
+
+    Runs after fenced code is stashed away; a line with a pipe outside wiki links is a table row.
+    """
+
+    def run(self, lines: list[str]) -> list[str]:
+        return [self._escape(line) if "[[" in line and "|" in line else line for line in lines]
+
+    @staticmethod
+    def _escape(line: str) -> str:
+        if "|" not in re.sub(_WIKILINK, "", line):
+            return line
+        return re.sub(_WIKILINK, lambda m: "[[" + re.sub(r"(?<!\\)\|", r"\|", m[1]) + "]]", line)
+
+
+class _WikiExtension(Extension):
+    def __init__(self, state: _State) -> None:
+        super().__init__()
+        self.state = state
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802
+        # Above backslash escapes (180) so a table's ``\|`` reaches us, below code spans (190).
+        md.inlinePatterns.register(_WikiLinkProcessor(_WIKILINK, md), "wikilink", 185)
+        md.preprocessors.register(_TablePipes(md), "wikilink_table_pipes", 20)
+        md.treeprocessors.register(_LinkProcessor(md, self.state), "wikilinks", 15)
+
+
+def _build_markdown(state: _State) -> markdown.Markdown:
+    """A fresh Markdown instance whose fences and links report into ``state``."""
+
+    def mermaid(source: str, *args: Any, **kwargs: Any) -> str:
+        state.mermaid = True
+        return f'<pre class="mermaid">{html.escape(source)}</pre>'
+
+    math_fence = arithmatex_fenced_format(mode="generic")
+
+    def math(*args: Any, **kwargs: Any) -> str:
+        state.math = True
+        return math_fence(*args, **kwargs)
+
+    fences = [
+        {"name": "mermaid", "class": "mermaid", "format": mermaid},
+        {"name": "math", "class": "arithmatex", "format": math},
+    ]
+    configs = {
+        "toc": {"slugify": _slugify, "permalink": True, "permalink_title": "Link to this section"},
+        "tables": {"use_align_attribute": True},
+        "pymdownx.superfences": {"custom_fences": fences},
+        "pymdownx.highlight": {"css_class": "highlight", "guess_lang": False},
+        "pymdownx.tasklist": {"custom_checkbox": False, "clickable_checkbox": False},
+        "pymdownx.arithmatex": {"generic": True},
+    }
+    extensions: list[Any] = [*configs, "footnotes", "pymdownx.tilde", "pymdownx.magiclink"]
+    return markdown.Markdown(
+        extensions=[*extensions, _WikiExtension(state)], extension_configs=configs
+    )
+
+
+def _count_headings(tokens: list[dict]) -> int:
+    return sum(1 + _count_headings(t["children"]) for t in tokens)
+
+
+def render(
+    body: str,
+    *,
+    existing: Collection[str],
+    page_title: str | None = None,
+    image_sizes: Mapping[str, tuple[int, int]] | None = None,
+) -> Rendered:
+    """Render a page body (Markdown with optional front matter) to sanitized HTML.
+
+    ``existing`` holds the normalized titles of pages that exist: links to others are red.
+    ``page_title`` resolves relative URLs of Markdown images and links (not of raw HTML) to
+    that page's attachments, ``/files/<page path>/<name>``; ``image_sizes`` (attachment name
+    -> width, height) gives such images their dimensions.
+
+    :raises RenderError: input nested too deeply or too costly to render (see
+        :func:`check_complexity`); unbounded slowness is guarded by ``render_guard``.
+    """
+    meta, text = split_front_matter(body)
+    check_complexity(text)
+    return render_markdown(text, meta, existing, page_title, image_sizes)
+
+
+def render_markdown(
+    text: str,
+    meta: dict,
+    existing: Collection[str],
+    page_title: str | None = None,
+    image_sizes: Mapping[str, tuple[int, int]] | None = None,
+) -> Rendered:
+    """:func:`render` of the Markdown after front matter, already split off and checked by
+    :func:`check_complexity`."""
+    existing = existing if isinstance(existing, Set) else frozenset(existing)
+    state = _State(existing=existing, page_title=page_title, image_sizes=image_sizes or {})
+    md = _build_markdown(state)
+    try:
+        page_html = checked_html(md.convert(text))
+        tokens = getattr(md, "toc_tokens", [])
+        toc = toc_list(getattr(md, "toc", "")) if _count_headings(tokens) >= 2 else ""
+        toc_html = sanitize_html(toc) if toc else ""
+    except RecursionError:
+        raise _too_complex("it is nested too deeply", 400) from None
+    return Rendered(
+        html=page_html,
+        toc_html=toc_html,
+        links=frozenset(state.links),
+        missing=frozenset(state.missing),
+        meta=meta,
+        uses_mermaid=state.mermaid,
+        uses_math=state.math,
+    )
+
+
+def checked_html(markup: str) -> str:
+    """Markdown's output, sanitized. :raises RenderError: raw HTML nested too deeply."""
+    _check_html_depth(markup)
+    return sanitize_html(markup)
+
+
+def toc_list(toc: str) -> str:
+    """Python-Markdown's table of contents without its ``<div class="toc">`` wrapper."""
+    return _TOC_WRAPPER.sub("", toc)
+
+
+_BLOCK_TAGS = frozenset(
+    "p div pre li ul ol dl dt dd blockquote table tr h1 h2 h3 h4 h5 h6 hr br details"
+    " summary figure figcaption caption".split()
+)
+_SKIP_CLASSES = frozenset({"toc", "headerlink", "footnote-backref"})
+_VOID_TAGS = frozenset({"br", "hr", "img", "input"})
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip_depth = 0  # > 0 while inside an element whose text is navigation, not content
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        classes = set((dict(attrs).get("class") or "").split())
+        if tag in _VOID_TAGS:
+            self.parts.append("\n" if tag in _BLOCK_TAGS else " ")
+        elif self.skip_depth or classes & _SKIP_CLASSES:
+            self.skip_depth += 1
+        elif tag in _BLOCK_TAGS or tag in ("td", "th", "sup", "sub"):
+            self.parts.append("\n" if tag in _BLOCK_TAGS else " ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _VOID_TAGS:
+            return
+        if self.skip_depth:
+            self.skip_depth -= 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip_depth:
+            self.parts.append(data)
+
+
+def plain_text(body: str) -> str:
+    """The text a reader sees on the page, for search indexing.
+
+    Front matter is dropped, code is kept as text, block boundaries become line breaks and
+    runs of blank lines collapse to one.
+
+    :raises RenderError: as :func:`render`.
+    """
+    extractor = _TextExtractor()
+    extractor.feed(render(body, existing=()).html)
+    extractor.close()
+    lines = (" ".join(line.split()) for line in "".join(extractor.parts).splitlines())
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

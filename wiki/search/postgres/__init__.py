@@ -1,0 +1,1 @@
+"""The PostgreSQL full-text search backend."""

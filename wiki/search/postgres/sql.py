@@ -1,0 +1,185 @@
+"""The SQL of the PostgreSQL search backend: a ParsedQuery as tsquery text and a ranked query.
+
+``translate`` asks PostgreSQL to turn each word, phrase or prefix into tsquery text (so its
+own parser stems and quotes them), then joins the pieces with ``& | !``. ``search_sql``
+builds the ranked, filtered query over ``search_documents``. All user text travels as bound
+parameters; the SQL text is made of fixed fragments and generated parameter names only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import TextClause, text
+from sqlalchemy.orm import Session
+
+from wiki.search.query_ast import ParsedQuery, Phrase, Term, TextQuery
+from wiki.search.text import identifier_parts
+
+_LEXEME_RE = re.compile(r"('(?:[^']|'')*')(?::(\*?)[A-D]*)?")
+_PREFIX_PIECE_RE = re.compile(r"[^\W_]+")
+_TAGS = "string_to_array(d.tags, chr(10))"
+
+
+@dataclass(frozen=True)
+class Translated:
+    """tsquery texts (None when empty): ``positive`` is every clause (for matching, ranking
+    and snippets), ``in_title`` the same restricted to the title (weight A), ``banned`` what
+    a page must not match."""
+
+    positive: str | None
+    in_title: str | None
+    banned: str | None
+
+
+def _pg_inputs(alt: TextQuery) -> list[tuple[str, str]]:
+    """(tsquery function, its text argument) pairs whose union is one alternative."""
+    if isinstance(alt, Term):
+        parts = identifier_parts(alt.text)
+        # PostgreSQL may keep "document.getElementById" as one token: its parts always match.
+        joined = [" ".join(alt.text[s:e] for s, e in parts)] if parts else []
+        return [("phraseto_tsquery", words) for words in [alt.text, *joined]]
+    if isinstance(alt, Phrase):
+        return [("phraseto_tsquery", " ".join(alt.words))]
+    pieces = _PREFIX_PIECE_RE.findall(alt.text)
+    if not pieces:
+        return [("phraseto_tsquery", alt.text)]
+    # Pieces hold letters and digits only, so this quoting is all the escaping they need.
+    lexemes = [f"'{p}'" for p in pieces[:-1]] + [f"'{pieces[-1]}':*"]
+    return [("to_tsquery", " <-> ".join(lexemes))]
+
+
+def _weighted(piece: str) -> str:
+    """``piece`` with every lexeme restricted to weight A (the title)."""
+    return _LEXEME_RE.sub(lambda m: f"{m.group(1)}:{m.group(2) or ''}A", piece)
+
+
+def _combine(texts: list[str | None], alt: TextQuery) -> str | None:
+    """One alternative as a parenthesised tsquery; None when it is only stop words.
+
+    ``texts`` alternate 'english' and 'simple' tsquery texts; an input whose 'english' form
+    is empty (only stop words) is dropped with its 'simple' form.
+    """
+    pieces: list[str] = []
+    for english, simple in zip(texts[::2], texts[1::2], strict=True):
+        english, simple = (english or "").strip(), (simple or "").strip()
+        if english:
+            pieces += [english] + ([simple] if simple and simple != english else [])
+    if not pieces:
+        return None
+    piece = "( " + " | ".join(dict.fromkeys(pieces)) + " )"
+    return _weighted(piece) if alt.field == "title" else piece
+
+
+def translate(session: Session, query: ParsedQuery) -> Translated:
+    """The tsquery texts of ``query``, in one round trip to PostgreSQL."""
+    alts = list(dict.fromkeys([a for c in query.clauses for a in c.alternatives]))
+    alts += [a for a in dict.fromkeys(query.excluded) if a not in alts]
+    if not alts:
+        return Translated(None, None, None)
+    exprs, params, spans = [], {}, []
+    for alt in alts:
+        start = len(exprs)
+        for func, arg in _pg_inputs(alt):
+            name = f"a{len(params)}"
+            params[name] = arg
+            exprs += [f"{func}('english', :{name})::text", f"{func}('simple', :{name})::text"]
+        spans.append((start, len(exprs)))
+    row = session.execute(text("SELECT " + ", ".join(exprs)), params).one()
+    pieces = {alt: _combine(list(row[s:e]), alt) for alt, (s, e) in zip(alts, spans, strict=True)}
+    clauses = [[p for a in c.alternatives if (p := pieces[a])] for c in query.clauses]
+    clauses = [c for c in clauses if c]
+    positive = " & ".join(_group(c) for c in clauses)
+    in_title = " & ".join(_group([_weighted(p) for p in c]) for c in clauses)
+    banned = " | ".join(p for a in query.excluded if (p := pieces[a]))
+    return Translated(positive or None, in_title or None, banned or None)
+
+
+def _group(pieces: list[str]) -> str:
+    return pieces[0] if len(pieces) == 1 else "( " + " | ".join(pieces) + " )"
+
+
+def _like_prefix(value: str) -> str:
+    return re.sub(r"([\\%_])", r"\\\1", value) + "/%"
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _filters(query: ParsedQuery) -> tuple[list[str], list[str], dict[str, object]]:
+    """(conditions a page must meet, conditions that only exclude, parameters)."""
+    required: list[str] = []
+    excluding: list[str] = []
+    params: dict[str, object] = {}
+    unders: list[str] = []
+    authors: list[str] = []
+    for n, f in enumerate(query.filters):
+        name = f"f{n}"
+        params[name] = f.value
+        if f.field == "tag":
+            cond = f"{_TAGS} @> ARRAY[CAST(:{name} AS text)]"
+        elif f.field == "author":
+            cond = f"lower(d.author) = :{name}"
+        else:
+            params[f"{name}l"] = _like_prefix(f.value)
+            cond = f"(lower(d.title) = :{name} OR lower(d.title) LIKE :{name}l ESCAPE '\\')"
+        if f.negated:
+            excluding.append(f"NOT {cond}")
+        elif f.field == "tag":
+            required.append(cond)
+        else:
+            (authors if f.field == "author" else unders).append(cond)
+    # A page has one author and one place: any of those filters may match.
+    required += [f"({' OR '.join(group)})" for group in (authors, unders) if group]
+    if query.updated_after is not None:
+        params["after"] = _naive_utc(query.updated_after)
+        required.append("d.updated >= :after")
+    if query.updated_before is not None:
+        params["before"] = _naive_utc(query.updated_before)
+        required.append("d.updated < :before")
+    return required, excluding, params
+
+
+def search_sql(
+    query: ParsedQuery, tsq: Translated, exact_id: int | None
+) -> tuple[TextClause | None, dict[str, object]]:
+    """The ranked query (it takes ``limit`` and ``offset`` too), or None when nothing can
+    match. Each row: page_id, title, author, updated, rank, total."""
+    required, excluding, params = _filters(query)
+    matching = []
+    if tsq.positive:
+        params["q"] = tsq.positive
+        matching.append("d.tsv @@ CAST(:q AS tsquery)")
+    if exact_id is not None:
+        params["exact"] = exact_id
+        if matching:
+            matching.append("d.page_id = :exact")
+    if matching:
+        required.insert(0, "(" + " OR ".join(matching) + ")")
+    elif not required:
+        if exact_id is None:
+            return None, {}
+        required.append("d.page_id = :exact")
+    if tsq.banned:
+        params["banned"] = tsq.banned
+        excluding.append("NOT (d.tsv @@ CAST(:banned AS tsquery))")
+    exact = "d.page_id = :exact" if exact_id is not None else "FALSE"
+    in_title = "FALSE"
+    if tsq.in_title:
+        params["tq"] = tsq.in_title
+        in_title = "d.tsv @@ CAST(:tq AS tsquery)"
+    rank = "ts_rank_cd(d.tsv, CAST(:q AS tsquery), 1)" if tsq.positive else "0"
+    sql = (
+        f"SELECT d.page_id, d.title, d.author, d.updated, {rank} AS rank, "
+        f"({exact}) AS exact, ({in_title}) AS in_title, count(*) OVER () AS total "
+        f"FROM search_documents d WHERE {' AND '.join(required + excluding)} "
+        "ORDER BY exact DESC, in_title DESC, rank DESC, d.updated DESC, d.page_id "
+        "LIMIT :limit OFFSET :offset"
+    )
+    return text(sql), params
+
+
+__all__ = ["Translated", "search_sql", "translate"]

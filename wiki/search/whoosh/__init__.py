@@ -1,0 +1,1 @@
+"""The Whoosh search backend: the only package that imports ``whoosh``."""

@@ -1,0 +1,314 @@
+"""Running a ParsedQuery on a Whoosh searcher: query building, ranking, snippets, spelling.
+
+Only the Whoosh backend (``wiki.search.whoosh.backend``) calls this; it hands in an open searcher.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC
+from heapq import nlargest
+from itertools import islice
+
+from whoosh import query as wq
+from whoosh.analysis import STOP_WORDS
+from whoosh.collectors import TopCollector
+from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
+from whoosh.support.levenshtein import distance
+from whoosh.util.text import utf8decode
+
+from wiki.search.documents import Hit, SearchResults
+from wiki.search.query import MIN_PREFIX_CHARS
+from wiki.search.query_ast import ParsedQuery, Phrase, Term, TextQuery
+from wiki.search.snippets import make_snippet, plain_snippet
+from wiki.search.text import WORD_RE, split_identifier, title_key
+from wiki.search.whoosh.schema import (
+    ANALYZER,
+    AUTHOR,
+    BODY,
+    CODE,
+    FIELD_WEIGHTS,
+    PAGE_ID,
+    PATH,
+    SPELLING_FIELDS,
+    TAGS,
+    TEXT_FIELDS,
+    TITLE,
+    TITLE_EXACT,
+    TITLE_STARTS,
+    UPDATED,
+    Weights,
+    keyword,
+    naive_utc,
+    stem_word,
+)
+
+# Prefix queries use at most this many index terms per field (the most frequent ones).
+PREFIX_EXPANSION = 64
+
+
+def _tokens(text: str) -> list[tuple[int, str, bool]]:
+    """(position, indexed term, is a part) for each token ``text`` is indexed as."""
+    return [(t.pos, t.text, t.part) for t in ANALYZER(text, positions=True)]
+
+
+def _any(queries: list) -> wq.Query:
+    return queries[0] if len(queries) == 1 else wq.Or(queries)
+
+
+def _all(queries: list) -> wq.Query:
+    return queries[0] if len(queries) == 1 else wq.And(queries)
+
+
+def _any_field(term: str, fields: Weights) -> wq.Query:
+    return _any([wq.Term(name, term, boost=weight) for name, weight in fields])
+
+
+def _word_query(text: str, fields: Weights) -> wq.Query | None:
+    """Each whole token, or else all of its parts (``git-scm.com`` finds ``git-scm.com/x``)."""
+    groups: dict[int, tuple[list[str], list[str]]] = {}
+    for pos, term, part in _tokens(text):
+        groups.setdefault(pos, ([], []))[part].append(term)
+    subs = []
+    for wholes, parts in groups.values():
+        options = [_any_field(term, fields) for term in wholes]
+        if parts:
+            options.append(_all([_any_field(term, fields) for term in parts]))
+        subs.append(_any(options))
+    return _all(subs) if subs else None
+
+
+def _phrase_query(words: tuple[str, ...], fields: Weights) -> wq.Query | None:
+    tokens = [(pos, term) for pos, term, part in _tokens(" ".join(words)) if not part]
+    if len(tokens) < 2:
+        return _any_field(tokens[0][1], fields) if tokens else None
+    # Stop words leave gaps in positions; allow exactly those gaps.
+    slop = max(b[0] - a[0] for a, b in zip(tokens, tokens[1:], strict=False))
+    terms = [term for _, term in tokens]
+    return _any([wq.Phrase(name, terms, slop=slop, boost=weight) for name, weight in fields])
+
+
+def _prefix_query(reader: IndexReader, text: str, fields: Weights) -> wq.Query:
+    """The most frequent PREFIX_EXPANSION terms per field starting with ``text`` (or its stem,
+    since the index holds stems)."""
+    prefixes = {text, stem_word(text)} if re.fullmatch(r"\w+", text) else {text}
+    subs = []
+    for name, weight in fields:
+        terms = {
+            utf8decode(term)[0]
+            for prefix in prefixes
+            if len(prefix) >= MIN_PREFIX_CHARS
+            for term in islice(reader.expand_prefix(name, prefix), PREFIX_EXPANSION * 16)
+        }
+        top = nlargest(PREFIX_EXPANSION, terms, key=lambda t, n=name: reader.doc_frequency(n, t))
+        subs.extend(wq.Term(name, term, boost=weight) for term in top)
+    return _any(subs) if subs else wq.NullQuery
+
+
+def _alt_query(reader: IndexReader, alt: TextQuery) -> wq.Query | None:
+    """None when ``alt`` has no indexable word (stop words, punctuation)."""
+    fields = FIELD_WEIGHTS[:1] if alt.field == "title" else FIELD_WEIGHTS
+    if isinstance(alt, Term):
+        return _word_query(alt.text, fields)
+    if isinstance(alt, Phrase):
+        return _phrase_query(alt.words, fields)
+    return _prefix_query(reader, alt.text, fields)
+
+
+def _text_query(reader: IndexReader, query: ParsedQuery) -> wq.Query | None:
+    clauses = []
+    for clause in query.clauses:
+        alts = [q for alt in clause.alternatives if (q := _alt_query(reader, alt)) is not None]
+        if alts:
+            clauses.append(_any(alts))
+    return _all(clauses) if clauses else None
+
+
+def _filter_queries(
+    reader: IndexReader, query: ParsedQuery
+) -> tuple[wq.Query | None, wq.Query | None]:
+    """(what a page must match, what it must not match) for the filters of ``query``."""
+    terms = {
+        "tag": lambda v: wq.Term(TAGS, v),
+        "author": lambda v: wq.Term(AUTHOR, v),
+        "under": lambda v: wq.Term(PATH, keyword(v)),
+    }
+    required = [terms["tag"](f.value) for f in query.filters if f.field == "tag" and not f.negated]
+    for name in ("author", "under"):
+        alts = [terms[name](f.value) for f in query.filters if f.field == name and not f.negated]
+        if alts:
+            required.append(_any(alts))
+    if query.updated_after or query.updated_before:
+        start = naive_utc(query.updated_after) if query.updated_after else None
+        end = naive_utc(query.updated_before) if query.updated_before else None
+        required.append(wq.DateRange(UPDATED, start, end, endexcl=True))
+    banned = [terms[f.field](f.value) for f in query.filters if f.negated]
+    banned += [q for alt in query.excluded if (q := _alt_query(reader, alt)) is not None]
+    return (_all(required) if required else None), (_any(banned) if banned else None)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A ParsedQuery as Whoosh queries; None parts do not constrain."""
+
+    text: wq.Query | None
+    exact: wq.Query | None
+    required: wq.Query | None
+    banned: wq.Query | None
+
+    def restrict(self, q: wq.Query) -> wq.Query:
+        q = wq.And([q, self.required]) if self.required is not None else q
+        return wq.AndNot(q, self.banned) if self.banned is not None else q
+
+    def main(self) -> wq.Query | None:
+        if self.text is not None:
+            return wq.Or([self.text, self.exact]) if self.exact is not None else self.text
+        return wq.Every() if self.required is not None else self.exact
+
+
+def _ranked(searcher: Searcher, plan: _Plan, limit: int) -> tuple[int, list[tuple[int, float]]]:
+    """(total matches, the top ``limit`` (docnum, score)) with the exact title match first."""
+    main = plan.main()
+    if main is None:
+        return 0, []
+    if plan.text is not None:
+        # Score every match, so the collector counts them all: with block-quality skipping
+        # Whoosh re-runs the query just to count (slower), and its matcher replacement
+        # ("replace") drops branches that cannot reach the top and so miscounts.
+        collector = TopCollector(limit=limit, usequality=False, replace=0)
+        searcher.search_with_collector(plan.restrict(main), collector)
+        results = collector.results()
+        order = [(hit.docnum, float(hit.score or 0.0)) for hit in results]
+    else:  # no words to rank by: newest first
+        results = searcher.search(plan.restrict(main), limit=limit, sortedby=UPDATED, reverse=True)
+        order = [(hit.docnum, 0.0) for hit in results]
+    if plan.exact is not None:
+        # An exact title match is always first, whatever its score.
+        top = searcher.search(plan.restrict(plan.exact), limit=1)
+        if top:
+            first = top[0].docnum
+            score = next((s for d, s in order if d == first), float(top[0].score or 0.0))
+            order = [(first, score)] + [(d, s) for d, s in order if d != first]
+    return len(results), order
+
+
+def run_search(searcher: Searcher, query: ParsedQuery, page: int, per_page: int) -> SearchResults:
+    reader = searcher.reader()
+    key = title_key(query.title_text)
+    exact = wq.Term(TITLE_EXACT, key) if key else None
+    plan = _Plan(_text_query(reader, query), exact, *_filter_queries(reader, query))
+    total, order = _ranked(searcher, plan, page * per_page + 1)
+    pages = math.ceil(total / per_page)
+    if page > max(pages, 1):
+        return run_search(searcher, query, max(pages, 1), per_page)
+    matches = _highlighter(query)
+    start = (page - 1) * per_page
+    hits = tuple(_hit(searcher, d, s, matches) for d, s in order[start : start + per_page])
+    exact_title = None
+    if key:
+        try:
+            docnum = reader.first_id(TITLE_EXACT, key)  # first: an empty index has no columns
+            exact_title = reader.column_reader(TITLE)[docnum]
+        except (KeyError, wq.TermNotFound):
+            pass
+    return SearchResults(total, hits, page, pages, None, exact_title, query.truncated)
+
+
+def _hit(searcher: Searcher, docnum: int, score: float, matches: Callable[[str], bool]) -> Hit:
+    stored = searcher.stored_fields(docnum)
+    body, code = stored.get(BODY, ""), stored.get(CODE, "")
+    snippet = make_snippet(body, matches) or make_snippet(code, matches) or plain_snippet(body)
+    return Hit(
+        page_id=int(stored[PAGE_ID]),
+        title=stored[TITLE],
+        snippet_html=snippet,
+        updated=stored[UPDATED].replace(tzinfo=UTC),
+        author=stored.get(AUTHOR, ""),
+        score=score,
+    )
+
+
+def _highlighter(query: ParsedQuery) -> Callable[[str], bool]:
+    """Whether a lower-cased word of a page should be marked as matching ``query``."""
+    stems: set[str] = set()
+    prefixes: list[str] = []
+    for term in query.text_terms:
+        if term.endswith("*"):
+            prefixes.append(term[:-1])
+            continue
+        for m in WORD_RE.finditer(term):
+            stems.update(
+                stem_word(w)
+                for w in split_identifier(m.group())
+                if len(w) > 1 and w not in STOP_WORDS
+            )
+
+    def matches(word: str) -> bool:
+        return stem_word(word) in stems or any(word.startswith(p) for p in prefixes)
+
+    return matches
+
+
+# Words of one segment's spelling fields by (first letter, length): segments never change
+# once written, so WhooshBackend keeps one per segment id.
+Vocabulary = dict[tuple[str, int], list[str]]
+
+
+def segment_vocabulary(leaf: IndexReader) -> Vocabulary:
+    """The unstemmed words of one segment (a leaf reader), for spelling corrections."""
+    vocabulary: Vocabulary = {}
+    for name in SPELLING_FIELDS:
+        for raw in leaf.lexicon(leaf.schema[name].spelling_fieldname(name)):
+            word = utf8decode(raw)[0]
+            vocabulary.setdefault((word[:1], len(word)), []).append(word)
+    return vocabulary
+
+
+def corrections(
+    reader: IndexReader, words: tuple[str, ...], vocabularies: list[Vocabulary]
+) -> dict[str, str]:
+    """Spelling corrections for the words the index does not know, from its own vocabulary:
+    the nearest word (edit distance 1, or 2 for words over 4 letters) sharing the first
+    letter, the most common on ties."""
+    fixes: dict[str, str] = {}
+    for word in words:
+        terms = [term for _, term, part in _tokens(word) if not part]
+        if not terms or any(reader.doc_frequency(f, terms[0]) for f in TEXT_FIELDS):
+            continue
+        maxdist = 1 if len(word) <= 4 else 2
+        lengths = range(len(word) - maxdist, len(word) + maxdist + 1)
+        candidates = {
+            cand for v in vocabularies for n in lengths for cand in v.get((word[:1], n), ())
+        }
+        best: tuple[int, int, str] | None = None
+        for cand in candidates - {word}:
+            dist = distance(word, cand, limit=maxdist)
+            if dist <= maxdist:
+                df = max(reader.doc_frequency(name, stem_word(cand)) for name in SPELLING_FIELDS)
+                rank = (dist, -df, cand)
+                best = rank if best is None or rank < best else best
+        if best is not None:
+            fixes[word] = best[2]
+    return fixes
+
+
+def suggest_titles(reader: IndexReader, key: str, limit: int) -> list[str]:
+    """Up to ``limit`` titles whose title_key starts with ``key`` (shortest first), then
+    titles with a word starting with it."""
+    if not reader.doc_count():
+        return []
+    titles = reader.column_reader(TITLE)
+    found: list[str] = []
+    for field, value in ((TITLE_EXACT, key), (TITLE_STARTS, keyword(key))):
+        terms = islice(reader.expand_prefix(field, value), 5000)
+        shortest = sorted(terms, key=lambda t: (len(t), t))[: limit * 4]
+        matches = {titles[d] for term in shortest for d in reader.postings(field, term).all_ids()}
+        ranked = sorted(matches - set(found), key=lambda t: (len(t), t.lower(), t))
+        found.extend(ranked[: limit - len(found)])
+        if len(found) >= limit:
+            break
+    return found

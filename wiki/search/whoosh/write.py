@@ -1,0 +1,116 @@
+"""Writing to the Whoosh index: finding what a commit replaces, the merge policy, filling a
+new generation, and the generations on disk. Only ``wiki.search.whoosh.backend`` uses this."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh.filedb.filestore import FileStorage
+from whoosh.reading import IndexReader
+from whoosh.util.filelock import LockBase
+from whoosh.writing import MERGE_SMALL, SegmentWriter
+
+from wiki.search.documents import IndexBusy, SearchDoc
+from wiki.search.whoosh.schema import CURRENT_LINK, PAGE_ID, REV, WRITE_LOCK, doc_fields
+
+WRITE_TIMEOUT = 30.0
+REBUILD_LIMIT_MB = 256
+PROGRESS_EVERY = 100
+# apply() never merges segments below MAX_SEGMENTS (a merge costs about as much per page as
+# indexing it, so merging at every commit made one save in five several times slower);
+# maintain(), run after the response, merges once there are more than MERGE_AT.
+MAX_SEGMENTS = 24
+MERGE_AT = 6
+MAINTAIN_PASSES = 4
+# A generation directory this old that is not live was left by a crashed rebuild.
+ABANDONED_AFTER = 6 * 3600
+
+
+def current_generation(index_dir: str) -> str | None:
+    """The name of the live generation (None when there is none)."""
+    try:
+        return os.readlink(os.path.join(index_dir, CURRENT_LINK))
+    except OSError:
+        return None
+
+
+def indexed_docs(reader: IndexReader, page_id: int) -> tuple[list[int], int | None]:
+    """(document numbers of ``page_id``, its indexed revision or None)."""
+    try:
+        docnums = list(reader.postings(PAGE_ID, str(page_id)).all_ids())
+    except (KeyError, wq.TermNotFound):
+        return [], None
+    revs = [int(reader.stored_fields(docnum)[REV]) for docnum in docnums]
+    return docnums, max(revs, default=None)
+
+
+def merge_when_many(writer: SegmentWriter, segments: list) -> list:
+    """Whoosh merge policy of apply(): merge small segments (MERGE_SMALL) only past
+    MAX_SEGMENTS, a safety net for processes that never run maintain()."""
+    if len(segments) <= MAX_SEGMENTS:
+        return segments
+    return MERGE_SMALL(writer, segments)
+
+
+def fill_generation(
+    path: str, docs: Iterable[SearchDoc], progress: Callable[[int], None] | None
+) -> int:
+    """Add ``docs`` to the empty index at ``path`` with one large single-process writer."""
+    writer = whoosh_index.open_dir(path).writer(procs=1, limitmb=REBUILD_LIMIT_MB)
+    seen: set[int] = set()
+    try:
+        for doc in docs:
+            if doc.page_id in seen:
+                continue
+            seen.add(doc.page_id)
+            writer.add_document(**doc_fields(doc))
+            if progress is not None and len(seen) % PROGRESS_EVERY == 0:
+                progress(len(seen))
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    if progress is not None:
+        progress(len(seen))
+    return len(seen)
+
+
+def lock_live_generation(index_dir: str) -> tuple[LockBase | None, str | None]:
+    """Hold the live generation's write lock so no apply() lands in an index being
+    replaced. A missing or unlockable generation has nothing to protect."""
+    deadline = time.monotonic() + WRITE_TIMEOUT
+    while True:
+        gen = current_generation(index_dir)
+        path = os.path.join(index_dir, gen) if gen else None
+        if path is None or not os.path.isdir(path):
+            return None, gen
+        lock = FileStorage(path).lock(WRITE_LOCK)
+        if lock.acquire(blocking=False):
+            if current_generation(index_dir) == gen:
+                return lock, gen
+            lock.release()
+            continue
+        if time.monotonic() > deadline:
+            raise IndexBusy(f"{index_dir}: write lock held for {WRITE_TIMEOUT}s")
+        time.sleep(0.05)
+
+
+def remove_old_generations(index_dir: str, replaced: str | None) -> None:
+    """Delete the replaced generation and leftovers of crashed rebuilds (old enough not
+    to be a rebuild still running in another process)."""
+    live = current_generation(index_dir)
+    for name in os.listdir(index_dir):
+        path = os.path.join(index_dir, name)
+        if not name.startswith("gen-") or name == live:
+            continue
+        try:
+            stale = time.time() - os.path.getmtime(path) > ABANDONED_AFTER
+        except OSError:
+            continue
+        if name == replaced or stale:
+            shutil.rmtree(path, ignore_errors=True)
