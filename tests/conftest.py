@@ -7,6 +7,7 @@ test then gets a copy (SQLite) or truncated tables (PostgreSQL).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -44,11 +45,17 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
+def _checkout_tag() -> str:
+    """Short tag of this checkout's path: two checkouts testing at once get separate databases."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return hashlib.sha1(root.encode()).hexdigest()[:6]
+
+
 def _pg_worker_url() -> str:
-    """One database per xdist worker, created on first use from TEST_DATABASE_URL."""
+    """One database per checkout and xdist worker, created on first use from TEST_DATABASE_URL."""
     base = TEST_DATABASE_URL.replace("postgresql+psycopg://", "postgresql://")
     parts = urlsplit(base)
-    name = f"{parts.path.lstrip('/')}_nexus_{_worker()}"
+    name = f"{parts.path.lstrip('/')}_nexus_{_checkout_tag()}_{_worker()}"
     admin = create_engine(
         urlunsplit(parts._replace(scheme="postgresql+psycopg")), isolation_level="AUTOCOMMIT"
     )
@@ -218,7 +225,7 @@ def editor(auth):
 
 def save_page(client, title: str, body: str, *, base_rev=None, summary: str = ""):
     """POST the edit form the way the browser does; returns the response."""
-    from wiki.titles import title_to_path
+    from wiki.text.titles import title_to_path
 
     if base_rev is None:
         page = client.get(f"/edit/{title_to_path(title)}")
