@@ -15,27 +15,32 @@ $(VENV)/.installed: requirements.txt | $(BIN)/activate
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
+# Test and lint tools: never in the production image.
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
 setup: $(VENV)/.installed
 	$(BIN)/flask --app wsgi db upgrade
 
 run: setup
 	PORT=$(PORT) bin/serve
 
-test: setup
+test: setup $(VENV)/.installed-dev
 	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(VENV)/.installed
+format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: setup
+bench: setup $(VENV)/.installed-dev
 	$(BIN)/python bench/run_all.py
 
-bench-load: setup
+bench-load: setup $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_load.py
 
 clean:
