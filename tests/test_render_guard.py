@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import os
+import re
+import signal
+
 import pytest
 
 from wiki.rendering import guard as render_guard
@@ -62,15 +68,33 @@ def test_slow_render_times_out_and_the_next_one_works() -> None:
         safe_render("<a " * 20000, existing=(), timeout=TIMEOUT)
     assert info.value.status == 413
     assert f"took longer than {TIMEOUT:g} seconds" in str(info.value)
-    assert render_guard._pool is None  # the stuck worker was killed with its pool
     assert safe_render("after", existing=(), timeout=30).html == "<p>after</p>"
+
+
+def _worker_pid() -> int:
+    return render_guard._pool.schedule(os.getpid).result(timeout=30)
+
+
+def test_a_timed_out_worker_is_killed_and_replaced() -> None:
+    assert safe_render("first", existing=(), timeout=30).html == "<p>first</p>"
+    stuck = _worker_pid()
+    with pytest.raises(RenderError):
+        safe_render("<a " * 20000, existing=(), timeout=TIMEOUT)
+    assert safe_render("second", existing=(), timeout=30).html == "<p>second</p>"
+    assert _worker_pid() != stuck
+    with pytest.raises(ProcessLookupError):  # the stuck render is not left running
+        os.kill(stuck, 0)
 
 
 def test_a_worker_that_died_between_renders_is_replaced() -> None:
     assert safe_render("first", existing=(), timeout=30).html == "<p>first</p>"
-    pool = render_guard._pool
-    assert pool is not None
-    for process in list(pool._processes.values()):
-        process.kill()
-        process.join()
+    os.kill(_worker_pid(), signal.SIGKILL)
     assert safe_render("second", existing=(), timeout=30).html == "<p>second</p>"
+
+
+def test_the_preloaded_module_named_by_string_exists() -> None:
+    """guard names wiki.rendering.pieces by string for the forkserver: a move must not break it."""
+    source = inspect.getsource(render_guard)
+    named = re.findall(r'set_forkserver_preload\(\["([\w.]+)"\]\)', source)
+    assert named == ["wiki.rendering.pieces"]
+    assert importlib.import_module(named[0]).render_cached is render_guard.render_cached

@@ -10,16 +10,17 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from collections.abc import Collection, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 
+from pebble import ProcessExpired, ProcessPool
+
 from wiki.rendering.markdown import (
     Rendered,
-    RenderError,
     check_complexity,
     render,
     split_front_matter,
+    too_complex,
 )
 from wiki.rendering.pieces import render_cached
 
@@ -28,7 +29,8 @@ __all__ = ["safe_render"]
 # One worker per web process; the lock makes each caller's timeout measure its own render
 # rather than time spent queued behind someone else's.
 _lock = threading.Lock()
-_pool: ProcessPoolExecutor | None = None
+_pool: ProcessPool | None = None
+_warm = False  # False until the (possibly replaced) worker has rendered once
 STARTUP_TIMEOUT = 120.0  # seconds for a new worker to import the renderer
 
 
@@ -37,13 +39,14 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
-def _get_pool() -> ProcessPoolExecutor:
-    """The worker pool, started and warmed up on first use.
+def _get_pool() -> ProcessPool:
+    """The worker pool (pebble: it kills a worker whose task times out and starts another),
+    warmed up on first use and after a worker was replaced.
 
     The warm-up render imports the renderer in the child, so a cold start (seconds on a busy
     machine) is never charged to a page's timeout.
     """
-    global _pool
+    global _pool, _warm
     if _pool is None:
         method = _start_method()
         context = multiprocessing.get_context(method)
@@ -51,23 +54,23 @@ def _get_pool() -> ProcessPoolExecutor:
             # Replacement workers start warm. Named by string: tests/test_render_guard.py
             # imports it, so a move cannot break it silently.
             context.set_forkserver_preload(["wiki.rendering.pieces"])
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+        _pool = ProcessPool(max_workers=1, context=context)
+    if not _warm:
         try:
-            pool.submit(render, "", existing=()).result(timeout=STARTUP_TIMEOUT)
+            _pool.schedule(render, args=("",), kwargs={"existing": ()}).result(
+                timeout=STARTUP_TIMEOUT
+            )
         except BaseException:
-            _discard_pool(pool)
+            _replace_pool(_pool)
             raise
-        _pool = pool
+        _warm = True
     return _pool
 
 
-def _discard_pool(pool: ProcessPoolExecutor) -> None:
-    """Kill the pool's worker mid-render; the next call starts a new pool."""
+def _replace_pool(pool: ProcessPool) -> None:
+    """Stop a pool that can no longer run tasks; the next call starts a new one."""
     global _pool
-    # The executor has no public way to stop a running task before Python 3.14.
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.kill()
-    pool.shutdown(wait=False, cancel_futures=True)
+    pool.stop()
     if _pool is pool:
         _pool = None
 
@@ -91,25 +94,25 @@ def safe_render(
         "page_title": page_title,
         "image_sizes": dict(image_sizes or {}),
     }
+    global _warm
     with _lock:
         for attempt in (1, 2):
             pool = _get_pool()
+            # The worker keeps rendered pieces: a save that changed a few lines of a long
+            # page renders only those (wiki.rendering.pieces).
+            future = pool.schedule(render_cached, args=(body,), kwargs=kwargs, timeout=timeout)
             try:
-                # The worker keeps rendered pieces: a save that changed a few lines of a long
-                # page renders only those (wiki.rendering.pieces).
-                return pool.submit(render_cached, body, **kwargs).result(timeout=timeout)
-            except FutureTimeout:
-                _discard_pool(pool)
-                raise _too_complex(f"it took longer than {timeout:g} seconds", 413) from None
-            except BrokenProcessPool:
+                return future.result()
+            except FutureTimeout:  # pebble killed the worker; warm up its replacement first
+                _warm = False
+                raise too_complex(f"it took longer than {timeout:g} seconds", 413) from None
+            except (ProcessExpired, BrokenProcessPool) as error:
                 # Once may be a worker that died earlier (the OS killed it); twice is this page.
-                _discard_pool(pool)
+                _warm = False
+                if isinstance(error, BrokenProcessPool):  # pebble gave up on its only worker
+                    _replace_pool(pool)
                 if attempt == 2:
-                    raise _too_complex("rendering it crashed the renderer", 413) from None
+                    raise too_complex("rendering it crashed the renderer", 413) from None
             except RecursionError:
-                raise _too_complex("it is nested too deeply", 400) from None
+                raise too_complex("it is nested too deeply", 400) from None
     raise AssertionError("unreachable")
-
-
-def _too_complex(what: str, status: int) -> RenderError:
-    return RenderError(f"This page is too complex to render: {what}.", status)

@@ -168,7 +168,8 @@ def extract_link_targets(body: str) -> set[str]:
     return found
 
 
-def _too_complex(what: str, status: int) -> RenderError:
+def too_complex(what: str, status: int) -> RenderError:
+    """The error for Markdown the renderer refuses (400 nesting, 413 too costly)."""
     return RenderError(f"This page is too complex to render: {what}.", status)
 
 
@@ -186,7 +187,7 @@ def check_complexity(text: str) -> None:
         while (m := _CONTAINER.match(stripped, pos)) and m.end() > pos:
             depth, pos = depth + 1, m.end()
         if depth and depth + (len(line.expandtabs(4)) - len(stripped)) // 4 > MAX_NESTING:
-            raise _too_complex(f"lists or quotes are nested more than {MAX_NESTING} levels", 400)
+            raise too_complex(f"lists or quotes are nested more than {MAX_NESTING} levels", 400)
     for block in _BLANK_LINE.split(text):
         unclosed = max(0, block.count("](") - block.count(")"))
         if (block.count("[") + unclosed) * len(block) <= MAX_BRACKET_WORK:
@@ -195,7 +196,7 @@ def check_complexity(text: str) -> None:
         for char in re.findall(r"[\[\]]", block):
             depth = depth + 1 if char == "[" else max(0, depth - 1)
         if (depth + unclosed) * len(block) > MAX_BRACKET_WORK:
-            raise _too_complex("it has too many unclosed [ or ( brackets in one paragraph", 413)
+            raise too_complex("it has too many unclosed [ or ( brackets in one paragraph", 413)
 
 
 def _check_html_depth(markup: str) -> None:
@@ -206,16 +207,21 @@ def _check_html_depth(markup: str) -> None:
             continue
         depth = max(0, depth - 1) if closing else depth + 1
         if depth > MAX_HTML_DEPTH:
-            raise _too_complex(f"HTML tags are nested more than {MAX_HTML_DEPTH} deep", 413)
+            raise too_complex(f"HTML tags are nested more than {MAX_HTML_DEPTH} deep", 413)
 
 
-def _slugify(value: str, separator: str) -> str:
+def heading_slug(value: str, separator: str) -> str:
+    """A heading's anchor id: ``h-`` keeps ids apart from the site's own (sanitizer rule)."""
     return "h-" + slugify_unicode(value, separator)
 
 
 @dataclass
-class _State:
-    """What one render learns while it runs; never shared between renders."""
+class RenderState:
+    """What one render learns while it runs; never shared between renders.
+
+    Public with :func:`build_markdown`, :func:`too_complex` and :func:`heading_slug` for
+    ``wiki.rendering.pieces``, which renders long pages piece by piece with the same steps.
+    """
 
     existing: Set[str]
     page_title: str | None
@@ -239,7 +245,7 @@ class _WikiLinkProcessor(InlineProcessor):
         title, section, label = parsed
         href = _WIKI_PREFIX + _titles()[1](title)
         if section:
-            href += "#" + _slugify(section, "-")
+            href += "#" + heading_slug(section, "-")
         el = etree.Element("a", {"href": href, "class": "wikilink"})
         el.text = AtomicString(label)
         return el, m.start(0), m.end(0)
@@ -248,7 +254,7 @@ class _WikiLinkProcessor(InlineProcessor):
 class _LinkProcessor(Treeprocessor):
     """Marks links to missing pages red, resolves attachment URLs and notes math."""
 
-    def __init__(self, md: markdown.Markdown, state: _State) -> None:
+    def __init__(self, md: markdown.Markdown, state: RenderState) -> None:
         super().__init__(md)
         self.state = state
 
@@ -305,7 +311,7 @@ class _TablePipes(Preprocessor):
 
 
 class _WikiExtension(Extension):
-    def __init__(self, state: _State) -> None:
+    def __init__(self, state: RenderState) -> None:
         super().__init__()
         self.state = state
 
@@ -316,7 +322,7 @@ class _WikiExtension(Extension):
         md.treeprocessors.register(_LinkProcessor(md, self.state), "wikilinks", 15)
 
 
-def _build_markdown(state: _State) -> markdown.Markdown:
+def build_markdown(state: RenderState) -> markdown.Markdown:
     """A fresh Markdown instance whose fences and links report into ``state``."""
 
     def mermaid(source: str, *args: Any, **kwargs: Any) -> str:
@@ -334,7 +340,11 @@ def _build_markdown(state: _State) -> markdown.Markdown:
         {"name": "math", "class": "arithmatex", "format": math},
     ]
     configs = {
-        "toc": {"slugify": _slugify, "permalink": True, "permalink_title": "Link to this section"},
+        "toc": {
+            "slugify": heading_slug,
+            "permalink": True,
+            "permalink_title": "Link to this section",
+        },
         "tables": {"use_align_attribute": True},
         "pymdownx.superfences": {"custom_fences": fences},
         "pymdownx.highlight": {"css_class": "highlight", "guess_lang": False},
@@ -383,15 +393,15 @@ def render_markdown(
     """:func:`render` of the Markdown after front matter, already split off and checked by
     :func:`check_complexity`."""
     existing = existing if isinstance(existing, Set) else frozenset(existing)
-    state = _State(existing=existing, page_title=page_title, image_sizes=image_sizes or {})
-    md = _build_markdown(state)
+    state = RenderState(existing=existing, page_title=page_title, image_sizes=image_sizes or {})
+    md = build_markdown(state)
     try:
         page_html = checked_html(md.convert(text))
         tokens = getattr(md, "toc_tokens", [])
         toc = toc_list(getattr(md, "toc", "")) if _count_headings(tokens) >= 2 else ""
         toc_html = sanitize_html(toc) if toc else ""
     except RecursionError:
-        raise _too_complex("it is nested too deeply", 400) from None
+        raise too_complex("it is nested too deeply", 400) from None
     return Rendered(
         html=page_html,
         toc_html=toc_html,

@@ -168,8 +168,8 @@ def render_pieces(
 def _render_in_pieces(text, meta, existing, page_title, image_sizes, cache) -> Rendered | None:
     """None when the document must be rendered whole."""
     # Fences are formatted here, so this state learns whether there is Mermaid or math.
-    fences = rendering._State(existing=existing, page_title=page_title)
-    md = rendering._build_markdown(fences)
+    fences = rendering.RenderState(existing=existing, page_title=page_title)
+    md = rendering.build_markdown(fences)
     _cache_highlighting(md, cache)
     lines = text.split("\n")
     for preprocessor in md.preprocessors:
@@ -181,10 +181,10 @@ def _render_in_pieces(text, meta, existing, page_title, image_sizes, cache) -> R
     if len(chunks) < 2:
         return None
     stash = md.htmlStash.rawHtmlBlocks
-    code_stash = md.preprocessors["fenced_code_block"].extension.stash.stash
+    codes = code_stash(md)
     pieces = []
     for chunk in chunks:
-        piece = _piece(chunk, stash, code_stash, existing, page_title, image_sizes, cache)
+        piece = _piece(chunk, stash, codes, existing, page_title, image_sizes, cache)
         if not piece.self_contained:
             return None
         if not piece.empty:  # blocks that render to nothing add no line break either
@@ -203,15 +203,46 @@ def _render_in_pieces(text, meta, existing, page_title, image_sizes, cache) -> R
     )
 
 
+# --- pymdown-extensions internals ----------------------------------------------------------
+# Pieces need three things superfences keeps private: its stash of highlighted code, its
+# default fence's formatter, and Pygments' block counter. They are reached only through these
+# functions; pymdown-extensions is pinned, and tests/test_pymdown_internals.py fails loudly
+# when an upgrade moves any of them.
+
+
+def superfences(md):
+    """The superfences preprocessor of a Markdown built by ``rendering.build_markdown``."""
+    return md.preprocessors["fenced_code_block"]
+
+
+def code_stash(md) -> dict:
+    """Highlighted code blocks, keyed by their placeholder (``wzxhzdk:N``)."""
+    return superfences(md).extension.stash.stash
+
+
+def default_fence(md) -> dict:
+    """The fence that highlights with Pygments; its ``formatter`` may be replaced."""
+    return superfences(md).extension.superfences[0]
+
+
+def highlighted_blocks(md) -> int:
+    """How many code blocks Pygments has numbered so far in this render."""
+    return superfences(md).highlight_ext.pygments_code_block
+
+
+def _set_highlighted_blocks(md, number: int) -> None:
+    superfences(md).highlight_ext.pygments_code_block = number
+
+
 def _cache_highlighting(md, cache: PieceCache) -> None:
     """Reuse the HTML Pygments made of a code block before (same source, options and block
     number: the number can appear in anchors)."""
-    fenced = md.preprocessors["fenced_code_block"]
-    fence = fenced.extension.superfences[0]  # the default fence, highlighted by Pygments
+    fence = default_fence(md)
     highlight = fence["formatter"]
+    document = md
 
     def cached_highlight(src="", language="", options=None, md=None, **kwargs):
-        number = fenced.highlight_ext.pygments_code_block + 1
+        number = highlighted_blocks(document) + 1
         key = (src, language, _frozen(options), _frozen(kwargs), number)
         html = cache.highlights.get(key)
         if html is None:
@@ -219,7 +250,7 @@ def _cache_highlighting(md, cache: PieceCache) -> None:
             if isinstance(html, str):
                 cache.highlights.put(key, html, len(src) + len(html))
         else:
-            fenced.highlight_ext.pygments_code_block = number  # as highlighting counts it
+            _set_highlighted_blocks(document, number)  # as highlighting counts it
         return html
 
     fence["formatter"] = cached_highlight
@@ -305,8 +336,8 @@ def _piece(chunk, stash, code_stash, existing, page_title, image_sizes, cache) -
 def _render_piece(chunk, stash, code_stash, existing, page_title, image_sizes) -> _Piece:
     """Python-Markdown's ``convert`` from the block parser on, with the whole document's
     stashes (the preprocessors already ran on the whole document)."""
-    state = rendering._State(existing=existing, page_title=page_title, image_sizes=image_sizes)
-    md = rendering._build_markdown(state)
+    state = rendering.RenderState(existing=existing, page_title=page_title, image_sizes=image_sizes)
+    md = rendering.build_markdown(state)
     md.htmlStash.rawHtmlBlocks = list(stash)
     md.htmlStash.html_counter = len(stash)
     md.preprocessors["fenced_code_block"].extension.stash.stash = dict(code_stash)
@@ -323,7 +354,7 @@ def _render_piece(chunk, stash, code_stash, existing, page_title, image_sizes) -
             output = postprocessor.run(output)
         html = rendering.checked_html(output)
     except RecursionError:
-        raise rendering._too_complex("it is nested too deeply", 400) from None
+        raise rendering.too_complex("it is nested too deeply", 400) from None
     flat = _flatten(getattr(md, "toc_tokens", []))
     slugs = md.treeprocessors["toc"].slugify.slugs
     return _Piece(
@@ -351,7 +382,7 @@ class _PlaceholderSlugs:
         self.slugs: list[str] = []
 
     def __call__(self, value: str, separator: str) -> str:
-        self.slugs.append(rendering._slugify(value, separator))
+        self.slugs.append(rendering.heading_slug(value, separator))
         return f"h-{_MARK_START}{len(self.slugs) - 1}{_MARK_END}"
 
 
