@@ -376,3 +376,31 @@ def test_editor_carries_the_autosave_hooks(client, editor):
     page = client.get("/edit/Hooks").get_data(as_text=True)
     assert 'form="editor-form"' in page and 'data-save-url="/draft/Hooks"' in page
     assert "js/drafts.js" in page and "css/editing.css" in page
+
+
+def test_drafts_expire_command_deletes_only_old_drafts(app, runner):
+    """``flask drafts expire`` (run by bin/serve at every start) removes 30-day-old drafts."""
+    from datetime import timedelta
+
+    from wiki.extensions import db
+    from wiki.models import Draft, User, now_utc
+
+    with app.app_context():
+        user = User(username="olddraft", username_key="olddraft", password_hash="x")
+        db.session.add(user)
+        db.session.flush()
+        old = now_utc() - timedelta(days=31)
+        db.session.add_all(
+            [
+                Draft(
+                    user_id=user.id, page_title="Old", body="old", updated_at=old, created_at=old
+                ),
+                Draft(user_id=user.id, page_title="New", body="new"),
+            ]
+        )
+        db.session.commit()
+    result = runner.invoke(args=["drafts", "expire"])
+    assert result.exit_code == 0, result.output
+    assert "Expired 1 draft." in result.output
+    with app.app_context():
+        assert sorted(d.page_title for d in db.session.scalars(db.select(Draft))) == ["New"]

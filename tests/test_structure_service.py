@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import save_page
+from wiki.auth import permissions
 from wiki.extensions import db
 from wiki.models import (
     Draft,
@@ -366,7 +367,7 @@ def test_protect_is_a_revision_and_blocks_editors(app, client, editor):
         assert structure_service.set_protected("P", True, alice) is False
         assert [r.kind for r in _revisions("P")] == ["create", "protect"]
         assert _page("P").protected
-        assert not editing.can_edit(bob, _page("P")) and editing.can_edit(alice, _page("P"))
+        assert not permissions.can_edit(bob, _page("P")) and permissions.can_edit(alice, _page("P"))
         with pytest.raises(editing.PermissionDenied):
             editing.save_edit("P", "changed", "", 2, bob)
         assert structure_service.set_protected("P", False, alice) is True

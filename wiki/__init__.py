@@ -38,6 +38,9 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     register_extensions(app)
     register_blueprints(app)
+    from wiki import after_response
+
+    after_response.init_app(app)
     from wiki.errors import register_error_handlers
     from wiki.security import register_security
 

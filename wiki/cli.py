@@ -4,7 +4,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from wiki.auth.accounts import AccountError, create_user, find_user, set_role
+from wiki.auth.accounts import AccountError, create_user, find_user, set_password, set_role
 from wiki.extensions import db
 from wiki.models import ROLE_ADMIN
 
@@ -58,9 +58,10 @@ def users_deactivate(username: str) -> None:
 def users_reset_password(username: str, password: str) -> None:
     """Set a new password for USERNAME."""
     user = _user_or_fail(username)
-    if len(password) < 8:
-        raise click.ClickException("Passwords need at least 8 characters.")
-    user.set_password(password)
+    try:
+        set_password(user, password)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo(f"Password of {user.username} changed.")
 
@@ -73,3 +74,6 @@ def register_cli(app: Flask) -> None:
     from wiki.search.cli import register_search_cli
 
     register_search_cli(app)
+    from wiki.pages.cli import drafts_cli
+
+    app.cli.add_command(drafts_cli)

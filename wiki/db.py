@@ -1,9 +1,10 @@
 """Engine set-up and write transactions that serialize on SQLite and PostgreSQL alike."""
 
-from sqlalchemy import event
+from sqlalchemy import ColumnElement, event, select
 from sqlalchemy.engine import Engine
 
 from wiki.extensions import db
+from wiki.models import Page
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
 
@@ -47,3 +48,14 @@ def begin_write() -> None:
 
 def is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
+
+
+def lock_pages(*where: ColumnElement[bool]) -> list[Page]:
+    """The pages matching ``where``, locked for this write transaction: the one page lock.
+
+    Call after :func:`begin_write`. On SQLite that transaction already holds the database's
+    write lock; on PostgreSQL the rows are locked with ``SELECT … FOR UPDATE``, always in page
+    id order, so two writers locking several pages can never deadlock.
+    """
+    stmt = select(Page).where(*where).order_by(Page.id)
+    return list(db.session.scalars(stmt.with_for_update() if is_postgres() else stmt))

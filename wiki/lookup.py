@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, request
 from sqlalchemy import select
 
 from wiki.extensions import db
 from wiki.models import Page, Revision
+from wiki.text.numbers import whole_number
 from wiki.text.titles import TitleError, normalize_title
 
 
@@ -22,22 +23,27 @@ def find_page(title: str) -> Page | None:
     return db.session.scalar(select(Page).where(Page.title == title))
 
 
-def live_page_or_404(title: str) -> Page:
-    """A page that exists and is not deleted. :raises 404:"""
-    page = find_page(valid_title_or_400(title))
-    if page is None or page.deleted:
-        abort(404, f"There is no page called “{title}”.")
-    return page
-
-
 def parse_rev(value: str | None, *, name: str = "rev") -> int | None:
     """An optional positive revision number from the query string. :raises 400:"""
-    if value is None or value == "":
-        return None
-    # isascii: "²" passes isdigit() but int() refuses it.
-    if not (value.isascii() and value.isdigit()) or len(value) > 9 or int(value) < 1:
+    try:
+        return whole_number(value)
+    except ValueError:
         abort(400, f"“{name}” must be a revision number (1, 2, 3…).")
-    return int(value)
+
+
+def page_number(*, lenient: bool = False, maximum: int | None = None) -> int:
+    """``?page=K`` of a paginated list (default 1), at most ``maximum``.
+
+    :raises 400: for anything but a page number, unless ``lenient`` (then page 1: lists whose
+        links people hand-edit, such as search results).
+    """
+    try:
+        number = whole_number(request.args.get("page"), max_digits=6) or 1
+    except ValueError:
+        if not lenient:
+            abort(400, "“page” must be a page number (1, 2, 3…).")
+        number = 1
+    return min(number, maximum) if maximum else number
 
 
 def revision_or_404(page: Page, number: int | None) -> Revision:

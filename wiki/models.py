@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     DateTime,
     ForeignKey,
     Index,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
 )
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 from werkzeug.security import check_password_hash
@@ -67,11 +69,6 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == ROLE_ADMIN
-
-    def set_password(self, password: str) -> None:
-        from wiki.auth.accounts import hash_password  # the KDF choice lives with the account rules
-
-        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -131,6 +128,15 @@ class Revision(db.Model):
 
     page: Mapped[Page] = relationship(back_populates="revisions")
     author: Mapped[User | None] = relationship()
+
+    @classmethod
+    def current_of(cls, page: Page | type[Page]) -> ColumnElement[bool]:
+        """Whether this revision is ``page``'s current one: the one way to its current text.
+
+        With the ``Page`` class it is a join condition (``Revision.current_of(Page)``); with a
+        loaded page, a filter (``where(Revision.current_of(page))``).
+        """
+        return and_(cls.page_id == page.id, cls.number == page.current_rev)
 
 
 class RenderCache(db.Model):

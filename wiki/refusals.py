@@ -12,3 +12,9 @@ class Refusal(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class NotFound(Refusal):
+    """What the change was about does not exist (any more): no such live page, file, version."""
+
+    status = 404

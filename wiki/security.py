@@ -32,7 +32,9 @@ def register_security(app: Flask) -> None:
         headers.setdefault("X-Frame-Options", "DENY")
         if not request.path.startswith("/static/"):
             headers.add("Vary", "Cookie")
-            # Keep a view's stricter "no-store" (drafts, search) instead of weakening it.
-            if current_user.is_authenticated and "no-store" not in headers.get("Cache-Control", ""):
+            # Keep a view's stricter "no-store" (drafts, search) instead of weakening it, and a
+            # versioned file's "immutable" (its URL never serves other bytes).
+            own = headers.get("Cache-Control", "")
+            if current_user.is_authenticated and not ("no-store" in own or "immutable" in own):
                 headers["Cache-Control"] = "private, no-cache"
         return response

@@ -55,21 +55,32 @@ def find_user(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username_key == username.strip().lower()))
 
 
+def check_password_rules(password: str) -> None:
+    """:raises AccountError: the password is shorter than :data:`MIN_PASSWORD`."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"Passwords need at least {MIN_PASSWORD} characters.")
+
+
+def set_password(user: User, password: str) -> None:
+    """Store ``password``'s hash on ``user`` (caller commits). :raises AccountError: too short."""
+    check_password_rules(password)
+    user.password_hash = hash_password(password)
+
+
 def create_user(username: str, password: str, *, role: str | None = None) -> User:
     """Create a user; the first non-system account ever becomes admin. Caller commits.
 
     :raises AccountError: invalid or taken username, short password.
     """
     username = validate_username(username)
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"Passwords need at least {MIN_PASSWORD} characters.")
+    check_password_rules(password)
     if find_user(username) is not None:
         raise AccountError("That username is taken.")
     if role is None:
         humans = db.session.scalar(select(func.count(User.id)).where(User.is_system.is_(False)))
         role = ROLE_ADMIN if humans == 0 else ROLE_EDITOR
     user = User(username=username, username_key=username.lower(), role=role)
-    user.password_hash = hash_password(password)
+    set_password(user, password)
     db.session.add(user)
     db.session.flush()
     return user

@@ -3,7 +3,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
-from wiki.auth import bp
+from wiki.auth import accounts, bp
 from wiki.auth.accounts import AccountError, authenticate, create_user, touch
 from wiki.auth.forms import LoginForm, PasswordForm, RegisterForm
 from wiki.auth.next_url import safe_next
@@ -85,7 +85,7 @@ def profile():
         if not current_user.check_password(form.current.data):
             form.current.errors.append("That is not your current password.")
         else:
-            current_user.set_password(form.password.data)
+            accounts.set_password(current_user, form.password.data)
             db.session.commit()
             flash("Your password was changed.", "success")
             return redirect(url_for("auth.profile"))

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from wiki.content.importing import MANIFEST_NAME
 from wiki.extensions import db
@@ -94,7 +94,7 @@ def _prepare(dest: Path, force: bool) -> None:
 
 
 def _write_pages(dest: Path, report: ExportReport, progress: Progress | None) -> dict[str, str]:
-    current = and_(Revision.page_id == Page.id, Revision.number == Page.current_rev)
+    current = Revision.current_of(Page)
     stmt = (
         select(Page.title, Revision.body)
         .join(Revision, current)

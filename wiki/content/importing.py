@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from wiki.db import begin_write, is_postgres
+from wiki.db import begin_write, lock_pages
 from wiki.extensions import db
 from wiki.models import Page, Revision, User
 from wiki.pages.editing import (
@@ -31,6 +31,7 @@ from wiki.pages.editing import (
     BodyTooLarge,
     append_revision,
     check_body_size,
+    current_body,
     normalize_body,
 )
 from wiki.rendering.cache import existing_titles
@@ -197,7 +198,7 @@ def _current_bodies(titles: Iterable[str]) -> dict[str, tuple[bool, int, str | N
     """title -> (deleted, current revision number, current body) for existing pages."""
     rows = db.session.execute(
         select(Page.title, Page.deleted, Page.current_rev, Revision.body)
-        .outerjoin(Revision, (Revision.page_id == Page.id) & (Revision.number == Page.current_rev))
+        .outerjoin(Revision, Revision.current_of(Page))
         .where(Page.title.in_(list(titles)))
     )
     return {title: (deleted, rev, body) for title, deleted, rev, body in rows}
@@ -254,10 +255,8 @@ def _write_batch(items: list[_Item], user_id: int, summary: Callable[[PlannedFil
         return [], [], []
     begin_write()
     user = db.session.get(User, user_id)
-    stmt = select(Page).where(Page.title.in_([item.file.title for item in items]))
-    if is_postgres():
-        stmt = stmt.with_for_update()
-    pages = {page.title: page for page in db.session.scalars(stmt)}
+    locked = lock_pages(Page.title.in_([item.file.title for item in items]))
+    pages = {page.title: page for page in locked}
     new_pages = [
         Page(title=item.file.title, title_key=item.file.title.lower(), current_rev=0)
         for item in items
@@ -273,21 +272,13 @@ def _write_batch(items: list[_Item], user_id: int, summary: Callable[[PlannedFil
         for item in items:
             page = pages[item.file.title]
             if page.current_rev and page.current_rev != item.seen_rev:
-                if _body_of(page) == item.body:
+                if current_body(page) == item.body:
                     unchanged.append(page.title)  # someone saved the same text meanwhile
                     continue
             append_revision(page, item.body, summary(item.file), user, "import", item.rendered)
             (updated if page.current_rev > 1 else created).append(page.title)
     db.session.commit()
     return created, updated, unchanged
-
-
-def _body_of(page: Page) -> str | None:
-    return db.session.scalar(
-        select(Revision.body).where(
-            Revision.page_id == page.id, Revision.number == page.current_rev
-        )
-    )
 
 
 def _store_batch(
@@ -364,7 +355,7 @@ def wiki_is_empty() -> bool:
 
 
 def load_starter(user: User) -> ImportReport | None:
-    """Load ``wiki/content/starter/`` into an empty wiki; None (and no change) once any page exists."""
+    """Load ``wiki/content/starter/`` into an empty wiki; None (no change) once a page exists."""
     if not wiki_is_empty():
         return None
     plan = plan_import(STARTER_DIR)

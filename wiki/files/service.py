@@ -24,10 +24,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
-from wiki.db import begin_write, is_postgres
+from wiki.db import begin_write, is_postgres, lock_pages
 from wiki.extensions import db
 from wiki.models import Attachment, Blob, Page
-from wiki.refusals import Refusal
+from wiki.refusals import NotFound, Refusal
 from wiki.text.filetypes import MAX_NAME, FileNameError, inspect_image, sanitize_name, sniff_type
 from wiki.text.titles import TitleError, normalize_title
 
@@ -38,10 +38,6 @@ class AttachmentError(Refusal):
 
 class FileTooLarge(AttachmentError):
     status = 413
-
-
-class NotFound(AttachmentError):
-    status = 404
 
 
 @dataclass
@@ -268,10 +264,8 @@ def restore_version(page: Page, name: str, version: int, user_id: int) -> Attach
 def _lock_live_page(page_id: int) -> None:
     """Take the write lock (SQLite) or the page row lock (PostgreSQL) so versions never clash."""
     begin_write()
-    stmt = select(Page.deleted).where(Page.id == page_id)
-    if is_postgres():
-        stmt = stmt.with_for_update()
-    if db.session.scalar(stmt) in (None, True):
+    pages = lock_pages(Page.id == page_id)
+    if not pages or pages[0].deleted:
         db.session.rollback()
         raise NotFound("The page no longer exists.")
 

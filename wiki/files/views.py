@@ -15,7 +15,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     jsonify,
     redirect,
     render_template,
@@ -24,6 +23,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from wiki.auth import permissions
 from wiki.decorators import editor_required, read_access_required
 from wiki.extensions import db
 from wiki.files import bp
@@ -31,7 +31,7 @@ from wiki.files import service as attachments
 from wiki.files.forms import RestoreForm, UploadForm
 from wiki.lookup import find_page, parse_rev, valid_title_or_400
 from wiki.models import Attachment, Page, Redirect
-from wiki.pages import editing
+from wiki.refusals import Refusal
 from wiki.text.filetypes import INLINE_TYPES, RASTER_TYPES
 from wiki.text.titles import TitleError, normalize_title
 
@@ -57,7 +57,7 @@ def upload(title: str):
     page = _live_page(title, missing="The page does not exist yet: save it first, then upload.")
     if isinstance(page, Redirect):
         abort(404, "This page was renamed; upload to its new title.")
-    if not editing.can_edit(current_user, page):
+    if not permissions.can_edit(current_user, page):
         abort(403, "This page is protected: only administrators can add files to it.")
     form = UploadForm()
     if not form.validate():
@@ -74,7 +74,7 @@ def upload(title: str):
             max_bytes=max_bytes,
             unique=form.unique.data,
         )
-    except attachments.AttachmentError as error:
+    except Refusal as error:
         return _refused(page, form, error.message, error.status)
     if _wants_json():
         return jsonify(_describe(page, attachment)), 201
@@ -111,7 +111,7 @@ def restore(title: str):
     page = _live_page(title)
     if isinstance(page, Redirect):
         abort(404, "This page was renamed; restore from its new title.")
-    if not editing.can_edit(current_user, page):
+    if not permissions.can_edit(current_user, page):
         abort(403, "This page is protected: only administrators can change its files.")
     form = RestoreForm()
     if not form.validate():
@@ -120,23 +120,13 @@ def restore(title: str):
         restored = attachments.restore_version(
             page, form.name.data, form.version.data, current_user.id
         )
-    except attachments.AttachmentError as error:
+    except Refusal as error:
         abort(error.status, error.message)
     flash(
         f"Restored version {form.version.data} of {restored.name} as version {restored.version}.",
         "success",
     )
     return redirect(url_for("files.list", title=page.title))
-
-
-@bp.after_app_request
-def keep_file_caching(response):
-    # The security headers make every signed-in response "private, no-cache"; a versioned
-    # file URL never changes, so put its long cache back (this hook runs after that one).
-    cache = g.pop("file_cache_control", None)
-    if cache:
-        response.headers["Cache-Control"] = cache
-    return response
 
 
 KINDS = {
@@ -201,7 +191,7 @@ def _render_list(page: Page, form: UploadForm, status: int = 200):
             page=page,
             files=attachments.list_files(page),
             form=form,
-            can_edit=editing.can_edit(current_user, page),
+            can_edit=permissions.can_edit(current_user, page),
             max_mb=current_app.config["WIKI_MAX_UPLOAD_MB"],
             raster_types=RASTER_TYPES,
         ),
@@ -256,10 +246,11 @@ def _file_response(served: attachments.ServedFile, *, versioned: bool):
     )
     response.set_etag(served.sha256)
     response.last_modified = served.created_at
-    response.cache_control.no_cache = True
-    if versioned:
+    if versioned:  # a versioned file URL never changes (security keeps "immutable" as is)
         scope = "public" if current_app.config["WIKI_READ_ACCESS"] == "anonymous" else "private"
-        g.file_cache_control = f"{scope}, max-age={YEAR}, immutable"
+        headers["Cache-Control"] = f"{scope}, max-age={YEAR}, immutable"
+    else:
+        response.cache_control.no_cache = True
     return response.make_conditional(request, accept_ranges=True, complete_length=len(data))
 
 

@@ -23,13 +23,14 @@ from flask import (
 )
 from flask_login import current_user
 
+from wiki.auth import permissions
 from wiki.auth.accounts import USERNAME_RE, find_user
 from wiki.decorators import editor_required, read_access_required
 from wiki.extensions import db
 from wiki.history import bp
 from wiki.history import service as history_service
 from wiki.history.forms import ChangesFilterForm, RestoreForm
-from wiki.lookup import find_page, parse_rev, revision_or_404, valid_title_or_400
+from wiki.lookup import find_page, page_number, parse_rev, revision_or_404, valid_title_or_400
 from wiki.models import Page, Redirect, User
 from wiki.pages import editing
 from wiki.rendering.cache import PageHTML, page_html
@@ -45,16 +46,6 @@ COOKIE_MAX_AGE = 365 * 86400
 
 def _is_admin() -> bool:
     return current_user.is_authenticated and current_user.is_admin
-
-
-def _page_number() -> int:
-    """``?page=K`` (default 1). :raises 400: not a positive whole number."""
-    value = request.args.get("page", "")
-    if value == "":
-        return 1
-    if not (value.isascii() and value.isdigit()) or len(value) > 6 or int(value) < 1:
-        abort(400, "“page” must be a page number (1, 2, 3…).")
-    return int(value)
 
 
 def _readable_page(title: str) -> Page:
@@ -90,7 +81,7 @@ def _row_or_404(page: Page, number: int) -> history_service.RevisionRow:
 @read_access_required
 def history(title: str):
     page = _readable_page(title)
-    page_no = _page_number()
+    page_no = page_number()
     listing = history_service.history_listing(page, page_no)
     if listing is None:
         pages = history_service.history_pages(page)
@@ -101,7 +92,7 @@ def history(title: str):
         "history/history.html",
         page=page,
         listing=listing,
-        can_edit=editing.can_edit(current_user, page),
+        can_edit=permissions.can_edit(current_user, page),
     )
 
 
@@ -164,7 +155,7 @@ def diff(title: str):
         "mode": "rendered" if request.args.get("mode") == "rendered" else "source",
         "full": request.args.get("full") == "1",
         "side_by_side": side_by_side,
-        "can_edit": editing.can_edit(current_user, page),
+        "can_edit": permissions.can_edit(current_user, page),
     }
     if context["mode"] == "rendered":
         context.update(_rendered_context(page, old_no, new_no))
@@ -194,7 +185,7 @@ def blame(title: str):
         number=number,
         lines=lines,
         revisions=revisions,
-        can_edit=editing.can_edit(current_user, page),
+        can_edit=permissions.can_edit(current_user, page),
     )
 
 
@@ -210,7 +201,7 @@ def revert(title: str):
     _row_or_404(page, number)
     if page.deleted:
         abort(403, "This page is deleted: restore the page itself before its revisions.")
-    if not editing.can_edit(current_user, page):
+    if not permissions.can_edit(current_user, page):
         abort(403, "This page is protected: only administrators can restore its revisions.")
     try:
         result = editing.revert(page.title, number, current_user)
@@ -259,7 +250,7 @@ def _filtered_changes(form: ChangesFilterForm, page_no: int):
 @read_access_required
 def recent():
     form = ChangesFilterForm(request.args)
-    page_no = _page_number()
+    page_no = page_number()
     listing, unknown_user = _filtered_changes(form, page_no)
     if page_no > 1 and not listing.rows and not unknown_user:
         abort(404, f"Recent changes have no page {page_no}.")
@@ -311,7 +302,7 @@ def contributions(name: str):
     user = _find_user(name)
     if user is None:
         abort(404, f"There is no user called “{name}”.")
-    page_no = _page_number()
+    page_no = page_number()
     listing = history_service.changes_listing(
         page_no, author_id=user.id, include_deleted=_is_admin()
     )

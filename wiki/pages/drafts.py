@@ -17,15 +17,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from wiki.auth.permissions import can_edit
 from wiki.db import begin_write, is_postgres
 from wiki.extensions import db
-from wiki.models import Draft, Page, Revision, User, now_utc
+from wiki.models import Draft, Page, User, now_utc
 from wiki.pages.editing import (
     MAX_SUMMARY,
     EditError,
     PermissionDenied,
-    can_edit,
     check_body_size,
+    current_body,
     normalize_body,
 )
 
@@ -76,16 +77,6 @@ def _info(draft: Draft) -> DraftInfo:
         draft.base_rev,
         draft.created_at,
         draft.updated_at,
-    )
-
-
-def _current_body(page: Page | None) -> str | None:
-    if page is None or not page.current_rev:
-        return None
-    return db.session.scalar(
-        select(Revision.body).where(
-            Revision.page_id == page.id, Revision.number == page.current_rev
-        )
     )
 
 
@@ -159,7 +150,7 @@ def _save_locked(user_id, title, body, summary, base_rev, throttle, now) -> Save
     draft = db.session.scalar(
         select(Draft).where(Draft.user_id == user_id, Draft.page_title == title)
     )
-    if body == _current_body(page):
+    if body == current_body(page):
         if draft is not None:
             db.session.delete(draft)
         db.session.commit()
@@ -191,7 +182,7 @@ def draft_offer(user_id: int, title: str, *, now: datetime | None = None) -> Dra
     if draft is None:
         return None
     page = db.session.scalar(select(Page).where(Page.title == title))
-    return None if draft.body == _current_body(page) else draft
+    return None if draft.body == current_body(page) else draft
 
 
 def discard_draft(user_id: int, title: str) -> bool:

@@ -48,6 +48,7 @@ from wiki.models import User, now_utc
 from wiki.pages import bp, drafts
 from wiki.pages.editing import EditError
 from wiki.pages.forms import EditForm
+from wiki.text.numbers import whole_number
 from wiki.text.titles import TitleError, normalize_title
 
 TOKEN_MAX_AGE = 7 * 24 * 3600
@@ -83,11 +84,10 @@ def _json(status: str, code: int = 200, **extra):
 
 def _parse_base(value: str) -> int | None:
     """:raises EditError: for anything but a short run of ASCII digits."""
-    if not value:
-        return None
-    if not (value.isascii() and value.isdigit() and len(value) <= 9):
-        raise EditError("The base revision must be a number.")
-    return int(value)
+    try:
+        return whole_number(value, minimum=0)
+    except ValueError:
+        raise EditError("The base revision must be a number.") from None
 
 
 def _autosave(user: User, title: str, *, session_expired: bool = False):

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from wiki.db import begin_write, is_postgres
+from wiki.auth.permissions import can_edit
+from wiki.db import begin_write, lock_pages
 from wiki.extensions import db
 from wiki.models import Draft, Link, Page, PageTag, Redirect, Revision, User, now_utc
 from wiki.refusals import Refusal
@@ -82,22 +83,6 @@ def render_preview(body: str, title: str | None) -> Rendered:
     return render_for_save(body, title)
 
 
-def can_edit(user, page: Page | None) -> bool:
-    """Editors edit unprotected pages; admins edit everything; anonymous users nothing."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if page is not None and page.protected and not user.is_admin:
-        return False
-    return True
-
-
-def _lock_page(title: str) -> Page | None:
-    stmt = select(Page).where(Page.title == title)
-    if is_postgres():
-        stmt = stmt.with_for_update()
-    return db.session.scalar(stmt)
-
-
 def _revision_body(page: Page, number: int) -> str:
     body = db.session.scalar(
         select(Revision.body).where(Revision.page_id == page.id, Revision.number == number)
@@ -148,7 +133,7 @@ def save_edit(
 def _save_locked(title, body, summary, base_rev, user_id, kind, rendered) -> SaveResult:
     begin_write()
     user = db.session.get(User, user_id)
-    page = _lock_page(title)
+    page = next(iter(lock_pages(Page.title == title)), None)
     if not can_edit(user, page):
         db.session.rollback()
         raise PermissionDenied("This page is protected: only administrators can edit it.")
@@ -186,7 +171,7 @@ def _save_locked(title, body, summary, base_rev, user_id, kind, rendered) -> Sav
         db.session.add(page)
         db.session.flush()
         kind = kind or "create"
-    elif _current_body(page) == body:
+    elif current_body(page) == body:
         db.session.rollback()
         return SaveResult(page=db.session.get(Page, page.id), revision=None)
     revision = append_revision(page, body, summary, user, kind or "edit", rendered)
@@ -205,14 +190,11 @@ def _render_locked(body: str, title: str) -> Rendered:
         raise
 
 
-def _current_body(page: Page) -> str | None:
-    if not page.current_rev:
+def current_body(page: Page | None) -> str | None:
+    """The text of ``page``'s current revision; None for no page or a page with no revision."""
+    if page is None or not page.current_rev:
         return None
-    return db.session.scalar(
-        select(Revision.body).where(
-            Revision.page_id == page.id, Revision.number == page.current_rev
-        )
-    )
+    return db.session.scalar(select(Revision.body).where(Revision.current_of(page)))
 
 
 def append_revision(
@@ -223,14 +205,7 @@ def append_revision(
     The caller holds the write lock and commits. Links, tags, render cache and the search
     index's stale record are written in the same transaction as the revision.
     """
-    previous_size = (
-        db.session.scalar(
-            select(Revision.size).where(
-                Revision.page_id == page.id, Revision.number == page.current_rev
-            )
-        )
-        or 0
-    )
+    previous_size = db.session.scalar(select(Revision.size).where(Revision.current_of(page))) or 0
     size = len(body.encode("utf-8"))
     revision = Revision(
         page_id=page.id,
@@ -297,7 +272,6 @@ __all__ = [
     "PermissionDenied",
     "RenderError",
     "SaveResult",
-    "can_edit",
     "revert",
     "save_edit",
 ]

@@ -28,6 +28,6 @@ def template_body(title: str) -> str | None:
         return None
     return db.session.scalar(
         select(Revision.body)
-        .join(Page, (Revision.page_id == Page.id) & (Revision.number == Page.current_rev))
+        .join(Page, Revision.current_of(Page))
         .where(Page.title == title, Page.deleted.is_(False))
     )

@@ -13,17 +13,19 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from wiki.auth import permissions
 from wiki.db import begin_write
 from wiki.decorators import editor_required, read_access_required
 from wiki.extensions import db, limiter
 from wiki.lookup import find_page, parse_rev, revision_or_404, valid_title_or_400
-from wiki.models import Page, Redirect, Revision
-from wiki.pages import bp, drafts_views, editing, page_cache
+from wiki.models import Page, Redirect
+from wiki.pages import bp, drafts_views, editing, page_cache, page_templates
 from wiki.pages.forms import EditForm
 from wiki.pages.visits import record_visit
 from wiki.rendering.cache import page_html
 from wiki.rendering.markdown import RenderError
 from wiki.text import conflicts as conflict_markers
+from wiki.text.numbers import whole_number
 
 
 @bp.route("/")
@@ -57,7 +59,7 @@ def view(title: str):
         rendered=page_html(revision),
         changed=changed,
         redirected_from=request.args.get("redirectedfrom"),
-        can_edit=editing.can_edit(current_user, page),
+        can_edit=permissions.can_edit(current_user, page),
     )
     page_cache.store(cache_key, html)
     return html
@@ -93,7 +95,7 @@ def _missing_or_redirect(title: str, page: Page | None):
             "pages/missing.html",
             title=title,
             page=page,
-            can_create=editing.can_edit(current_user, None),
+            can_create=permissions.can_edit(current_user, None),
         ),
         404,
     )
@@ -109,22 +111,24 @@ def _saver_key() -> str:
 def edit(title: str):
     title = valid_title_or_400(title)
     page = find_page(title)
-    if not editing.can_edit(current_user, page):
+    if not permissions.can_edit(current_user, page):
         abort(403, "This page is protected: only administrators can edit it.")
     if request.method == "GET" and page is not None and page.deleted:
         # Its save would be refused; a refused POST re-shows the text, so only GET stops here.
         abort(403, "This page was deleted. An administrator can restore it.")
     form = EditForm()
     if request.method == "GET":
-        form.body.data = _current_body(page) or _template_body(request.args.get("template"))
+        template = request.args.get("template") or ""
+        form.body.data = editing.current_body(page) or page_templates.template_body(template) or ""
         form.base_rev.data = str(page.current_rev) if page and page.current_rev else ""
         if request.args.get("draft") == "1":
             drafts_views.restore_into(form, title)
         return render_template("pages/edit.html", form=form, title=title, page=page)
     if not form.validate():
         return _edit_again(form, title, page, "The form was incomplete: " + _errors(form), 400)
-    base_rev = form.base_rev.data or ""
-    if base_rev and not (base_rev.isascii() and base_rev.isdigit() and len(base_rev) <= 9):
+    try:
+        base_rev = whole_number(form.base_rev.data, minimum=0)
+    except ValueError:
         return _edit_again(form, title, page, "The base revision must be a number.", 400)
     body = form.body.data or ""
     if request.form.get("chooser"):  # the conflict chooser: apply its per-block choices
@@ -140,7 +144,7 @@ def edit(title: str):
             title,
             body,
             form.summary.data or "",
-            int(base_rev) if base_rev else None,
+            base_rev,
             current_user,
         )
     except editing.EditConflict as conflict:
@@ -178,24 +182,6 @@ def _message(error: Exception) -> str:
 def _errors(form: EditForm) -> str:
     return "; ".join(
         f"{form[name].label.text}: {' '.join(errs)}" for name, errs in form.errors.items()
-    )
-
-
-def _template_body(template: str | None) -> str:
-    """The body of a page under ``Templates/`` to start a new page from ('' if none)."""
-    if not template or not template.startswith("Templates/"):
-        return ""
-    page = find_page(template)
-    return _current_body(page) if page is not None and not page.deleted else ""
-
-
-def _current_body(page: Page | None) -> str:
-    if page is None or not page.current_rev:
-        return ""
-    return db.session.scalar(
-        select(Revision.body).where(
-            Revision.page_id == page.id, Revision.number == page.current_rev
-        )
     )
 
 

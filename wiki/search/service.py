@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol, TypeVar
 
-from flask import current_app, g, has_request_context
-from sqlalchemy import and_, bindparam, delete, select
+from flask import current_app
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from wiki import after_response
 from wiki.db import begin_write, is_postgres
 from wiki.extensions import db
 from wiki.models import Page, Revision, SearchMiss, SearchStale, now_utc
@@ -44,7 +45,6 @@ DRAIN_ROUNDS = 50
 # Reconciling more pages than this one by one is slower than a rebuild.
 RECONCILE_LIMIT = 2000
 _KEY = "nexus_search"
-AFTER_RESPONSE = "nexus_search_after_response"  # flask.g key
 T = TypeVar("T")
 
 
@@ -155,7 +155,8 @@ def sync() -> None:
     except Exception:  # the save succeeded; the index catches up at the next write or start
         log.exception("search index update failed; it will be retried")
         db.session.rollback()
-    _after_response(_state().backend.maintain)
+    # Merging index segments can take a while: the saver never waits for it.
+    after_response.defer(_state().backend.maintain)
 
 
 def sync_after_response() -> None:
@@ -164,36 +165,7 @@ def sync_after_response() -> None:
     The stale records are committed already, so nothing is lost if the process dies before
     it runs: the next sync anywhere indexes the page.
     """
-    if not has_request_context():
-        sync()
-        return
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-    def deferred_sync() -> None:
-        with app.app_context():
-            sync()
-
-    _after_response(deferred_sync)
-
-
-def _after_response(action: Callable[[], object]) -> None:
-    """Run ``action`` once the response has been sent (see wiki.search.views), or now when
-    there is no request (CLI, import)."""
-    if has_request_context():
-        actions = g.setdefault(AFTER_RESPONSE, [])
-        if action not in actions:
-            actions.append(action)
-    else:
-        _quietly(action)
-
-
-def run_after_response(actions: list[Callable[[], object]]) -> None:
-    """Run what ``sync`` deferred; after the response, so never raises."""
-    for action in actions:
-        try:
-            action()
-        except Exception:
-            log.exception("search index maintenance failed")
+    after_response.defer(sync)
 
 
 def _quietly(action: Callable[[], object]) -> None:
@@ -345,7 +317,7 @@ def suggest(prefix: str, limit: int = SUGGEST_LIMIT) -> list[str]:
 
 def synonyms() -> dict[str, list[str]]:
     """The synonyms list kept as the wiki page ``Nexus/Search synonyms`` (empty if none)."""
-    current = and_(Revision.page_id == Page.id, Revision.number == Page.current_rev)
+    current = Revision.current_of(Page)
     body = db.session.scalar(
         select(Revision.body)
         .join(Page, current)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from wiki.db import is_postgres
@@ -27,7 +27,7 @@ def dialect_insert(model):
 
 
 def _load(*conditions, limit: int | None = None) -> list[SearchDoc]:
-    current = and_(Revision.page_id == Page.id, Revision.number == Page.current_rev)
+    current = Revision.current_of(Page)
     stmt = (
         select(
             Page.id,

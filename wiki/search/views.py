@@ -1,21 +1,17 @@
 """``GET /search`` (results page) and ``GET /search/suggest`` (JSON for search-as-you-type)."""
 
-from flask import g, jsonify, render_template, request, url_for
+from flask import jsonify, render_template, request, url_for
 from flask_login import current_user
 
+from wiki.auth import permissions
 from wiki.decorators import read_access_required
-from wiki.pages import editing
+from wiki.lookup import page_number
 from wiki.search import bp
 from wiki.search import service as search_service
 from wiki.text.titles import TitleError, normalize_title
 
 PER_PAGE = 20
 MAX_PAGE = 500  # deeper pages are never useful and cost a large ranking window
-
-
-def _page_number() -> int:
-    page = request.args.get("page", type=int)
-    return min(max(page or 1, 1), MAX_PAGE)
 
 
 def _creatable_title(q: str) -> str | None:
@@ -34,7 +30,9 @@ def search():
         return render_template("search/search.html", outcome=None, search_query="")
     correct = request.args.get("nofix") != "1"
     try:
-        outcome = search_service.search(q, page=_page_number(), per_page=PER_PAGE, correct=correct)
+        outcome = search_service.search(
+            q, page=page_number(lenient=True, maximum=MAX_PAGE), per_page=PER_PAGE, correct=correct
+        )
     except search_service.SearchUnavailable:
         message = "The search index is being rebuilt. Please try again in a minute."
         return render_template("search/search.html", unavailable=message, search_query=q), 503
@@ -48,19 +46,9 @@ def search():
         results=results,
         search_query=outcome.query.original,
         create_title=create_title,
-        can_create=editing.can_edit(current_user, None),
+        can_create=permissions.can_edit(current_user, None),
         per_page=PER_PAGE,
     )
-
-
-@bp.after_app_request
-def _after_search_sync(response):
-    """Index maintenance that a save deferred (merging segments) runs once the response
-    has been sent, so it never delays the person saving."""
-    actions = g.pop(search_service.AFTER_RESPONSE, None)
-    if actions:
-        response.call_on_close(lambda: search_service.run_after_response(actions))
-    return response
 
 
 @bp.route("/search/suggest")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from flask import current_app
-from sqlalchemy import and_, select
+from sqlalchemy import select
 
 from wiki.extensions import db
 from wiki.models import Page, RenderCache, Revision
@@ -99,7 +99,7 @@ def page_learning_meta(meta: dict) -> LearningMeta:
 
 def _current_metas():
     """(title, front matter) of live pages whose current text mentions ``last_verified``."""
-    current = and_(Revision.page_id == Page.id, Revision.number == Page.current_rev)
+    current = Revision.current_of(Page)
     stmt = (
         select(Page.title, RenderCache.meta_json, Revision.body)
         .join(Revision, current)

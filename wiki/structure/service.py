@@ -13,10 +13,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
-from wiki.db import begin_write, is_postgres
+from wiki.auth.permissions import can_edit
+from wiki.db import begin_write, lock_pages
 from wiki.extensions import db
 from wiki.models import Draft, Link, Page, PageTag, Redirect, Revision, User, now_utc
 from wiki.pages.editing import (
@@ -24,9 +25,10 @@ from wiki.pages.editing import (
     EditError,
     PermissionDenied,
     append_revision,
-    can_edit,
     check_body_size,
+    current_body,
 )
+from wiki.refusals import NotFound
 from wiki.rendering.cache import existing_titles, render_for_save
 from wiki.rendering.guard import safe_render
 from wiki.rendering.markdown import Rendered, RenderError, extract_link_targets
@@ -43,12 +45,6 @@ __all__ = [
     "restore_page",
     "set_protected",
 ]
-
-
-class NotFound(EditError):
-    """No such (live) page."""
-
-    status = 404
 
 
 class TitleTaken(EditError):
@@ -82,29 +78,16 @@ def _writing(user_id: int) -> Iterator[User]:
     indexing.sync()
 
 
-def _lock(stmt):
-    stmt = stmt.order_by(Page.id)  # one lock order for every writer avoids deadlocks
-    return db.session.scalars(stmt.with_for_update() if is_postgres() else stmt).all()
-
-
 def _lock_page(title: str) -> Page:
-    pages = _lock(select(Page).where(Page.title == title))
+    pages = lock_pages(Page.title == title)
     if not pages or pages[0].deleted:
         raise NotFound(f"There is no page called “{title}”.")
     return pages[0]
 
 
-def _current_body(page: Page) -> str:
-    return db.session.scalar(
-        select(Revision.body).where(
-            Revision.page_id == page.id, Revision.number == page.current_rev
-        )
-    )
-
-
 def _current_bodies(page_ids: list[int]) -> dict[int, str]:
     """page id -> current text, for many pages in one query."""
-    current = and_(Revision.page_id == Page.id, Revision.number == Page.current_rev)
+    current = Revision.current_of(Page)
     stmt = select(Page.id, Revision.body).join(Revision, current)
     bodies: dict[int, str] = {}
     for start in range(0, len(page_ids), 500):  # stay far below SQLite's parameter limit
@@ -115,7 +98,7 @@ def _current_bodies(page_ids: list[int]) -> dict[int, str]:
 
 def _same_body_revision(page: Page, summary: str, user: User, kind: str):
     """A revision that records an action (rename, delete…) and keeps the text as it was."""
-    body = _current_body(page)
+    body = current_body(page)
     return append_revision(page, body, summary, user, kind, render_for_save(body, page.title))
 
 
@@ -136,10 +119,8 @@ def _plan_moves(page: Page, new: str, user: User, move_subpages: bool) -> list[t
     plan = [(page, new)]
     if move_subpages:
         prefix = page.title + SEPARATOR
-        subs = select(Page).where(
-            Page.title.startswith(prefix, autoescape=True), Page.deleted.is_(False)
-        )
-        for sub in _lock(subs):
+        subs = lock_pages(Page.title.startswith(prefix, autoescape=True), Page.deleted.is_(False))
+        for sub in subs:
             try:
                 target = normalize_title(new + sub.title[len(page.title) :])
             except TitleError as error:
@@ -205,7 +186,7 @@ def rename_page(
             _move(moved, target)
         db.session.flush()
         for (moved, target), old in zip(plan, moves, strict=True):
-            body = _current_body(moved)
+            body = current_body(moved)
             rendered = ready.get(moved.id, body, target)
             summary = f"Renamed from {old} to {target}"
             append_revision(moved, body, summary, user, "rename", rendered)
@@ -239,7 +220,7 @@ class _Prerendered:
 
 
 def _current_texts(where):
-    current = and_(Revision.page_id == Page.id, Revision.number == Page.current_rev)
+    current = Revision.current_of(Page)
     stmt = select(Page.id, Page.title, Revision.body).join(Revision, current)
     return db.session.execute(stmt.where(Page.deleted.is_(False), where)).all()
 
@@ -273,14 +254,12 @@ def _rewrite_linking_pages(
     ready: _Prerendered,
 ) -> None:
     """Point links to the moved titles at the new ones, one revision per linking page."""
-    linking = (
-        select(Page)
-        .where(Page.deleted.is_(False))
-        .where(exists().where(Link.source_id == Page.id, Link.target_title.in_(list(moves))))
-    )
     more = " and its sub-pages" if len(moves) > 1 else ""
     summary = f"Updated links after renaming {title}{more} to {new}"
-    sources = _lock(linking)
+    sources = lock_pages(
+        Page.deleted.is_(False),
+        exists().where(Link.source_id == Page.id, Link.target_title.in_(list(moves))),
+    )
     bodies = _current_bodies([source.id for source in sources])
     for source in sources:
         if not can_edit(user, source):
@@ -331,7 +310,7 @@ def restore_page(title: str, user: User) -> Page:
     """
     with _writing(user.id) as user:
         _require_admin(user)
-        pages = _lock(select(Page).where(Page.title == title))
+        pages = lock_pages(Page.title == title)
         if not pages:
             raise NotFound(f"There is no page called “{title}”.")
         page = pages[0]

@@ -3,12 +3,13 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from wiki.auth import permissions
 from wiki.decorators import admin_required, editor_required, read_access_required
 from wiki.extensions import db
-from wiki.lookup import find_page, valid_title_or_400
+from wiki.lookup import find_page, page_number, valid_title_or_400
 from wiki.models import Page, Redirect
-from wiki.pages import editing
 from wiki.pages.page_templates import template_titles
+from wiki.refusals import Refusal
 from wiki.rendering.markdown import RenderError
 from wiki.structure import bp, queries
 from wiki.structure import service as structure_service
@@ -68,7 +69,7 @@ def _live_page_or_404(title: str) -> Page:
 def rename(title: str):
     title = valid_title_or_400(title)
     page = _live_page_or_404(title)
-    if not editing.can_edit(current_user, page):
+    if not permissions.can_edit(current_user, page):
         abort(403, "This page is protected: only administrators can rename or move it.")
     form = RenameForm()
     if request.method == "GET":
@@ -85,7 +86,7 @@ def rename(title: str):
             rewrite=form.rewrite_links.data,
             move_subpages=form.move_subpages.data,
         )
-    except (editing.EditError, RenderError) as error:
+    except (Refusal, RenderError) as error:
         message = getattr(error, "message", None) or str(error)
         return _rename_form(form, page, message, error.status)
     flash(_rename_message(result), "success")
@@ -121,7 +122,7 @@ def _structure_action(action, title: str, *args):
     """Run a delete/restore/protect service call, turning refusals into HTTP errors."""
     try:
         return action(title, *args, current_user)
-    except editing.EditError as error:
+    except Refusal as error:
         abort(error.status, error.message)
     except RenderError as error:
         abort(error.status, str(error))
@@ -184,10 +185,11 @@ def wanted():
 @bp.route("/special/orphaned")
 @read_access_required
 def orphaned():
-    number = request.args.get("page", "1")
-    number = int(number) if number.isdigit() and 0 < len(number) < 7 else 1
     pagination = db.paginate(
-        queries.orphaned_query(), page=max(number, 1), per_page=ORPHANS_PER_PAGE, error_out=False
+        queries.orphaned_query(),
+        page=page_number(lenient=True),
+        per_page=ORPHANS_PER_PAGE,
+        error_out=False,
     )
     return render_template("structure/orphaned.html", pagination=pagination)
 
