@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 from werkzeug.security import check_password_hash
 
-from wiki.extensions import db, login_manager
+from wiki.extensions import db
 
 ROLE_EDITOR = "editor"
 ROLE_ADMIN = "admin"
@@ -68,6 +68,12 @@ class User(UserMixin, db.Model):
     def is_admin(self) -> bool:
         return self.role == ROLE_ADMIN
 
+    # The token of the request's session (wiki.auth.sessions): what the cookies carry.
+    session_token = None
+
+    def get_id(self) -> str:
+        return self.session_token or ""
+
     def set_password(self, password: str) -> None:
         from wiki.auth.accounts import hash_password  # the KDF choice lives with the account rules
 
@@ -75,14 +81,6 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
-
-
-@login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    try:
-        return db.session.get(User, int(user_id))
-    except ValueError:
-        return None
 
 
 class Page(db.Model):
@@ -312,3 +310,6 @@ class Attachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     uploader: Mapped[User | None] = relationship()
+
+
+from wiki.auth import models as _auth_models  # noqa: E402,F401
