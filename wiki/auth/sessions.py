@@ -33,6 +33,35 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chromium/", "Chromium"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+    ("curl/", "curl"),
+)
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def describe_agent(user_agent: str) -> str:
+    """ "Firefox on Linux" from a User-Agent string; "Unknown browser" when unrecognised."""
+    browser = next((name for mark, name in _BROWSERS if mark in user_agent), None)
+    system = next((name for mark, name in _SYSTEMS if mark in user_agent), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown browser"
+
+
 @dataclass(frozen=True)
 class SessionInfo:
     """An active session for the profile's list."""
@@ -43,6 +72,10 @@ class SessionInfo:
     last_seen_at: datetime
     remember: bool
     current: bool
+
+    @property
+    def device(self) -> str:
+        return describe_agent(self.user_agent)
 
 
 def start_session(user: User, *, user_agent: str, remember: bool) -> str:
