@@ -15,7 +15,10 @@ from PIL import Image, ImageOps
 
 MAX_NAME = 255
 DISPLAY_WIDTH = 1600  # wider images get a resized copy for pages; the original stays a click away
-MAX_DECODE_PIXELS = 50_000_000  # bounds the memory a resize may take (a 10 MB PNG can hide GBs)
+MAX_DECODE_PIXELS = 40_000_000  # bounds the memory a resize may take (a 10 MB PNG can hide GBs)
+# Pillow decodes WebP at ~15 bytes a pixel (libwebp's canvas, then a copy): larger WebP
+# images are measured from the header and served as they are, without a display copy.
+WEBP_COPY_PIXELS = 12_000_000
 RASTER_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 INLINE_TYPES = RASTER_TYPES | {"application/pdf"}
 _MAGIC = (
@@ -136,6 +139,8 @@ def _measure_and_resize(img: Image.Image, content_type: str) -> ImageFacts:
     fmt = _PIL_FORMATS.get(content_type)
     animated = getattr(img, "is_animated", False)
     if width <= DISPLAY_WIDTH or fmt is None or animated:
+        return ImageFacts(width, height)
+    if fmt == "WEBP" and width * height > WEBP_COPY_PIXELS:
         return ImageFacts(width, height)
     # The box in stored (unrotated) pixels whose rotation fits the display width.
     box = (DISPLAY_WIDTH * 4, DISPLAY_WIDTH) if rotated else (DISPLAY_WIDTH, DISPLAY_WIDTH * 4)

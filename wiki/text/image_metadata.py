@@ -70,6 +70,7 @@ def _strip_jpeg(data: bytes) -> bytes:
         raise MetadataError("not a JPEG")
     out = [b"\xff\xd8"]
     orientation = 1
+    dropped = False
     pos = 2
     while True:
         if pos + 4 > len(data) or data[pos] != 0xFF:
@@ -86,11 +87,14 @@ def _strip_jpeg(data: bytes) -> bytes:
         if length < 2 or end > len(data):
             raise MetadataError("damaged JPEG segment")
         if marker in _JPEG_DROP:
+            dropped = True
             if marker == 0xE1 and orientation == 1:
                 orientation = _orientation_exif(data[pos + 4 : end])
         else:
             out.append(data[pos:end])
         pos = end
+    if not dropped:
+        return data  # nothing to remove: no copy of a large file
     if orientation != 1:
         out.insert(1, _minimal_exif(orientation))
     return b"".join(out)
@@ -100,6 +104,7 @@ def _strip_png(data: bytes) -> bytes:
     if not data.startswith(_PNG_SIGNATURE):
         raise MetadataError("not a PNG")
     out = [_PNG_SIGNATURE]
+    dropped = False
     pos = len(_PNG_SIGNATURE)
     while pos < len(data):
         if pos + 12 > len(data):
@@ -109,18 +114,21 @@ def _strip_png(data: bytes) -> bytes:
         end = pos + 12 + length
         if end > len(data):
             raise MetadataError("damaged PNG chunk")
-        if kind not in _PNG_DROP:
+        if kind in _PNG_DROP:
+            dropped = True
+        else:
             out.append(data[pos:end])
         pos = end
         if kind == b"IEND":
             break
-    return b"".join(out)
+    return b"".join(out) if dropped else data
 
 
 def _strip_webp(data: bytes) -> bytes:
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
         raise MetadataError("not a WebP")
     chunks = []
+    dropped = False
     pos = 12
     while pos + 8 <= len(data):
         kind = data[pos : pos + 4]
@@ -132,8 +140,12 @@ def _strip_webp(data: bytes) -> bytes:
         if kind == b"VP8X" and length >= 10:
             flags = chunk[8] & ~0x0C  # the EXIF and XMP flags
             chunk = chunk[:8] + bytes([flags]) + chunk[9:]
-        if kind not in _WEBP_DROP:
+        if kind in _WEBP_DROP:
+            dropped = True
+        else:
             chunks.append(chunk)
         pos = end
+    if not dropped:
+        return data
     body = b"WEBP" + b"".join(chunks)
     return b"RIFF" + struct.pack("<I", len(body)) + body
