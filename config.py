@@ -33,6 +33,16 @@ class Config:
     # Proxies (load balancers) in front that set X-Forwarded-For/-Proto; without this, every
     # client behind a load balancer has its address, and the per-address limits become global.
     WIKI_PROXY_HOPS = int(_env("WIKI_PROXY_HOPS", "0"))
+    # Absolute URLs (feeds, e-mails, webhooks, API) start with this, e.g.
+    # "https://wiki.example.org"; else with the request's host only if it is trusted.
+    WIKI_BASE_URL = _env("WIKI_BASE_URL")
+    # Comma-separated host names this wiki answers to (".example.org" = any subdomain); any
+    # other Host header is refused with 400. Unset: every host is served, none trusted in URLs.
+    WIKI_TRUSTED_HOSTS = _env("WIKI_TRUSTED_HOSTS")
+    # Images over this many pixels are refused from their header, before decoding.
+    WIKI_MAX_IMAGE_PIXELS = int(_env("WIKI_MAX_IMAGE_PIXELS", str(40_000_000)))
+    # A "remember me" log-in lasts this long (its server-side session ends after 30 idle days).
+    REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
 
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True

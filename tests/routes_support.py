@@ -272,6 +272,7 @@ def _form(route: Route, title: str, role: str, world: World) -> dict:
     forms = {
         "auth.login": lambda: {"username": USERS["editor"], "password": PASSWORD},
         "auth.logout": dict,
+        "auth.end_other_sessions": dict,
         "auth.register": lambda: {
             "username": world.unique("newcomer"),
             "password": PASSWORD,

@@ -248,7 +248,7 @@ def test_autosaved_draft_is_there_after_logging_in_again(client, editor, auth):
     assert textarea(client.get("/edit/Essay?draft=1")) == "start, and a long paragraph"
 
 
-def test_expired_session_on_save_keeps_the_text_as_a_draft(client, editor, auth):
+def test_expired_session_on_save_shows_the_text_and_writes_no_draft(client, editor, auth):
     save_page(client, "Essay", "start")
     editor_page = client.get("/edit/Essay")
     old_csrf, token = field(editor_page, "csrf_token"), field(editor_page, "draft_token")
@@ -265,15 +265,10 @@ def test_expired_session_on_save_keeps_the_text_as_a_draft(client, editor, auth)
         },
         csrf=False,
     )
-    assert response.status_code == 302
-    assert "/login?next=" in response.headers["Location"]
-    assert "draft%3D1" in response.headers["Location"] or "draft=1" in response.headers["Location"]
-    assert draft_rows(client.application) == [("bob", "Essay", "the text I typed")]
-    login = client.post(
-        response.headers["Location"], data={"username": "bob", "password": "password123"}
-    )
-    back = client.get(login.headers["Location"])
-    assert textarea(back) == "the text I typed" and field(back, "base_rev") == "1"
+    assert response.status_code == 400
+    assert textarea(response) == "the text I typed" and field(response, "base_rev") == "1"
+    assert 'data-logged-out="1"' in response.get_data(as_text=True)  # kept in the browser
+    assert draft_rows(client.application) == []
 
 
 def test_expired_session_without_a_token_shows_the_text_back(client, editor, auth):
@@ -321,8 +316,9 @@ def test_stale_csrf_while_logged_in_shows_the_editor_again(client, editor):
     assert client.get("/raw/Essay").get_data(as_text=True) == "my edit"
 
 
-def test_autosave_after_the_session_expired_uses_the_draft_token(client, editor, auth):
+def test_autosave_after_the_session_expired_writes_nothing(client, editor, auth):
     save_page(client, "Essay", "start")
+    assert post_draft(client, "Essay", "my unsaved work", base_rev="1").status_code == 200
     token = field(client.get("/edit/Essay"), "draft_token")
     auth.logout()
     data = {
@@ -332,12 +328,54 @@ def test_autosave_after_the_session_expired_uses_the_draft_token(client, editor,
         "csrf_token": "from the old session",
     }
     response = client.post("/draft/Essay", data=data, headers=JSON, csrf=False)
-    assert response.status_code == 200
-    assert response.get_json()["status"] == "saved" and response.get_json()["session"] == "expired"
-    data["draft_token"] = "forged"
-    forged = client.post("/draft/Essay", data=data, headers=JSON, csrf=False)
-    assert forged.status_code == 400 and forged.get_json()["status"] == "expired"
-    assert draft_rows(client.application) == [("bob", "Essay", "typed while logged out")]
+    assert response.status_code == 400 and response.get_json()["status"] == "expired"
+    # A leaked token with a valid anonymous CSRF token: still no write.
+    leaked = client.post(
+        "/draft/Essay", data={**data, "csrf_token": client.csrf_token()}, headers=JSON
+    )
+    assert leaked.status_code == 401 and leaked.get_json()["status"] == "logged_out"
+    assert draft_rows(client.application) == [("bob", "Essay", "my unsaved work")]
+
+
+def test_a_forged_edit_form_never_overwrites_a_draft(client, editor):
+    """A cross-port form carries no valid CSRF token: the victim's draft stays as it was."""
+    save_page(client, "Essay", "start")
+    token = field(client.get("/edit/Essay"), "draft_token")
+    assert post_draft(client, "Essay", "my unsaved work", base_rev="1").status_code == 200
+    for extra in ({}, {"draft_token": token}):
+        forged = client.post(
+            "/edit/Essay",
+            data={
+                "body": "attacker text",
+                "base_rev": "1",
+                "save": "Save",
+                "csrf_token": "x",
+                **extra,
+            },
+            csrf=False,
+        )
+        assert forged.status_code == 400
+    assert draft_rows(client.application) == [("bob", "Essay", "my unsaved work")]
+    assert client.get("/raw/Essay").get_data(as_text=True) == "start"
+
+
+def test_draft_token_is_bound_to_its_user_and_expires(app, client, editor, auth, monkeypatch):
+    save_page(client, "Essay", "start")
+    bobs_token = field(client.get("/edit/Essay"), "draft_token")
+    auth.logout()
+    auth.login("alice")
+    posted = {"body": "alice's text", "base_rev": "1", "save": "Save", "csrf_token": "stale"}
+    client.post("/edit/Essay", data={**posted, "draft_token": bobs_token}, csrf=False)
+    assert draft_rows(app) == []  # bob's token does not work for alice
+    import wiki.pages.drafts_views as drafts_views
+
+    alices_token = field(client.get("/edit/Essay"), "draft_token")
+    monkeypatch.setattr(drafts_views, "TOKEN_MAX_AGE", -1)  # every token is now too old
+    client.post("/edit/Essay", data={**posted, "draft_token": alices_token}, csrf=False)
+    assert draft_rows(app) == []
+    monkeypatch.undo()
+    client.post("/edit/Essay", data={**posted, "draft_token": alices_token}, csrf=False)
+    assert draft_rows(app) == [("alice", "Essay", "alice's text")]
 
 
 def test_draft_token_is_bound_to_its_title(client, editor, auth):

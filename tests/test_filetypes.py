@@ -10,6 +10,7 @@ from PIL import Image
 from wiki.text.filetypes import (
     DISPLAY_WIDTH,
     FileNameError,
+    ImageTooLarge,
     inspect_image,
     sanitize_name,
     sniff_type,
@@ -109,5 +110,23 @@ def test_inspect_image_refuses_decompression_bombs():
     # 20000 x 20000 pixels of one colour compress to a few hundred KB.
     out = io.BytesIO()
     Image.new("1", (20000, 20000)).save(out, "PNG")
-    facts = inspect_image(out.getvalue(), "image/png")
-    assert facts.display is None and facts.width is None
+    with pytest.raises(ImageTooLarge):
+        inspect_image(out.getvalue(), "image/png")
+
+
+def test_inspect_image_refuses_images_over_the_pixel_budget_from_the_header():
+    data = image_bytes(2000, 1500, "PNG")  # 3 MP
+    with pytest.raises(ImageTooLarge, match="2000 × 1500 pixels"):
+        inspect_image(data, "image/png", max_pixels=2_000_000)
+    assert inspect_image(data, "image/png", max_pixels=3_000_000).width == 2000
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_display_copies_are_reduced_and_upright(orientation):
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    facts = inspect_image(image_bytes(6400, 2000, "JPEG", exif=exif), "image/jpeg")
+    with Image.open(io.BytesIO(facts.display)) as copy:
+        expected = (1600, 500) if orientation == 1 else (1600, 5120)
+        assert copy.size == expected
+        assert copy.getexif().get(0x0112) is None

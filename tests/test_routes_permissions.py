@@ -22,6 +22,7 @@ auth.login POST              302 302 302
 auth.logout POST             302 302 302
 auth.profile GET             login 200 200
 auth.profile POST            login 302 302
+auth.end_other_sessions POST login 302 302
 auth.register GET            200 200 200
 auth.register POST           302 302 302
 files.list GET               200 200 200 | 200 200 200 | 404 404 404

@@ -8,6 +8,8 @@ from flask import Flask
 from config import Config
 from wiki import extensions
 
+# Domains that keep their own tables in a models module (the core ones are in wiki.models).
+MODEL_MODULES = ("wiki.auth.models",)
 BLUEPRINTS = ("auth", "admin", "pages", "history", "search", "structure", "files")
 # The modules whose routes register on each domain's blueprint.
 VIEW_MODULES = {"pages": ("views", "drafts_views")}
@@ -93,8 +95,12 @@ def _instance_secret(instance_path: str) -> str:
 def register_extensions(app: Flask) -> None:
     # ``wiki.db`` is the database-helpers module, so the extension is reached through
     # ``extensions`` here: a bare ``db`` name in this package would be shadowed by it.
+    import importlib
+
     from wiki.db import configure_engines
 
+    for name in MODEL_MODULES:  # every table is mapped before the first request
+        importlib.import_module(name)
     db = extensions.db
     db.init_app(app)
     extensions.migrate.init_app(

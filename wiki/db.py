@@ -1,12 +1,16 @@
 """Engine set-up and write transactions that serialize on SQLite and PostgreSQL alike."""
 
-from sqlalchemy import ColumnElement, event, select
+from sqlalchemy import ColumnElement, event, select, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from wiki.extensions import db
 from wiki.models import Page
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
+# PostgreSQL errors that mean "busy, try again later": lock_not_available,
+# serialization_failure, deadlock_detected, query_canceled (lock/statement timeouts).
+_PG_BUSY = {"55P03", "40001", "40P01", "57014"}
 
 
 def configure_engines(engine: Engine) -> None:
@@ -32,18 +36,46 @@ def configure_engines(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        immediate = conn.get_execution_options().get("write_lock")
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        lock = conn.get_execution_options().get("write_lock")
+        if lock != "nowait":
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if lock else "BEGIN")
+            return
+        # Best-effort writes (last-seen stamps) give up at once instead of queueing.
+        conn.exec_driver_sql("PRAGMA busy_timeout = 0")
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
-def begin_write() -> None:
+def begin_write(*, wait: bool = True, serialize: str | None = None) -> None:
     """Start a fresh transaction that holds the database's write lock on SQLite.
 
     Ends whatever read transaction the request had open. On PostgreSQL the caller locks the
-    rows it changes with ``SELECT … FOR UPDATE`` instead.
+    rows it changes with ``SELECT … FOR UPDATE`` instead; ``serialize`` names a transaction
+    advisory lock for writes that check-then-insert (the first-admin rule of registration).
+    ``wait=False``: raise :class:`OperationalError` at once when the database is busy.
+    A busy database ends in :class:`OperationalError`, which :func:`is_busy` recognises and
+    the error handler turns into 503 + ``Retry-After``.
     """
     db.session.rollback()
-    db.session.connection(execution_options={"write_lock": True})
+    db.session.connection(execution_options={"write_lock": True if wait else "nowait"})
+    if is_postgres():
+        if not wait:
+            db.session.execute(text("SET LOCAL lock_timeout = '100ms'"))
+        if serialize:
+            db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": serialize})
+
+
+def is_busy(error: BaseException) -> bool:
+    """True for a database error that means "locked or busy: try again", not a bug."""
+    if not isinstance(error, OperationalError):
+        return False
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    if code in _PG_BUSY:
+        return True
+    message = str(error.orig).lower()
+    return "database is locked" in message or "database table is locked" in message
 
 
 def is_postgres() -> bool:

@@ -5,8 +5,10 @@ from datetime import UTC, datetime
 
 from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, SecurityError
 
+from wiki.db import is_busy
 from wiki.extensions import db, limiter
 
 TITLES = {
@@ -18,7 +20,10 @@ TITLES = {
     413: "Too large",
     429: "Too many attempts",
     500: "Something went wrong",
+    503: "Busy",
 }
+# How long a client should wait when the database stays busy (503).
+BUSY_RETRY_AFTER = 5
 
 
 def _render(code: int, message: str):
@@ -53,11 +58,14 @@ def _wait_text(seconds: int) -> str:
     return f"{round(seconds / 60)} minutes"
 
 
-def too_many(error: HTTPException):
-    """The 429 page: which limit, and when to try again (also as ``Retry-After``)."""
-    limit = _limit_text(error)
+def too_many(error: HTTPException | None, *, retry: int | None = None, limit: str = ""):
+    """The 429 page: which limit, and when to try again (also as ``Retry-After``).
+
+    ``retry``/``limit`` are for limits counted outside Flask-Limiter (log-in failures).
+    """
+    limit = limit or (_limit_text(error) if error is not None else "")
     message = "Too many attempts" + (f" (the limit is {limit})." if limit else ".")
-    retry = _retry_in()
+    retry = retry if retry is not None else _retry_in()
     if retry is None:
         message += " Please wait a few minutes and try again."
     else:
@@ -77,6 +85,7 @@ def register_error_handlers(app: Flask) -> None:
             "Go back, reload the page and try again.",
         )
 
+    app.register_error_handler(OperationalError, database_error)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, server_error)
 
@@ -85,7 +94,28 @@ def http_error(error: HTTPException):
     """The error page of an ``abort()`` or a routing error, with its own status."""
     if error.code == 429:
         return too_many(error)
+    if isinstance(error, SecurityError):  # a Host not in TRUSTED_HOSTS: no URLs can be built
+        return "Unknown host.", 400, {"Content-Type": "text/plain; charset=utf-8"}
     return _render(error.code or 500, error.description or "")
+
+
+def busy() -> tuple:
+    """503 + ``Retry-After``: the database stayed locked; nothing was changed."""
+    db.session.rollback()
+    response, code = _render(
+        503,
+        "The wiki is busy right now, so nothing was changed. "
+        f"Please try again in {BUSY_RETRY_AFTER} seconds.",
+    )
+    return response, code, {"Retry-After": str(BUSY_RETRY_AFTER)}
+
+
+def database_error(error: OperationalError):
+    """A busy database answers 503; any other database fault is a 500."""
+    if is_busy(error):
+        current_app.logger.warning("Database busy on %s %s", request.method, request.path)
+        return busy()
+    return server_error(error)
 
 
 def server_error(error: Exception):

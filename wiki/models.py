@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 from werkzeug.security import check_password_hash
 
-from wiki.extensions import db, login_manager
+from wiki.extensions import db
 
 ROLE_EDITOR = "editor"
 ROLE_ADMIN = "admin"
@@ -70,16 +70,14 @@ class User(UserMixin, db.Model):
     def is_admin(self) -> bool:
         return self.role == ROLE_ADMIN
 
+    # The token of the request's session (wiki.auth.sessions): what the cookies carry.
+    session_token = None
+
+    def get_id(self) -> str:
+        return self.session_token or ""
+
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
-
-
-@login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    try:
-        return db.session.get(User, int(user_id))
-    except ValueError:
-        return None
 
 
 class Page(db.Model):

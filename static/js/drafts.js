@@ -25,6 +25,25 @@
   var submitting = false;
   var expired = false;
 
+  // Text typed while logged out never goes to the server: it waits in this tab's
+  // sessionStorage (gone when the tab closes) and comes back in the editor after log-in.
+  var KEEP = "nexus-kept-text:" + (token.dataset.keepKey || "");
+  function stash() {
+    try {
+      sessionStorage.setItem(KEEP, JSON.stringify({
+        body: body.value, summary: summary ? summary.value : "",
+        base_rev: baseRev ? baseRev.value : "", at: Date.now(),
+      }));
+    } catch (e) { /* storage full or disabled: the text is still on screen */ }
+  }
+  function takeKept() {
+    try {
+      var kept = JSON.parse(sessionStorage.getItem(KEEP) || "null");
+      sessionStorage.removeItem(KEEP);
+      return kept && kept.body && Date.now() - kept.at < 86400000 ? kept : null;
+    } catch (e) { return null; }
+  }
+
   function csrf() {
     var meta = document.querySelector("meta[name=csrf-token]");
     return meta ? meta.getAttribute("content") : "";
@@ -109,6 +128,7 @@
   // has logged in again (in another tab).
   function loggedOut(kept) {
     expired = true;
+    stash();
     if (!status) return;
     status.textContent = "";
     status.className = "draft-status draft-warning";
@@ -146,6 +166,22 @@
     else if (dirty && !submitting) save(true);
   });
   setInterval(refreshTokens, 20000);
+
+  if (token.dataset.loggedOut === "1") {
+    stash();
+    body.addEventListener("input", stash);
+  } else {
+    var kept = takeKept();
+    if (kept && kept.body !== body.value) {
+      body.value = kept.body;
+      if (summary) summary.value = kept.summary || "";
+      if (baseRev && kept.base_rev) baseRev.value = kept.base_rev;
+      dirty = true;
+      say("The text you typed before logging in is back. Save to keep it.", "draft-warning");
+      body.dispatchEvent(new Event("input", { bubbles: true })); // refresh the preview
+      schedule(nextDelay());
+    }
+  }
 
   body.addEventListener("input", function () {
     dirty = body.value !== lastSaved;

@@ -18,7 +18,7 @@
       method: "POST",
       // Read the token each time: drafts.js refreshes it after a re-login in another tab.
       headers: {
-        "X-CSRFToken": document.querySelector("meta[name=csrf-token]").getAttribute("content"),
+        "X-CSRFToken": (document.querySelector("meta[name=csrf-token]") || { content: "" }).content,
         "Content-Type": "application/x-www-form-urlencoded",
       },
       body: data,

@@ -13,7 +13,8 @@
   var uploadUrl = script.dataset.uploadUrl;
   var pageExists = script.dataset.pageExists === "true";
   var maxBytes = parseInt(script.dataset.maxBytes, 10) || 0;
-  var csrf = document.querySelector("meta[name=csrf-token]").getAttribute("content");
+  // Absent when logged out (the editor shown again after the session ended).
+  var csrf = (document.querySelector("meta[name=csrf-token]") || { content: "" }).content;
 
   var status = document.createElement("p");
   status.className = "upload-status";

@@ -77,9 +77,10 @@ def test_logged_out_mid_edit_keeps_autosaving_and_saves_after_logging_in(context
 
     with page.expect_response(lambda r: r.url.endswith("/draft/Diary")) as autosave:
         page.get_by_label("Content").fill("day one\nday two, typed after the session ended\n")
-    saved = autosave.value.json()
-    assert saved["status"] == "saved" and saved["session"] == "expired"
+    refused = autosave.value.json()  # logged out: no server-side draft, the tab keeps it
+    assert autosave.value.status == 400 and refused["status"] == "expired"
     page.wait_for_selector("#draft-status:has-text('You are logged out')")
+    assert context.request.get("/draft/Diary").status == 401
     screenshot(page, "draft-logged-out")
 
     other.goto("/login")
@@ -92,3 +93,28 @@ def test_logged_out_mid_edit_keeps_autosaving_and_saves_after_logging_in(context
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/wiki/Diary")
     assert "day two, typed after the session ended" in page.inner_text(".markdown-body")
+
+
+def test_saving_while_logged_out_keeps_the_text_in_the_tab_until_log_in(context, page):
+    register(page, "fay")
+    page.goto("/edit/Notes")
+    other = context.new_page()
+    other.goto("/")
+    other.get_by_role("button", name="Log out").click()
+    other.close()
+
+    page.get_by_label("Content").fill("typed after my session ended\n")
+    page.get_by_role("button", name="Save").click()  # refused: shown again, nothing stored
+    page.wait_for_selector("text=stays in this browser")
+    assert page.get_by_label("Content").input_value() == "typed after my session ended\n"
+    page.goto("/login?next=/edit/Notes")
+    page.get_by_label("Username").fill("fay")
+    page.get_by_label("Password").fill("password123")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/edit/Notes")
+    assert page.get_by_label("Content").input_value() == "typed after my session ended\n"
+    page.wait_for_selector("#draft-status:has-text('before logging in is back')")
+    screenshot(page, "kept-text-restored")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/wiki/Notes")
+    assert "typed after my session ended" in page.inner_text(".markdown-body")

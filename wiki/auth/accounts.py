@@ -67,8 +67,13 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
 
 
-def create_user(username: str, password: str, *, role: str | None = None) -> User:
+def create_user(
+    username: str, password: str, *, role: str | None = None, password_hash: str | None = None
+) -> User:
     """Create a user; the first non-system account ever becomes admin. Caller commits.
+
+    ``password_hash``: ``hash_password(password)`` computed beforehand, so a caller holding
+    the write lock does not hold it through the slow hash.
 
     :raises AccountError: invalid or taken username, short password.
     """
@@ -80,7 +85,7 @@ def create_user(username: str, password: str, *, role: str | None = None) -> Use
         humans = db.session.scalar(select(func.count(User.id)).where(User.is_system.is_(False)))
         role = ROLE_ADMIN if humans == 0 else ROLE_EDITOR
     user = User(username=username, username_key=username.lower(), role=role)
-    set_password(user, password)
+    user.password_hash = password_hash or hash_password(password)
     db.session.add(user)
     db.session.flush()
     return user

@@ -1,48 +1,46 @@
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import update
-from sqlalchemy.exc import OperationalError
 
-from wiki.auth import accounts, bp
-from wiki.auth.accounts import AccountError, authenticate, create_user, touch
+from wiki import errors
+from wiki.auth import bp, sessions, throttle
+from wiki.auth.accounts import AccountError, authenticate, create_user, hash_password, touch
 from wiki.auth.forms import LoginForm, PasswordForm, RegisterForm
 from wiki.auth.next_url import safe_next
 from wiki.db import begin_write
 from wiki.extensions import db, limiter
 from wiki.forms import ActionForm
-from wiki.models import User, now_utc
+from wiki.models import User
 
 
-def _login_failed(response) -> bool:
-    # Only failed attempts count: a success redirects.
-    return request.method == "POST" and response.status_code != 302
-
-
-def _account_key() -> str:
-    return "login-account:" + request.form.get("username", "").strip().lower()[:40]
+def _log_in(user: User, *, remember: bool) -> None:
+    """A fresh session (no fixation) backed by a new server-side session row; commits."""
+    session.clear()
+    begin_write()
+    user = db.session.get(User, user.id)
+    sessions.start_session(
+        user, user_agent=request.headers.get("User-Agent", ""), remember=remember
+    )
+    touch(user)
+    db.session.commit()
+    login_user(user, remember=remember)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("30 per 15 minutes", methods=["POST"], deduct_when=_login_failed)
-@limiter.limit(
-    "10 per 15 minutes", methods=["POST"], key_func=_account_key, deduct_when=_login_failed
-)
 def login():
     next_url = safe_next(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(next_url)
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.username.data, form.password.data)
+        account, address = form.username.data, request.remote_addr or ""
+        refused = throttle.refusal(account, address)
+        if refused is not None:
+            return errors.too_many(None, retry=refused[0], limit=refused[1])
+        user = authenticate(account, form.password.data)
         if user is not None:
-            session.clear()  # a fresh session at log-in: no fixation
-            login_user(user, remember=form.remember.data)
-            # A write transaction of its own: on SQLite a read transaction that then writes
-            # fails with "database is locked" when another save committed in between.
-            begin_write()
-            touch(user)
-            db.session.commit()
+            _log_in(user, remember=bool(form.remember.data))
             return redirect(next_url)
+        throttle.record_failure(account, address)
         flash("Unknown username or wrong password.", "error")
     return render_template("auth/login.html", form=form, next=next_url)
 
@@ -50,8 +48,13 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     if ActionForm().validate_on_submit():
-        logout_user()
+        if current_user.is_authenticated:
+            begin_write()
+            sessions.end_session(current_user.session_token)
+            db.session.commit()
         session.clear()
+        # After clearing: logout_user() marks the remember cookie for deletion in the session.
+        logout_user()
         flash("You are logged out.", "info")
     return redirect(url_for("pages.home"))
 
@@ -63,15 +66,17 @@ def register():
         abort(403, "Registration is closed on this wiki. Ask an administrator for an account.")
     form = RegisterForm()
     if form.validate_on_submit():
+        # The slow hash runs before taking the write lock, so registrations queue briefly.
+        hashed = hash_password(form.password.data)
+        begin_write(serialize="users")
         try:
-            user = create_user(form.username.data, form.password.data)
+            user = create_user(form.username.data, form.password.data, password_hash=hashed)
         except AccountError as error:
             db.session.rollback()
             form.username.errors.append(str(error))
         else:
             db.session.commit()
-            session.clear()
-            login_user(user)
+            _log_in(user, remember=False)
             flash(f"Welcome, {user.username}! You can now edit pages.", "success")
             return redirect(safe_next(request.args.get("next")))
     return render_template("auth/register.html", form=form)
@@ -85,29 +90,47 @@ def profile():
         if not current_user.check_password(form.current.data):
             form.current.errors.append("That is not your current password.")
         else:
-            accounts.set_password(current_user, form.password.data)
+            hashed = hash_password(form.password.data)
+            token, user_id = current_user.session_token, current_user.id
+            begin_write()
+            db.session.get(User, user_id).password_hash = hashed
+            ended = sessions.end_sessions(user_id, keep=token)
             db.session.commit()
-            flash("Your password was changed.", "success")
+            flash(_changed_message(ended), "success")
             return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form)
+    listed = sessions.list_sessions(current_user.id, current_user.session_token)
+    return render_template(
+        "auth/profile.html", form=form, sessions=listed, action_form=ActionForm()
+    )
+
+
+def _changed_message(ended: int) -> str:
+    others = f" {ended} other session{'s' if ended != 1 else ''} logged out." if ended else ""
+    return "Your password was changed." + others
+
+
+@bp.route("/profile/sessions/end", methods=["POST"])
+@login_required
+def end_other_sessions():
+    """Log out every other browser of this user (their remember cookies too)."""
+    if not ActionForm().validate_on_submit():
+        abort(400, "The form was incomplete.")
+    token, user_id = current_user.session_token, current_user.id
+    begin_write()
+    key = request.form.get("session", "")
+    if key:
+        if not sessions.end_session_by_key(user_id, key):
+            abort(404, "That session has already ended.")
+        ended = 1
+    else:
+        ended = sessions.end_sessions(user_id, keep=token)
+    db.session.commit()
+    flash(f"Logged out {ended} other session{'s' if ended != 1 else ''}.", "success")
+    return redirect(url_for("auth.profile"))
 
 
 @bp.before_app_request
 def note_activity():
-    """Keep "last activity" for the admin's user list, writing at most every 5 minutes.
-
-    Best effort: it takes the write lock like any write, and gives up rather than fail the
-    request when the database is busy.
-    """
-    if not current_user.is_authenticated:
-        return
-    seen = current_user.last_seen_at
-    if seen is not None and (now_utc() - seen).total_seconds() <= 300:
-        return
-    user_id = current_user.id
-    try:
-        begin_write()
-        db.session.execute(update(User).where(User.id == user_id).values(last_seen_at=now_utc()))
-        db.session.commit()
-    except OperationalError:
-        db.session.rollback()
+    """Keep "last seen" of the session and user, writing at most every few minutes."""
+    if current_user.is_authenticated:
+        sessions.touch(current_user._get_current_object())

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from itertools import groupby
@@ -28,7 +28,18 @@ from wiki.db import begin_write, is_postgres, lock_pages
 from wiki.extensions import db
 from wiki.models import Attachment, Blob, Page
 from wiki.refusals import NotFound, Refusal
-from wiki.text.filetypes import MAX_NAME, FileNameError, inspect_image, sanitize_name, sniff_type
+from wiki.text.filetypes import (
+    MAX_DECODE_PIXELS,
+    MAX_NAME,
+    RASTER_TYPES,
+    FileNameError,
+    ImageFacts,
+    ImageTooLarge,
+    inspect_image,
+    sanitize_name,
+    sniff_type,
+)
+from wiki.text.image_metadata import MetadataError, strip_metadata
 from wiki.text.titles import TitleError, normalize_title
 
 
@@ -38,6 +49,39 @@ class AttachmentError(Refusal):
 
 class FileTooLarge(AttachmentError):
     status = 413
+
+
+class Busy(AttachmentError):
+    """Every image slot of this worker stayed busy: try again shortly (503)."""
+
+    status = 503
+
+
+# Decoding and resizing an image takes up to ~200 MB and a second of CPU: one at a time
+# per worker process, so parallel uploads queue instead of multiplying the memory.
+IMAGE_SLOTS = 1
+IMAGE_WAIT_SECONDS = 20
+_image_slots = threading.BoundedSemaphore(IMAGE_SLOTS)
+
+
+def _inspect(data: bytes, content_type: str, max_pixels: int) -> ImageFacts:
+    """Measure and make the display copy inside an image slot; metadata-free results.
+
+    :raises FileTooLarge: over the pixel budget. :raises Busy: no slot came free in time.
+    """
+    if content_type not in RASTER_TYPES:
+        return ImageFacts()
+    if not _image_slots.acquire(timeout=IMAGE_WAIT_SECONDS):
+        raise Busy("The wiki is busy processing other images; try again in a minute.")
+    try:
+        facts = inspect_image(data, content_type, max_pixels=max_pixels)
+    except ImageTooLarge as error:
+        raise FileTooLarge(str(error)) from None
+    finally:
+        _image_slots.release()
+    if facts.display is None:
+        return facts
+    return replace(facts, display=strip_metadata(facts.display, content_type))
 
 
 @dataclass
@@ -179,7 +223,14 @@ def blob_data(sha256: str) -> bytes | None:
 
 
 def store_upload(
-    page: Page, raw_name: str, data: bytes, user_id: int, *, max_bytes: int, unique: bool = False
+    page: Page,
+    raw_name: str,
+    data: bytes,
+    user_id: int,
+    *,
+    max_bytes: int,
+    unique: bool = False,
+    max_pixels: int = MAX_DECODE_PIXELS,
 ) -> Attachment:
     """Store ``data`` as the next version of the file ``raw_name`` (sanitized) of ``page``.
 
@@ -187,7 +238,11 @@ def store_upload(
     chosen instead, which is what a pasted screenshot wants. Commits.
 
     :raises AttachmentError: empty file or unusable name (400).
-    :raises FileTooLarge: more than ``max_bytes`` (413).
+    Images are stored without EXIF/XMP/text metadata (a JPEG keeps its orientation only).
+
+    :raises AttachmentError: empty file, unusable name, damaged image (400).
+    :raises FileTooLarge: more than ``max_bytes``, or an image over ``max_pixels`` (413).
+    :raises Busy: this worker's image slot stayed busy (503).
     :raises NotFound: the page was deleted meanwhile (404).
     """
     try:
@@ -203,7 +258,13 @@ def store_upload(
             f"The sub-page “{page.title}/{name}” has the same address; choose another name."
         )
     content_type = sniff_type(data)
-    facts = inspect_image(data, content_type)  # slow work before taking the write lock
+    try:
+        data = strip_metadata(data, content_type)  # photos must not publish where they were taken
+    except MetadataError:
+        raise AttachmentError(
+            "The image is damaged, so it could not be checked for hidden location data."
+        ) from None
+    facts = _inspect(data, content_type, max_pixels)  # slow work before taking the write lock
     blobs = [data] + ([facts.display] if facts.display else [])
     shas = [hashlib.sha256(b).hexdigest() for b in blobs]
     page_id = page.id

@@ -72,6 +72,7 @@ def upload(title: str):
             sent.stream.read(max_bytes + 1),
             current_user.id,
             max_bytes=max_bytes,
+            max_pixels=current_app.config["WIKI_MAX_IMAGE_PIXELS"],
             unique=form.unique.data,
         )
     except Refusal as error:
@@ -200,10 +201,12 @@ def _render_list(page: Page, form: UploadForm, status: int = 200):
 
 
 def _refused(page: Page, form: UploadForm, message: str, status: int):
+    retry = {"Retry-After": "30"} if status == 503 else {}
     if _wants_json():
-        return jsonify({"error": "Upload refused", "message": message}), status
+        return jsonify({"error": "Upload refused", "message": message}), status, retry
     flash(message, "error")
-    return _render_list(page, form, status)
+    body, code = _render_list(page, form, status)
+    return body, code, retry
 
 
 def _wants_json() -> bool:

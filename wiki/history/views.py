@@ -36,6 +36,7 @@ from wiki.pages import editing
 from wiki.rendering.cache import PageHTML, page_html
 from wiki.rendering.html_diff import diff_blocks
 from wiki.rendering.markdown import RenderError
+from wiki.security import base_url, external_url, feed_host
 from wiki.text import atom
 from wiki.text.diffing import side_by_side
 
@@ -271,7 +272,7 @@ def _feed_entry(row: history_service.RevisionRow, host: str) -> atom.FeedEntry:
     return atom.FeedEntry(
         id=f"tag:{host},{row.created_at:%Y-%m-%d}:revision/{row.id}",
         title=f"{row.page_title} ({what})",
-        link=url_for("history.diff", title=row.page_title, to=row.number, _external=True),
+        link=external_url("history.diff", title=row.page_title, to=row.number),
         updated=row.created_at,
         author=row.author or "unknown",
         summary=f"{row.summary or 'No summary'} ({delta})",
@@ -283,12 +284,16 @@ def _feed_entry(row: history_service.RevisionRow, host: str) -> atom.FeedEntry:
 def recent_atom():
     form = ChangesFilterForm(request.args)
     listing, _ = _filtered_changes(form, 1)
-    host = request.host.split(":")[0] or "localhost"
+    host = feed_host()
+    args = request.args.to_dict()
     feed = atom.Feed(
-        id=request.url,
+        # An Atom id must be an absolute IRI: a tag: URI when the wiki's URL is not known.
+        id=external_url("history.recent_atom", **args)
+        if base_url()
+        else f"tag:{host},2000:" + url_for("history.recent_atom", **args),
         title=f"Recent changes · {current_app.config['WIKI_NAME']}",
-        self_link=request.url,
-        alternate_link=url_for("history.recent", _external=True, **request.args.to_dict()),
+        self_link=external_url("history.recent_atom", **args),
+        alternate_link=external_url("history.recent", **args),
         updated=datetime.now(UTC),
         entries=[_feed_entry(row, host) for row in listing.rows],
         generator=current_app.config["WIKI_NAME"],

@@ -13,11 +13,13 @@ Routes (on the ``pages`` blueprint):
 - ``GET /draft/<title>/token``: fresh CSRF and draft tokens, so an open editor keeps working
   after its user logged in again in another tab.
 
-Expired sessions: the editor carries a signed *draft token* (user, title; valid 7 days). A
-POST to ``/edit`` or ``/draft`` whose CSRF check failed because the session expired or was
-logged out still stores the posted text as that user's draft (never as a revision); the
-editor then sends them to log in and comes back with the draft restored. Logging in clears
-the session, so the text cannot wait in the session; it waits in the database.
+Expired sessions: an anonymous request never writes a server-side draft, whatever it
+carries; the text stays in the browser (the editor shown again with it, or the open editor
+that autosaves) until its user logs in again. The editor carries a signed *draft token*
+(user, title; valid :data:`TOKEN_MAX_AGE`): when a logged-in user's edit POST fails the
+CSRF check (their session's token changed), the text is kept as their draft only with a
+token issued to that same user, and never over an existing draft: a forged form cannot
+replace someone's unsaved work.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from wiki import errors
+from wiki.db import is_busy
 from wiki.decorators import editor_required
 from wiki.extensions import db
 from wiki.lookup import find_page, valid_title_or_400
@@ -51,7 +54,7 @@ from wiki.pages.forms import EditForm
 from wiki.text.numbers import whole_number
 from wiki.text.titles import TitleError, normalize_title
 
-TOKEN_MAX_AGE = 7 * 24 * 3600
+TOKEN_MAX_AGE = 2 * 3600  # the open editor fetches a fresh one from /draft/<title>/token
 _TOKEN_SALT = "nexus-draft-token"
 _RESCUE_ENDPOINTS = ("pages.edit", "pages.save_draft")
 _EXPIRED = "Your session expired or you were logged out, so nothing was saved."
@@ -61,18 +64,17 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt=_TOKEN_SALT)
 
 
-def _token_user(title: str) -> User | None:
-    """The active user a valid ``draft_token`` field was issued to, for this title only."""
+def _token_is_for_current_user(title: str) -> bool:
+    """True when the logged-in user sent a fresh ``draft_token`` issued to them for ``title``."""
+    if not current_user.is_authenticated:
+        return False
     try:
         user_id, token_title = _serializer().loads(
             request.form.get("draft_token", ""), max_age=TOKEN_MAX_AGE
         )
     except (BadData, TypeError, ValueError):
-        return None
-    if token_title != title or not isinstance(user_id, int):
-        return None
-    user = db.session.get(User, user_id)
-    return user if user is not None and user.is_active else None
+        return False
+    return token_title == title and user_id == current_user.id
 
 
 def _json(status: str, code: int = 200, **extra):
@@ -90,7 +92,7 @@ def _parse_base(value: str) -> int | None:
         raise EditError("The base revision must be a number.") from None
 
 
-def _autosave(user: User, title: str, *, session_expired: bool = False):
+def _autosave(user: User, title: str):
     if "body" not in request.form:
         return _json("error", 400, message="The draft had no text.")
     try:
@@ -103,7 +105,7 @@ def _autosave(user: User, title: str, *, session_expired: bool = False):
         )
     except EditError as error:
         return _json("error", error.status, message=error.message)
-    extra: dict = {"session": "expired"} if session_expired else {}
+    extra: dict = {}
     if outcome.saved_at is not None:
         extra["saved_at"] = draft_clock(outcome.saved_at)
     if outcome.status == "skipped":
@@ -114,10 +116,9 @@ def _autosave(user: User, title: str, *, session_expired: bool = False):
 @bp.route("/draft/<title:title>", methods=["POST"])
 def save_draft(title: str):
     title = valid_title_or_400(title)
-    user = current_user if current_user.is_authenticated else _token_user(title)
-    if user is None:
+    if not current_user.is_authenticated:  # never a draft without a session, token or not
         return _json("logged_out", 401, message="You are logged out.")
-    return _autosave(user, title)
+    return _autosave(current_user, title)
 
 
 @bp.route("/draft/<title:title>", methods=["GET"])
@@ -165,10 +166,7 @@ def rescue_text(error: CSRFError):
     except TitleError:
         title = None
     if request.method == "POST" and title and request.endpoint in _RESCUE_ENDPOINTS:
-        if request.endpoint == "pages.save_draft":
-            owner = _token_user(title)
-            if owner is not None:
-                return _autosave(owner, title, session_expired=True)
+        if request.endpoint == "pages.save_draft":  # the open editor keeps the text
             return _json("expired", 400, message=_EXPIRED)
         return _rescue_edit(title)
     if request.endpoint == "pages.preview":  # shown as text in the editor's preview pane
@@ -223,40 +221,59 @@ def keep_text_on_failure(error: Exception):
     if isinstance(error, HTTPException):
         return errors.http_error(error)
     db.session.rollback()
+    if is_busy(error):  # the database stayed locked: 503, and the editor keeps the text
+        if request.method == "POST" and request.endpoint == "pages.edit":
+            title = str((request.view_args or {}).get("title", ""))
+            return _editor_again(title, request.form.get("body", ""), 503)
+        return errors.busy()
     _keep_refused_edit()
     return errors.server_error(error)
 
 
 def _rescue_edit(title: str):
     body = request.form.get("body", "")
-    owner = _token_user(title) or (current_user if current_user.is_authenticated else None)
-    kept = False
-    if owner is not None and body:
+    if (
+        body
+        and _token_is_for_current_user(title)
+        and drafts.get_draft(current_user.id, title) is None
+    ):
         try:
             base = _parse_base(request.form.get("base_rev", ""))
             drafts.save_draft(
-                owner, title, body, request.form.get("summary", ""), base, throttle=False
+                current_user, title, body, request.form.get("summary", ""), base, throttle=False
             )
-            kept = True
         except EditError:
             db.session.rollback()
-    if kept and not current_user.is_authenticated:
-        flash(f"{_EXPIRED} Your text is kept as a draft: log in to continue.", "info")
-        return redirect(url_for("auth.login", next=url_for("pages.edit", title=title, draft=1)))
+    return _editor_again(title, body, 400)
+
+
+def _editor_again(title: str, body: str, status: int):
+    """The editor filled with the posted text: nothing a user typed is lost."""
     form = EditForm(formdata=None)
     form.body.data = body
     form.summary.data = request.form.get("summary", "")
     form.base_rev.data = request.form.get("base_rev", "")
-    if current_user.is_authenticated:
+    if status == 503:
+        flash(
+            "The wiki was too busy to save, so nothing was saved yet. "
+            "Your text is below: save again in a few seconds.",
+            "error",
+        )
+    elif current_user.is_authenticated:
         flash(
             "Your session's security token had changed, so nothing was saved yet. "
             "Your text is below: save again.",
             "error",
         )
     else:
-        flash(f"{_EXPIRED} Copy your text below, log in, and paste it into the editor.", "error")
+        flash(
+            f"{_EXPIRED} Your text is below and stays in this browser: log in, "
+            "and the editor offers it back.",
+            "error",
+        )
     page = find_page(title)
-    return render_template("pages/edit.html", form=form, title=title, page=page), 400
+    headers = {"Retry-After": str(errors.BUSY_RETRY_AFTER)} if status == 503 else {}
+    return render_template("pages/edit.html", form=form, title=title, page=page), status, headers
 
 
 def restore_into(form: EditForm, title: str) -> drafts.DraftInfo | None:

@@ -102,7 +102,7 @@ def _missing_or_redirect(title: str, page: Page | None):
 
 
 def _saver_key() -> str:
-    return f"saves:{current_user.get_id()}"
+    return f"saves:{current_user.id}"
 
 
 @bp.route("/edit/<title:title>", methods=["GET", "POST"])

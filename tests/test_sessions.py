@@ -1,0 +1,140 @@
+"""Server-side sessions (#20 point 1): log-out, password change, deactivation and "log out
+others" end sessions and remember cookies on the server. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from tests.conftest import CSRFClient
+from wiki.auth.models import UserSession
+from wiki.extensions import db
+
+PASSWORD = "password123"
+
+
+def _login(client, username="alice", password=PASSWORD, remember=True, agent="Firefox/1"):
+    data = {"username": username, "password": password}
+    if remember:
+        data["remember"] = "y"
+    return client.post("/login", data=data, headers={"User-Agent": agent})
+
+
+def _cookies(client) -> dict[str, str]:
+    return {
+        name: client.get_cookie(name).value
+        for name in ("session", "remember_token")
+        if client.get_cookie(name) is not None
+    }
+
+
+def _replay(app, cookies: dict[str, str]) -> CSRFClient:
+    app.test_client_class = CSRFClient
+    other = app.test_client()
+    for name, value in cookies.items():
+        other.set_cookie(name, value)
+    return other
+
+
+def _logged_in(client) -> bool:
+    return client.get("/profile").status_code == 200
+
+
+def _session_rows(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(UserSession))
+
+
+def test_logout_clears_the_remember_cookie_and_refuses_old_cookies(app, client, auth):
+    auth.register("alice")
+    auth.logout()
+    assert _login(client).status_code == 302
+    stolen = _cookies(client)
+    assert set(stolen) == {"session", "remember_token"}
+    response = client.post("/logout")
+    assert response.status_code == 302
+    cleared = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_token=")]
+    assert cleared and "Expires=Thu, 01 Jan 1970" in cleared[0]
+    assert not _logged_in(client)
+    assert not _logged_in(_replay(app, stolen))  # session + remember cookie: refused
+    assert not _logged_in(_replay(app, {"remember_token": stolen["remember_token"]}))
+    assert _session_rows(app) == 0
+
+
+def test_remember_cookie_alone_logs_in_while_the_session_lives(app, client, auth):
+    auth.register("alice")
+    auth.logout()
+    _login(client)
+    assert _logged_in(_replay(app, {"remember_token": _cookies(client)["remember_token"]}))
+
+
+def test_password_change_ends_every_other_session(app, client, auth):
+    auth.register("alice")
+    auth.logout()
+    _login(client, agent="Laptop")
+    laptop = _cookies(client)
+    phone = _replay(app, {})
+    _login(phone, agent="Phone")
+    assert _logged_in(_replay(app, laptop))
+    response = phone.post(
+        "/profile",
+        data={"current": PASSWORD, "password": "new-password-1", "confirm": "new-password-1"},
+    )
+    assert response.status_code == 302
+    assert _logged_in(phone)  # the session that changed it stays
+    assert not _logged_in(_replay(app, laptop))
+    assert not _logged_in(_replay(app, {"remember_token": laptop["remember_token"]}))
+    assert _session_rows(app) == 1
+
+
+def test_profile_lists_sessions_and_logs_out_the_others(app, client, auth):
+    auth.register("alice")
+    auth.logout()
+    _login(client, agent="Mozilla/5.0 (X11; Linux) Firefox/130")
+    other = _replay(app, {})
+    _login(other, agent="Mozilla/5.0 (iPhone) Safari/17")
+    page = client.get("/profile").get_data(as_text=True)
+    assert "Firefox/130" in page and "iPhone" in page and "this browser" in page
+    assert "Log out all other sessions" in page
+    assert client.get("/profile").headers["Cache-Control"] == "no-store"
+    assert client.post("/profile/sessions/end").status_code == 302
+    assert not _logged_in(other)
+    assert _logged_in(client)
+    assert "iPhone" not in client.get("/profile").get_data(as_text=True)
+
+
+def test_deactivation_and_admin_logout_end_sessions(app, client, auth):
+    auth.register("alice")  # admin
+    auth.logout()
+    bob = _replay(app, {})
+    bob.post("/register", data={"username": "bob", "password": PASSWORD, "confirm": PASSWORD})
+    bob_cookies = _cookies(bob)
+    _login(client)
+    with app.app_context():
+        from wiki.auth.accounts import find_user
+
+        bob_id = find_user("bob").id
+    assert client.post(f"/admin/users/{bob_id}/logout").status_code == 302
+    assert not _logged_in(_replay(app, bob_cookies))
+    _login(bob, "bob")
+    assert _logged_in(bob)
+    assert client.post(f"/admin/users/{bob_id}/deactivate").status_code == 302
+    assert not _logged_in(bob)
+    client.post(f"/admin/users/{bob_id}/activate")
+    assert not _logged_in(bob)  # reactivation does not bring old sessions back
+
+
+def test_page_views_do_not_write_last_seen_every_time(app, client, auth):
+    auth.register("alice")
+    with app.app_context():
+        first = db.session.scalar(select(UserSession.last_seen_at))
+    client.get("/profile")
+    client.get("/")
+    with app.app_context():
+        assert db.session.scalar(select(UserSession.last_seen_at)) == first
+
+
+def test_cookies_from_before_server_sessions_are_refused(app, client, auth):
+    auth.register("alice")
+    with client.session_transaction() as sess:
+        sess["_user_id"] = "1"  # what a cookie issued by the old code carried
+    assert not _logged_in(client)
