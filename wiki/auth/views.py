@@ -1,12 +1,12 @@
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import update
-from sqlalchemy.exc import OperationalError
 
 from wiki.auth import bp
 from wiki.auth.accounts import AccountError, authenticate, create_user, touch
 from wiki.auth.forms import LoginForm, PasswordForm, RegisterForm
 from wiki.auth.next_url import safe_next
+from wiki.best_effort import write_if_free
 from wiki.db import begin_write
 from wiki.extensions import db, limiter
 from wiki.forms import ActionForm
@@ -96,8 +96,8 @@ def profile():
 def note_activity():
     """Keep "last activity" for the admin's user list, writing at most every 5 minutes.
 
-    Best effort: it takes the write lock like any write, and gives up rather than fail the
-    request when the database is busy.
+    Best effort: it never waits for the write lock (wiki/best_effort.py); a busy database
+    means it is noted on a later request.
     """
     if not current_user.is_authenticated:
         return
@@ -105,9 +105,8 @@ def note_activity():
     if seen is not None and (now_utc() - seen).total_seconds() <= 300:
         return
     user_id = current_user.id
-    try:
-        begin_write()
-        db.session.execute(update(User).where(User.id == user_id).values(last_seen_at=now_utc()))
-        db.session.commit()
-    except OperationalError:
-        db.session.rollback()
+    write_if_free(
+        lambda conn: conn.execute(
+            update(User).where(User.id == user_id).values(last_seen_at=now_utc())
+        )
+    )

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from wiki.decorators import read_access_required
 from wiki.pages import editing
-from wiki.search import bp
+from wiki.search import bp, misses
 from wiki.search import service as search_service
 from wiki.text.titles import TitleError, normalize_title
 
@@ -26,6 +26,11 @@ def _creatable_title(q: str) -> str | None:
         return None
 
 
+def _searcher() -> str:
+    user_id = current_user.id if current_user.is_authenticated else None
+    return misses.searcher_key(user_id, request.remote_addr)
+
+
 @bp.route("/search")
 @read_access_required
 def search():
@@ -34,7 +39,9 @@ def search():
         return render_template("search/search.html", outcome=None, search_query="")
     correct = request.args.get("nofix") != "1"
     try:
-        outcome = search_service.search(q, page=_page_number(), per_page=PER_PAGE, correct=correct)
+        outcome = search_service.search(
+            q, page=_page_number(), per_page=PER_PAGE, correct=correct, searcher=_searcher()
+        )
     except search_service.SearchUnavailable:
         message = "The search index is being rebuilt. Please try again in a minute."
         return render_template("search/search.html", unavailable=message, search_query=q), 503
