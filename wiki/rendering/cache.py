@@ -120,9 +120,7 @@ def store_render(revision: Revision, rendered: Rendered) -> None:
     row = db.session.get(RenderCache, revision.id) or RenderCache(revision_id=revision.id)
     for name, value in _row_values(rendered).items():
         setattr(row, name, value)
-    row.generation = db.session.scalar(
-        select(Page.generation).where(Page.id == revision.page_id)
-    )
+    row.generation = db.session.scalar(select(Page.generation).where(Page.id == revision.page_id))
     db.session.add(row)
 
 

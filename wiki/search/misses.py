@@ -135,11 +135,7 @@ def _write(conn: Connection, batch: dict[str, _Miss]) -> bool:
                 .values(query_key=key, searcher=searcher)
                 .on_conflict_do_nothing()
             )
-        distinct = (
-            select(func.count())
-            .where(SearchMissSearcher.query_key == key)
-            .scalar_subquery()
-        )
+        distinct = select(func.count()).where(SearchMissSearcher.query_key == key).scalar_subquery()
         conn.execute(
             update(SearchMiss).where(SearchMiss.query_key == key).values(searchers=distinct)
         )
