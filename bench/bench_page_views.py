@@ -185,9 +185,8 @@ def main() -> None:
     for size in args.sizes:
         found, saves[size] = bench_size(size, args.duration)
         rows += found
-    print(
-        f"\n{'corpus':<7}{'route':<24}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'x bare':>8}"
-    )
+    head = f"{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'x bare':>8}"
+    print(f"\n{'corpus':<7}{'route':<24}{head}")
     for size, name, r in rows:
         bare = next(r for s, n, r in rows if s == size and n.startswith("bare"))
         print(
