@@ -38,7 +38,15 @@ import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CORPUS = os.path.join(ROOT, "..", "shared", "corpus")
+# The shared corpus beside the checkout (/work/main) or beside the worktrees (/work/wt/x).
+CORPUS = next(
+    (
+        p
+        for p in (os.path.join(ROOT, *[".."] * n, "shared", "corpus") for n in (1, 2))
+        if os.path.isdir(p)
+    ),
+    os.path.join(ROOT, "..", "shared", "corpus"),
+)
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 sys.path.insert(0, ROOT)
 
@@ -74,7 +82,7 @@ class Browser:
         password = "bench-password-1"
         form = {"username": username, "password": password, "confirm": password}
         self.post("/register", {**form, "csrf_token": token})
-        assert "Log out" in self.get("/"), f"{username} is not logged in"
+        assert "Log out" in self.get("/profile"), f"{username} is not logged in"
 
     def cookie_header(self) -> str:
         return "Cookie: " + "; ".join(f"{c.name}={c.value}" for c in self.jar)

@@ -40,15 +40,14 @@ def bump_titles(session: Session, titles: Iterable[str]) -> None:
         return
     linkers = select(Link.source_id).where(Link.target_title.in_(titles))
     above = sorted({p for t in titles for p in parents(t)})
-    where = Page.id.in_(linkers)
-    if above:
-        where = where | Page.title.in_(above)
-    session.connection().execute(
-        update(Page)
-        .where(where)
-        .values(generation=Page.generation + 1)
-        .execution_options(synchronize_session=False)
-    )
+    # Two statements, each using its index (an OR of both would scan the pages table).
+    for where in [Page.id.in_(linkers)] + ([Page.title.in_(above)] if above else []):
+        session.connection().execute(
+            update(Page)
+            .where(where)
+            .values(generation=Page.generation + 1)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _changed(page: Page, name: str) -> list:
