@@ -28,6 +28,12 @@ class Config:
     WIKI_RENDER_TIMEOUT = float(_env("WIKI_RENDER_TIMEOUT", "5"))
     # Saves per user: PRODUCT.md promises at least 120 a minute.
     WIKI_SAVE_RATE = _env("WIKI_SAVE_RATE", "300 per minute")
+    # Caches of page views (wiki/pages/page_cache.py, wiki/rendering/cache.py), per worker.
+    WIKI_PAGE_CACHE = _env("WIKI_PAGE_CACHE", "1") == "1"
+    WIKI_PAGE_CACHE_BYTES = int(_env("WIKI_PAGE_CACHE_BYTES", str(32 * 1024 * 1024)))
+    WIKI_HTML_CACHE_BYTES = int(_env("WIKI_HTML_CACHE_BYTES", str(32 * 1024 * 1024)))
+    # Missed searches join the wanted pages once this many people made them.
+    WIKI_WANTED_MIN_SEARCHERS = int(_env("WIKI_WANTED_MIN_SEARCHERS", "3"))
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     # Proxies (load balancers) in front that set X-Forwarded-For/-Proto; without this, every

@@ -1,21 +1,41 @@
-"""The wiki plus one bare route rendering a 10 KB Jinja template, served by the same gunicorn.
+"""The wiki plus a bare route rendering a 10 KB Jinja template, served by the same gunicorn.
 
-Used by bench_page_views.py as the yardstick: page views should reach 0.6x the bare route.
+The yardstick of bench_page_views.py. The template is a file (bench/templates/bench_bare.html)
+rendered with Flask's ``render_template``, so it is compiled once and cached like every real
+template. Requests under ``/__nocache`` are served with the whole-page cache switched off
+(sync workers serve one request at a time, so flipping the switch per request is safe).
 """
 
-from flask import render_template_string
+import os
+import time
+
+from flask import Blueprint, render_template
 
 from wiki import create_app
 
 app = create_app()
-
-_PARAGRAPH = "<p>" + "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 4 + "</p>\n"
-_TEMPLATE = (
-    "<!doctype html><html><head><title>{{ title }}</title></head><body><h1>{{ title }}</h1>"
-    "{% for i in range(items) %}" + _PARAGRAPH + "{% endfor %}</body></html>"
+bench = Blueprint(
+    "bench", __name__, template_folder=os.path.join(os.path.dirname(__file__), "templates")
 )
 
 
-@app.route("/__bare")
+@bench.route("/__bare")
 def bare():
-    return render_template_string(_TEMPLATE, title="Bare route", items=42)  # ~10 KB
+    return render_template("bench_bare.html", title="Bare route", now=time.time())
+
+
+app.register_blueprint(bench)
+_wiki = app.wsgi_app
+NOCACHE = "/__nocache"
+
+
+def _switch(environ, start_response):
+    path = environ.get("PATH_INFO", "")
+    cached = not path.startswith(NOCACHE)
+    app.config["WIKI_PAGE_CACHE"] = cached
+    if not cached:
+        environ["PATH_INFO"] = path[len(NOCACHE) :]
+    return _wiki(environ, start_response)
+
+
+app.wsgi_app = _switch

@@ -39,11 +39,13 @@ def start_gunicorn(app: str, env: dict, cwd: str, ready_path: str) -> tuple[subp
     raise SystemExit(f"gunicorn did not start serving {app}")
 
 
-def wrk(url: str, duration: int, script: str | None = None) -> dict:
+def wrk(url: str, duration: int, script: str | None = None, headers: tuple = ()) -> dict:
     """Run wrk (2 threads, 8 connections); requests/s, p50/p99 in ms, non-2xx/3xx count."""
     cmd = ["wrk", "-t2", "-c8", f"-d{duration}s", "--latency"]
     if script:
         cmd += ["-s", script]
+    for header in headers:
+        cmd += ["-H", header]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
 
     def pct(p):

@@ -300,6 +300,7 @@ def _form(route: Route, title: str, role: str, world: World) -> dict:
         "files.restore": lambda: {"name": FILE_NAME, "version": "1"},
         "history.revert": dict,
         "admin.user_action": dict,
+        "structure.dismiss_wanted": lambda: {"title": "Wanted by many"},
     }
     if route.endpoint not in forms:
         raise AssertionError(

@@ -53,6 +53,7 @@ static GET                   200 200 200
 structure.backlinks GET      200 200 200 | 200 200 200 | 200 200 200
 structure.delete POST        login 403 302 | login 403 302 | login 403 404
 structure.deleted GET        login 403 200
+structure.dismiss_wanted POST login 403 404
 structure.orphaned GET       200 200 200
 structure.protect POST       login 403 302 | login 403 302 | login 403 404
 structure.random GET         302 302 302

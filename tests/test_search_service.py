@@ -10,6 +10,7 @@ from tests import search_support
 from tests.search_support import put, titles, user
 from wiki.extensions import db
 from wiki.models import SearchMiss
+from wiki.search import misses as search_misses
 from wiki.search import service as search_service
 from wiki.structure import service as structure_service
 
@@ -172,6 +173,9 @@ def test_searches_that_find_nothing_are_counted(wiki):
     put("Celery", "A task queue.")
     for q in ["Quantum  flux", "quantum flux", "celery"]:
         search_service.search(q)
+    assert db.session.execute(select(SearchMiss)).first() is None  # not on the request
+    assert search_misses.flush()
+    db.session.rollback()  # a new read transaction sees what the flush committed
     misses = db.session.execute(select(SearchMiss)).scalars().all()
     assert [(m.query_key, m.query, m.count) for m in misses] == [
         ("quantum flux", "Quantum flux", 2)

@@ -13,6 +13,7 @@ from tests.search_support import html_hits
 from tests.test_search_query import HOSTILE_QUERIES
 from wiki.extensions import db
 from wiki.models import SearchMiss
+from wiki.search import misses
 
 # Every test here runs on each (database, search backend) pair.
 search_case, backend, app_config = (
@@ -144,10 +145,12 @@ def test_no_results_offers_to_create_the_page(pages, auth):
     anonymous = _text(pages.get("/search?q=Flower+dashboard").get_data(as_text=True))
     assert "Create page" not in anonymous and "Log in to create the page" in anonymous
     with pages.application.app_context():
+        assert misses.flush()  # written in batches, not by the search request
         miss = db.session.scalar(
             select(SearchMiss).where(SearchMiss.query_key == "flower dashboard")
         )
         assert miss is not None and miss.count == 3
+        assert miss.searchers == 2  # the logged-in user and one anonymous address
 
 
 def test_long_queries_are_cut_with_a_notice(pages):

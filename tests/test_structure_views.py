@@ -277,7 +277,9 @@ def test_wanted_pages_rank_red_links_and_missed_searches(app, client, editor):
             ("exists", 9),
             ("tag:nothing", 9),
         ]:
-            db.session.add(SearchMiss(query_key=query, query=query, count=count, last_at=now))
+            db.session.add(
+                SearchMiss(query_key=query, query=query, count=count, last_at=now, searchers=3)
+            )
         db.session.commit()
     page = _text(client.get("/special/wanted"))
     order = re.findall(r'<span class="wanted-title">([^<]+)</span>', page)

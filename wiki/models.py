@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    false,
 )
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 from werkzeug.security import check_password_hash
@@ -94,6 +95,8 @@ class Page(db.Model):
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # Bumped with any change that can alter the page view (wiki/pages/generations.py).
+    generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     revisions: WriteOnlyMapped[Revision] = relationship(
         back_populates="page", order_by="Revision.number", passive_deletes=True
@@ -157,6 +160,8 @@ class RenderCache(db.Model):
     toc_html: Mapped[str] = mapped_column(Text, default="")
     meta_json: Mapped[str] = mapped_column(Text, default="{}")
     flags: Mapped[str] = mapped_column(String(64), default="")  # "mermaid,math"
+    # The page's generation the HTML was rendered at; any other value means stale.
+    generation: Mapped[int] = mapped_column(Integer, default=-1, server_default="-1")
 
 
 class BlameCache(db.Model):
@@ -259,6 +264,19 @@ class SearchMiss(db.Model):
     query: Mapped[str] = mapped_column(String(500))
     count: Mapped[int] = mapped_column(Integer, default=0)
     last_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    searchers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # distinct
+    dismissed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class SearchMissSearcher(db.Model):
+    """Who made a missed search (a user id, or a keyed hash of an address), counted once."""
+
+    __tablename__ = "search_miss_searchers"
+
+    query_key: Mapped[str] = mapped_column(
+        ForeignKey("search_misses.query_key", ondelete="CASCADE"), primary_key=True
+    )
+    searcher: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class SearchDocument(db.Model):

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from itertools import groupby
 
+from cachetools import LRUCache
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -179,29 +179,19 @@ class BlobCache:
     """
 
     def __init__(self, budget: int, largest: int) -> None:
-        self.budget, self.largest = budget, largest
-        self._items: OrderedDict[str, bytes] = OrderedDict()
-        self._size = 0
+        self.largest = largest
+        self._items: LRUCache[str, bytes] = LRUCache(maxsize=budget, getsizeof=len)
         self._lock = threading.Lock()
 
     def get(self, sha256: str) -> bytes | None:
         with self._lock:
-            data = self._items.get(sha256)
-            if data is not None:
-                self._items.move_to_end(sha256)
-            return data
+            return self._items.get(sha256)
 
     def put(self, sha256: str, data: bytes) -> None:
-        if len(data) > self.largest:
+        if len(data) > min(self.largest, self._items.maxsize):
             return
         with self._lock:
-            if sha256 in self._items:
-                return
             self._items[sha256] = data
-            self._size += len(data)
-            while self._size > self.budget:
-                _, old = self._items.popitem(last=False)
-                self._size -= len(old)
 
 
 _blob_cache = BlobCache(budget=32 * 1024 * 1024, largest=2 * 1024 * 1024)

@@ -1,74 +1,88 @@
 """Whole-page cache of anonymous page views, per worker process.
 
 Anonymous readers are most of a wiki's traffic and all see the same HTML, like MediaWiki's
-parser and file caches. An entry is keyed by the request path and the wiki's *generation* —
-the newest revision id — and lives at most ``TTL`` seconds. Every change that can alter a page
-view (edit, create, rename, delete, restore, protect, import) adds a revision, so one indexed
-``max(id)`` query tells a worker whether its entries still hold; several workers or servers
-each keep their own and agree through the database. The TTL bounds relative times
-("5 minutes ago") and date-based notices (stale pages).
+parser and file caches. An entry is keyed by what the view reads from the request — the page
+title and the ``rev`` and ``redirectedfrom`` arguments, never other query strings — and by the
+page's *generation*, which every change that can alter the view bumps in its own transaction
+(wiki/pages/generations.py). One indexed query reads the generation, so several workers or
+servers each keep their own entries and agree through the database. An entry lives at most
+``TTL`` seconds, which bounds relative times ("5 minutes ago") and date-based notices.
+
+The cache holds at most ``WIKI_PAGE_CACHE_BYTES`` of HTML (cachetools, sized in bytes), and a
+single page larger than an eighth of that is not kept, so no flood of variants or huge page
+can grow a worker. ``WIKI_PAGE_CACHE = False`` switches it off (for benchmarks).
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections import OrderedDict
 
+from cachetools import TTLCache
 from flask import Response, current_app, request, session
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from wiki.extensions import db
-from wiki.models import Revision
+from wiki.models import Page
 
 TTL = 60.0
-MAX_ENTRIES = 2000
+DEFAULT_BUDGET = 32 * 1024 * 1024
+Key = tuple[str, str | None, str | None, int]
 
 
 class _Store:
     """One app's entries (an app per test, so nothing leaks between apps)."""
 
-    def __init__(self) -> None:
+    def __init__(self, budget: int) -> None:
         self.lock = threading.Lock()
-        self.entries: OrderedDict[tuple[str, int], tuple[float, bytes]] = OrderedDict()
+        self.largest = budget // 8
+        self.entries: TTLCache[Key, bytes] = TTLCache(maxsize=budget, ttl=TTL, getsizeof=len)
 
 
-def _store() -> _Store:
-    return current_app.extensions.setdefault("nexus_page_cache", _Store())
+def store_of(app) -> _Store:
+    """The app's store (created on first use with the configured budget)."""
+    store = app.extensions.get("nexus_page_cache")
+    if store is None:
+        budget = app.config.get("WIKI_PAGE_CACHE_BYTES", DEFAULT_BUDGET)
+        store = app.extensions.setdefault("nexus_page_cache", _Store(budget))
+    return store
 
 
 def _cacheable() -> bool:
     # Flashes live in the session: a reader with one pending must get a fresh page.
     return (
-        request.method == "GET" and not current_user.is_authenticated and "_flashes" not in session
+        current_app.config.get("WIKI_PAGE_CACHE", True)
+        and request.method == "GET"
+        and not current_user.is_authenticated
+        and "_flashes" not in session
     )
 
 
-def generation() -> int:
-    return db.session.scalar(select(func.max(Revision.id))) or 0
-
-
-def lookup() -> tuple[tuple[str, int] | None, Response | None]:
+def lookup(title: str) -> tuple[Key | None, Response | None]:
     """(key to store under, cached response or None); key is None when not cacheable."""
     if not _cacheable():
         return None, None
-    key = (request.full_path, generation())
-    cache = _store()
-    with cache.lock:
-        hit = cache.entries.get(key)
-        if hit is not None and time.monotonic() - hit[0] < TTL:
-            cache.entries.move_to_end(key)
-            return key, Response(hit[1], mimetype="text/html")
+    generation = db.session.scalar(
+        select(Page.generation).where(Page.title == title, Page.deleted.is_(False))
+    )
+    if generation is None:
+        return None, None  # missing, deleted or moved: those answers are not cached
+    args = request.args
+    key = (title, args.get("rev"), args.get("redirectedfrom"), generation)
+    store = store_of(current_app)
+    with store.lock:
+        hit = store.entries.get(key)
+    if hit is not None:
+        return key, Response(hit, mimetype="text/html")
     return key, None
 
 
-def store(key: tuple[str, int] | None, html: str) -> None:
+def store(key: Key | None, html: str) -> None:
     if key is None:
         return
-    cache = _store()
+    data = html.encode("utf-8")
+    cache = store_of(current_app)
+    if len(data) > cache.largest:
+        return
     with cache.lock:
-        cache.entries[key] = (time.monotonic(), html.encode("utf-8"))
-        cache.entries.move_to_end(key)
-        while len(cache.entries) > MAX_ENTRIES:
-            cache.entries.popitem(last=False)
+        cache.entries[key] = data

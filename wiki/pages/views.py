@@ -11,15 +11,20 @@ from flask import (
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from wiki.auth import permissions
-from wiki.db import begin_write
 from wiki.decorators import editor_required, read_access_required
 from wiki.extensions import db, limiter
 from wiki.lookup import find_page, parse_rev, revision_or_404, valid_title_or_400
 from wiki.models import Page, Redirect
-from wiki.pages import bp, drafts_views, editing, page_cache, page_templates
+from wiki.pages import (
+    bp,
+    drafts_views,
+    editing,
+    generations,  # noqa: F401
+    page_cache,
+    page_templates,
+)
 from wiki.pages.forms import EditForm
 from wiki.pages.visits import record_visit
 from wiki.rendering.cache import page_html
@@ -40,7 +45,7 @@ def view(title: str):
     canonical = valid_title_or_400(title)
     if " " in request.path or canonical != title:
         return redirect(url_for("pages.view", title=canonical, **request.args), 301)
-    cache_key, cached = page_cache.lookup()
+    cache_key, cached = page_cache.lookup(canonical)
     if cached is not None:
         return cached
     page = find_page(canonical)
@@ -50,33 +55,19 @@ def view(title: str):
     is_current = revision.number == page.current_rev
     changed = None
     if is_current and current_user.is_authenticated:
-        changed = _record_visit(page)
+        changed = record_visit(current_user.id, page.id, page.current_rev)
     html = render_template(
         "pages/view.html",
         page=page,
         revision=revision,
         is_current=is_current,
-        rendered=page_html(revision),
+        rendered=page_html(revision, page.generation),
         changed=changed,
         redirected_from=request.args.get("redirectedfrom"),
         can_edit=permissions.can_edit(current_user, page),
     )
     page_cache.store(cache_key, html)
     return html
-
-
-def _record_visit(page: Page):
-    """Best effort, in a write transaction of its own: on SQLite a read transaction that
-    then writes fails with "database is locked" when a save committed in between (and two
-    tabs may insert the first visit at once); a missed visit must not make a view a 500."""
-    try:
-        begin_write()
-        changed = record_visit(current_user.id, page)
-        db.session.commit()
-        return changed
-    except (IntegrityError, OperationalError):
-        db.session.rollback()
-        return None
 
 
 def _missing_or_redirect(title: str, page: Page | None):

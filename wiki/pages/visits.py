@@ -1,11 +1,20 @@
-""" "Changed since your last visit": the last revision each user viewed as current."""
+""" "Changed since your last visit": the last revision each user viewed as current.
+
+A view reads the visit with one primary-key query and writes only when what it records
+changed (a first visit, or a page changed since), best effort: when the write lock is busy
+the visit is recorded next time.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import Connection, select, update
+
+from wiki.best_effort import write_if_free
 from wiki.extensions import db
-from wiki.models import Page, PageVisit
+from wiki.models import PageVisit
+from wiki.search.sources import dialect_insert
 
 
 @dataclass(frozen=True)
@@ -14,17 +23,36 @@ class ChangedSince:
     edits: int
 
 
-def record_visit(user_id: int, page: Page) -> ChangedSince | None:
-    """Note that the user saw the current revision; tell what changed since the last time.
+def record_visit(user_id: int, page_id: int, current_rev: int) -> ChangedSince | None:
+    """Note that the user saw revision ``current_rev``; tell what changed since the last time.
 
-    The caller commits. Returns None on a first visit or when nothing changed.
+    Returns None on a first visit or when nothing changed. Never writes when nothing changed,
+    never waits for the write lock.
     """
-    visit = db.session.get(PageVisit, (user_id, page.id))
-    if visit is None:
-        db.session.add(PageVisit(user_id=user_id, page_id=page.id, rev=page.current_rev))
+    seen = db.session.scalar(
+        select(PageVisit.rev).where(PageVisit.user_id == user_id, PageVisit.page_id == page_id)
+    )
+    if seen is not None and seen >= current_rev:
         return None
-    changed = None
-    if visit.rev < page.current_rev:
-        changed = ChangedSince(last_seen_rev=visit.rev, edits=page.current_rev - visit.rev)
-    visit.rev = page.current_rev
-    return changed
+
+    def write(conn: Connection) -> None:
+        if seen is None:
+            stmt = dialect_insert(PageVisit).values(
+                user_id=user_id, page_id=page_id, rev=current_rev
+            )
+            conn.execute(stmt.on_conflict_do_nothing())
+        else:  # never move backwards if a newer view of another tab got there first
+            conn.execute(
+                update(PageVisit)
+                .where(
+                    PageVisit.user_id == user_id,
+                    PageVisit.page_id == page_id,
+                    PageVisit.rev < current_rev,
+                )
+                .values(rev=current_rev)
+            )
+
+    write_if_free(write)
+    if seen is None:
+        return None
+    return ChangedSince(last_seen_rev=seen, edits=current_rev - seen)

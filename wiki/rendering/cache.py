@@ -1,15 +1,24 @@
-"""Rendering with the database: which linked pages exist, and the per-revision HTML cache."""
+"""Rendering with the database: which linked pages exist, and the per-revision HTML cache.
+
+The HTML of a revision is kept in two places, both tagged with the page's generation
+(wiki/pages/generations.py) and trusted only at that generation: the ``render_cache`` table
+(written with the save, or best effort by a view that had to render) and, in each worker, a
+cachetools LRU of at most ``WIKI_HTML_CACHE_BYTES`` bytes so a logged-in view of a popular
+page costs no query for its HTML.
+"""
 
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 
+from cachetools import LRUCache
 from flask import current_app
-from sqlalchemy import String, any_, bindparam, select, union
+from sqlalchemy import Connection, String, any_, bindparam, select, union
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import IntegrityError, OperationalError
 
+from wiki.best_effort import write_if_free
 from wiki.extensions import db
 from wiki.models import Attachment, Page, Redirect, RenderCache, Revision
 from wiki.rendering.guard import safe_render
@@ -25,6 +34,26 @@ class PageHTML:
     meta: dict = field(default_factory=dict)
     uses_mermaid: bool = False
     uses_math: bool = False
+
+    @property
+    def size(self) -> int:
+        """Bytes this entry holds, roughly (what the worker cache budgets)."""
+        return len(self.html.encode()) + len(self.toc_html.encode()) + 200
+
+
+DEFAULT_HTML_BUDGET = 32 * 1024 * 1024
+_lock = threading.Lock()
+
+
+def _worker_cache() -> LRUCache:
+    app = current_app._get_current_object()
+    cache = app.extensions.get("nexus_html_cache")
+    if cache is None:
+        budget = app.config.get("WIKI_HTML_CACHE_BYTES", DEFAULT_HTML_BUDGET)
+        cache = app.extensions.setdefault(
+            "nexus_html_cache", LRUCache(maxsize=budget, getsizeof=lambda e: e.size)
+        )
+    return cache
 
 
 def existing_titles(titles) -> set[str]:
@@ -69,19 +98,43 @@ def render_for_save(body: str, title: str | None) -> Rendered:
     )
 
 
+def _row_values(rendered: Rendered) -> dict:
+    flags = (("mermaid", rendered.uses_mermaid), ("math", rendered.uses_math))
+    return {
+        "renderer_version": RENDERER_VERSION,
+        "links_json": json.dumps(sorted(rendered.links)),
+        "missing_json": json.dumps(sorted(rendered.missing)),
+        "html": rendered.html,
+        "toc_html": rendered.toc_html,
+        "meta_json": json.dumps(rendered.meta, default=str),
+        "flags": ",".join(f for f, on in flags if on),
+    }
+
+
 def store_render(revision: Revision, rendered: Rendered) -> None:
-    """Keep the HTML of a revision; the caller commits."""
+    """Keep the HTML of a revision written in this transaction; the caller commits.
+
+    Call it after the revision was flushed (its page's generation bumped): the row is tagged
+    with the generation the page has in this transaction.
+    """
     row = db.session.get(RenderCache, revision.id) or RenderCache(revision_id=revision.id)
-    row.renderer_version = RENDERER_VERSION
-    row.links_json = json.dumps(sorted(rendered.links))
-    row.missing_json = json.dumps(sorted(rendered.missing))
-    row.html = rendered.html
-    row.toc_html = rendered.toc_html
-    row.meta_json = json.dumps(rendered.meta, default=str)
-    row.flags = ",".join(
-        f for f, on in (("mermaid", rendered.uses_mermaid), ("math", rendered.uses_math)) if on
-    )
+    for name, value in _row_values(rendered).items():
+        setattr(row, name, value)
+    row.generation = db.session.scalar(select(Page.generation).where(Page.id == revision.page_id))
     db.session.add(row)
+
+
+def _store_best_effort(revision_id: int, generation: int, rendered: Rendered) -> None:
+    """Keep what a view rendered, if the write lock is free right now (else skip)."""
+    values = _row_values(rendered) | {"generation": generation}
+
+    def write(conn: Connection) -> None:
+        from wiki.search.sources import dialect_insert  # (search imports rendering)
+
+        stmt = dialect_insert(RenderCache).values(revision_id=revision_id, **values)
+        conn.execute(stmt.on_conflict_do_update(index_elements=["revision_id"], set_=values))
+
+    write_if_free(write)
 
 
 def _from_row(row: RenderCache) -> PageHTML:
@@ -95,28 +148,43 @@ def _from_row(row: RenderCache) -> PageHTML:
     )
 
 
-def page_html(revision: Revision) -> PageHTML:
-    """The revision's HTML, from the cache when its red links are still right.
+def page_html(revision: Revision, generation: int | None = None) -> PageHTML:
+    """The revision's HTML as of page generation ``generation`` (read before this call;
+    by default the generation of the revision's page as loaded in this session).
 
-    Costs one query for the cache row and one for the existence of all linked pages; renders
-    again (and refreshes the cache) only when the renderer changed or a link turned red/blue.
+    No query when this worker has it; else one for the cache row; renders again only when
+    the renderer changed or the page's generation moved on (then refreshes the row, best
+    effort). A concurrent change makes the entry stale, never wrong: it carries the
+    generation read before rendering.
     """
-    row = db.session.get(RenderCache, revision.id)
-    if row is not None and row.renderer_version == RENDERER_VERSION:
-        links = json.loads(row.links_json)
-        missing_now = sorted(set(links) - existing_titles(links))
-        if missing_now == json.loads(row.missing_json):
-            return _from_row(row)
-    rendered = render_for_save(revision.body, revision.title)
-    try:
-        store_render(revision, rendered)
-        db.session.commit()
-    except (IntegrityError, OperationalError):  # another worker cached it, or SQLite busy
-        db.session.rollback()
-    return PageHTML(
-        html=rendered.html,
-        toc_html=rendered.toc_html,
-        meta=rendered.meta,
-        uses_mermaid=rendered.uses_mermaid,
-        uses_math=rendered.uses_math,
+    if generation is None:
+        generation = db.session.get(Page, revision.page_id).generation
+    key = (revision.id, generation, RENDERER_VERSION)
+    cache = _worker_cache()
+    with _lock:
+        hit = cache.get(key)
+    if hit is not None:
+        return hit
+    row = db.session.scalar(
+        select(RenderCache).where(
+            RenderCache.revision_id == revision.id,
+            RenderCache.generation == generation,
+            RenderCache.renderer_version == RENDERER_VERSION,
+        )
     )
+    if row is not None:
+        entry = _from_row(row)
+    else:
+        rendered = render_for_save(revision.body, revision.title)
+        _store_best_effort(revision.id, generation, rendered)
+        entry = PageHTML(
+            html=rendered.html,
+            toc_html=rendered.toc_html,
+            meta=rendered.meta,
+            uses_mermaid=rendered.uses_mermaid,
+            uses_math=rendered.uses_math,
+        )
+    if entry.size <= cache.maxsize // 8:
+        with _lock:
+            cache[key] = entry
+    return entry

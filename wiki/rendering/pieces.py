@@ -35,10 +35,10 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections import OrderedDict
 from collections.abc import Collection, Mapping, Set
 from dataclasses import dataclass
 
+from cachetools import LRUCache
 from markdown.extensions.toc import nest_toc_tokens, unique
 
 from wiki.rendering import markdown as rendering
@@ -88,32 +88,23 @@ class _Piece:
     math: bool
 
 
-class _Lru:
-    """Values by key within a budget of characters, least recently used out first."""
+class _Lru(LRUCache):
+    """cachetools' LRU within a budget of characters; entries are ``(value, chars)``."""
 
     def __init__(self, max_chars: int) -> None:
-        self.max_chars = max_chars
-        self.chars = 0
-        self._entries: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
+        super().__init__(maxsize=max_chars, getsizeof=lambda entry: entry[1])
 
-    def get(self, key: tuple):
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        self._entries.move_to_end(key)
-        return entry[0]
+    @property
+    def chars(self) -> int:
+        return self.currsize
+
+    def get(self, key: tuple, default=None):
+        entry = super().get(key)
+        return default if entry is None else entry[0]
 
     def put(self, key: tuple, value, chars: int) -> None:
-        if chars > self.max_chars:
-            return
-        old = self._entries.pop(key, None)
-        self.chars += chars - (old[1] if old else 0)
-        self._entries[key] = (value, chars)
-        while self.chars > self.max_chars:
-            self.chars -= self._entries.popitem(last=False)[1][1]
-
-    def __len__(self) -> int:
-        return len(self._entries)
+        if chars <= self.maxsize:
+            self[key] = (value, chars)
 
 
 class PieceCache:

@@ -24,16 +24,16 @@ from typing import Protocol, TypeVar
 
 from flask import current_app
 from sqlalchemy import bindparam, delete, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from wiki import after_response
 from wiki.db import begin_write, is_postgres
 from wiki.extensions import db
-from wiki.models import Page, Revision, SearchMiss, SearchStale, now_utc
+from wiki.models import Page, Revision, SearchStale
+from wiki.search import misses
 from wiki.search.documents import IndexCorrupt, SearchDoc, SearchIndexError, SearchResults
 from wiki.search.query import MAX_QUERY_LENGTH, parse_query, parse_synonyms
 from wiki.search.query_ast import ParsedQuery
-from wiki.search.sources import all_docs, dialect_insert, docs_for, live_revisions
+from wiki.search.sources import all_docs, docs_for, live_revisions
 from wiki.search.text import clean_text
 
 log = logging.getLogger(__name__)
@@ -293,16 +293,24 @@ def _repairing(action: Callable[[Backend], T]) -> T:
         raise SearchUnavailable(str(error)) from error
 
 
-def search(q: str, *, page: int = 1, per_page: int = 20, correct: bool = True) -> SearchOutcome:
+def search(
+    q: str,
+    *,
+    page: int = 1,
+    per_page: int = 20,
+    correct: bool = True,
+    searcher: str | None = None,
+) -> SearchOutcome:
     """Search the wiki for ``q`` (see wiki.search.query for the syntax); never raises for
-    anything a user can type. A search that finds nothing is recorded for "wanted pages".
+    anything a user can type. A search that finds nothing is recorded for "wanted pages",
+    with ``searcher`` (wiki.search.misses.searcher_key) telling who searched.
 
     :raises SearchUnavailable:
     """
     parsed = parse_query(q, synonyms())
     results = _repairing(lambda b: b.search(parsed, page=page, per_page=per_page, correct=correct))
     if results.total == 0 and not parsed.is_empty:
-        record_miss(parsed.original)
+        record_miss(parsed.original, searcher)
     return SearchOutcome(parsed, results)
 
 
@@ -331,22 +339,9 @@ def _parsed_synonyms(body: str) -> dict[str, list[str]]:
     return parse_synonyms(body)
 
 
-def record_miss(query: str) -> None:
-    """Count a search that found nothing (text, count, last time); never raises."""
+def record_miss(query: str, searcher: str | None = None) -> None:
+    """Count a search that found nothing (text, count, last time, who), in a batch written
+    within seconds without waiting for the write lock (wiki/search/misses.py); never raises."""
     text = " ".join(clean_text(query).split())[:MAX_QUERY_LENGTH]
-    if not text:
-        return
-    try:
-        begin_write()
-        stmt = dialect_insert(SearchMiss).values(
-            query_key=text.lower(), query=text, count=1, last_at=now_utc()
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[SearchMiss.query_key],
-            set_={"count": SearchMiss.count + 1, "last_at": stmt.excluded.last_at},
-        )
-        db.session.execute(stmt)
-        db.session.commit()
-    except SQLAlchemyError:
-        log.exception("could not record a search that found nothing")
-        db.session.rollback()
+    if text:
+        misses.note(text, searcher)

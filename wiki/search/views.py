@@ -6,7 +6,7 @@ from flask_login import current_user
 from wiki.auth import permissions
 from wiki.decorators import read_access_required
 from wiki.lookup import page_number
-from wiki.search import bp
+from wiki.search import bp, misses
 from wiki.search import service as search_service
 from wiki.text.titles import TitleError, normalize_title
 
@@ -22,6 +22,11 @@ def _creatable_title(q: str) -> str | None:
         return None
 
 
+def _searcher() -> str:
+    user_id = current_user.id if current_user.is_authenticated else None
+    return misses.searcher_key(user_id, request.remote_addr)
+
+
 @bp.route("/search")
 @read_access_required
 def search():
@@ -31,7 +36,11 @@ def search():
     correct = request.args.get("nofix") != "1"
     try:
         outcome = search_service.search(
-            q, page=page_number(lenient=True, maximum=MAX_PAGE), per_page=PER_PAGE, correct=correct
+            q,
+            page=page_number(lenient=True, maximum=MAX_PAGE),
+            per_page=PER_PAGE,
+            correct=correct,
+            searcher=_searcher(),
         )
     except search_service.SearchUnavailable:
         message = "The search index is being rebuilt. Please try again in a minute."

@@ -30,6 +30,7 @@ class Wanted:
     title: str
     links: int  # live pages linking to it
     searches: int  # searches that found nothing for it
+    query_keys: tuple[str, ...] = ()  # the SearchMiss rows behind ``searches``
 
     @property
     def demand(self) -> int:
@@ -135,24 +136,23 @@ def _red_links(limit: int) -> list[tuple[str, int]]:
     return [(title, n) for title, n in db.session.execute(stmt)]
 
 
-def _missed_searches(limit: int) -> list[tuple[str, int]]:
-    """Searches that found nothing, as titles nobody has written yet (most searched first)."""
+def _missed_searches(limit: int, min_searchers: int) -> list[tuple[str, int, list[str]]]:
+    """Searches that found nothing, made by at least ``min_searchers`` distinct people and not
+    dismissed, as titles nobody has written yet (most searched first): (title, count, keys)."""
     misses = db.session.execute(
-        select(SearchMiss.query, SearchMiss.count)
+        select(SearchMiss.query_key, SearchMiss.query, SearchMiss.count)
+        .where(SearchMiss.searchers >= min_searchers, SearchMiss.dismissed.is_(False))
         .order_by(SearchMiss.count.desc(), SearchMiss.query)
         .limit(limit)
     )
-    found: dict[str, tuple[str, int]] = {}
-    for query, n in misses:
-        if any(c in query for c in SEARCH_SYNTAX):
-            continue  # "tag:x", quoted phrases and wildcards are searches, not page titles
-        try:
-            title = normalize_title(query)
-        except TitleError:
+    found: dict[str, tuple[str, int, list[str]]] = {}
+    for query_key, query, n in misses:
+        title = search_title(query)
+        if title is None:
             continue
         key = title.lower()
-        previous = found.get(key, (title, 0))
-        found[key] = (previous[0], previous[1] + n)
+        previous = found.get(key, (title, 0, []))
+        found[key] = (previous[0], previous[1] + n, previous[2] + [query_key])
     if not found:
         return []
     keys = list(found)
@@ -162,8 +162,23 @@ def _missed_searches(limit: int) -> list[tuple[str, int]]:
     return [value for key, value in found.items() if key not in taken]
 
 
-def wanted(limit: int = WANTED_LIMIT) -> list[Wanted]:
-    """Pages people need written, most wanted first: red links merged with missed searches.
+def search_title(query: str) -> str | None:
+    """The page title a missed search asks for, or None when it is search syntax
+    ("tag:x", quoted phrases, wildcards) or no valid title."""
+    if any(c in query for c in SEARCH_SYNTAX):
+        return None
+    try:
+        return normalize_title(query)
+    except TitleError:
+        return None
+
+
+def wanted(
+    limit: int = WANTED_LIMIT, *, with_searches: bool = False, min_searchers: int = 3
+) -> list[Wanted]:
+    """Pages people need written, most wanted first: red links, and with ``with_searches``
+    missed searches made by at least ``min_searchers`` distinct people (never for anonymous
+    readers: the text of a search is private to who typed it until several people did).
 
     A red link and a missed search for the same title (compared case-insensitively) make one
     entry; demand is linking pages plus searches.
@@ -171,13 +186,16 @@ def wanted(limit: int = WANTED_LIMIT) -> list[Wanted]:
     entries: dict[str, Wanted] = {}
     for title, n in _red_links(limit):
         entries[title.lower()] = Wanted(title, n, 0)
-    for title, n in _missed_searches(limit):
+    misses = _missed_searches(limit, min_searchers) if with_searches else []
+    for title, n, query_keys in misses:
         key = title.lower()
-        previous = entries.get(key)
-        if previous is None:
-            entries[key] = Wanted(title, 0, n)
-        else:
-            entries[key] = Wanted(previous.title, previous.links, previous.searches + n)
+        previous = entries.get(key) or Wanted(title, 0, 0)
+        entries[key] = Wanted(
+            previous.title,
+            previous.links,
+            previous.searches + n,
+            tuple(previous.query_keys) + tuple(query_keys),
+        )
     ranked = sorted(entries.values(), key=lambda w: (-w.demand, -w.links, w.title.lower()))
     return ranked[:limit]
 

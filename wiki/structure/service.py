@@ -3,11 +3,13 @@
 Each change takes the write lock (``BEGIN IMMEDIATE`` on SQLite, ``SELECT … FOR UPDATE`` of the
 page rows on PostgreSQL), adds its revisions through :func:`editing.append_revision`, commits
 once and then brings the search index up to date. A refused change raises before anything is
-written, so nothing is left half done.
+written, so nothing is left half done. The one exception is a rename's link rewriting, which
+follows the committed move in short batches (the redirect serves old links in between).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -62,11 +64,11 @@ class RenameResult:
 
 
 @contextmanager
-def _writing(user_id: int) -> Iterator[User]:
+def _writing(user_id: int, *, sync: bool = True) -> Iterator[User]:
     """One write transaction under the write lock, yielding the acting user (reloaded).
 
-    Commits when the block ends normally, then syncs the search index; rolls back on any
-    exception, so a refused or failed change writes nothing.
+    Commits when the block ends normally, then (with ``sync``) syncs the search index; rolls
+    back on any exception, so a refused or failed change writes nothing.
     """
     begin_write()
     try:
@@ -75,7 +77,8 @@ def _writing(user_id: int) -> Iterator[User]:
     except BaseException:
         db.session.rollback()
         raise
-    indexing.sync()
+    if sync:
+        indexing.sync()
 
 
 def _lock_page(title: str) -> Page:
@@ -176,7 +179,7 @@ def rename_page(
     # Rendering is the slow part: do it before taking the write lock, and under the lock only
     # for texts that changed in between.
     ready = _prerender(title, new, move_subpages, rewrite)
-    with _writing(user.id) as user:
+    with _writing(user.id, sync=not rewrite) as user:
         page = _lock_page(title)
         if not can_edit(user, page):
             raise PermissionDenied("This page is protected: only administrators can move it.")
@@ -191,8 +194,11 @@ def rename_page(
             summary = f"Renamed from {old} to {target}"
             append_revision(moved, body, summary, user, "rename", rendered)
         result = RenameResult(page=page, moves=moves)
-        if rewrite:
-            _rewrite_linking_pages(moves, user, title, new, result, ready)
+    if rewrite:
+        # The redirects keep old links working while the linking pages are rewritten in
+        # batches, each a short transaction of its own, so saves are never held up for long.
+        _rewrite_linking_pages(moves, user.id, title, new, result, ready)
+        indexing.sync()
     return result
 
 
@@ -245,38 +251,59 @@ def _prerender(title: str, new: str, move_subpages: bool, rewrite: bool) -> _Pre
     return ready
 
 
+REWRITE_BATCH = 50  # linking pages per transaction at most
+REWRITE_BATCH_SECONDS = 0.3  # and a transaction commits once it has run this long
+
+
 def _rewrite_linking_pages(
     moves: dict[str, str],
-    user: User,
+    user_id: int,
     title: str,
     new: str,
     result: RenameResult,
     ready: _Prerendered,
 ) -> None:
-    """Point links to the moved titles at the new ones, one revision per linking page."""
+    """Point links to the moved titles at the new ones, one revision per linking page, in
+    batches of short write transactions (a page changed meanwhile is merged by reading its
+    current text under the lock)."""
+    linking = (
+        select(Page.id)
+        .where(Page.deleted.is_(False))
+        .where(exists().where(Link.source_id == Page.id, Link.target_title.in_(list(moves))))
+        .order_by(Page.id)
+    )
+    pending = list(db.session.scalars(linking))
+    db.session.rollback()  # end the read transaction before waiting for the write lock
     more = " and its sub-pages" if len(moves) > 1 else ""
     summary = f"Updated links after renaming {title}{more} to {new}"
-    sources = lock_pages(
-        Page.deleted.is_(False),
-        exists().where(Link.source_id == Page.id, Link.target_title.in_(list(moves))),
-    )
-    bodies = _current_bodies([source.id for source in sources])
-    for source in sources:
-        if not can_edit(user, source):
-            result.skipped.append(source.title)
-            continue
-        body = bodies[source.id]
-        new_body = rewrite_links(body, moves)
-        if new_body == body:
-            continue
-        try:
-            check_body_size(new_body)
-        except BodyTooLarge:
-            result.skipped.append(source.title)
-            continue
-        rendered = ready.get(source.id, new_body, source.title)
-        append_revision(source, new_body, summary, user, "edit", rendered)
-        result.rewritten.append(source.title)
+    while pending:
+        batch, pending = pending[:REWRITE_BATCH], pending[REWRITE_BATCH:]
+        with _writing(user_id, sync=False) as user:
+            started = time.monotonic()
+            sources = lock_pages(Page.id.in_(batch), Page.deleted.is_(False))
+            bodies = _current_bodies([source.id for source in sources])
+            for done, source in enumerate(sources):
+                if time.monotonic() - started > REWRITE_BATCH_SECONDS:
+                    pending = [s.id for s in sources[done:]] + pending  # the next batch
+                    break
+                _rewrite_one(source, bodies[source.id], moves, user, summary, result, ready)
+
+
+def _rewrite_one(source, body, moves, user, summary, result, ready) -> None:
+    if not can_edit(user, source):
+        result.skipped.append(source.title)
+        return
+    new_body = rewrite_links(body, moves)
+    if new_body == body:
+        return
+    try:
+        check_body_size(new_body)
+    except BodyTooLarge:
+        result.skipped.append(source.title)
+        return
+    rendered = ready.get(source.id, new_body, source.title)
+    append_revision(source, new_body, summary, user, "edit", rendered)
+    result.rewritten.append(source.title)
 
 
 def _require_admin(user: User | None) -> None:

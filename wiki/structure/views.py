@@ -1,11 +1,12 @@
 """Structure routes: backlinks, rename/move, delete/restore, protect, tags and special pages."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from wiki.auth import permissions
 from wiki.decorators import admin_required, editor_required, read_access_required
 from wiki.extensions import db
+from wiki.forms import ActionForm
 from wiki.lookup import find_page, page_number, valid_title_or_400
 from wiki.models import Page, Redirect
 from wiki.pages.page_templates import template_titles
@@ -15,6 +16,7 @@ from wiki.structure import bp, queries
 from wiki.structure import service as structure_service
 from wiki.structure.forms import ProtectForm, RenameForm
 from wiki.structure.freshness import stale_pages
+from wiki.structure.wanted import dismiss_searches
 
 ORPHANS_PER_PAGE = 200
 
@@ -176,10 +178,33 @@ def tag(tag: str):
     return render_template("structure/tag.html", tag=tag, titles=titles), 200 if titles else 404
 
 
+def _wanted_entries() -> list[queries.Wanted]:
+    # Missed searches are for logged-in editors only; anonymous readers see red links.
+    return queries.wanted(
+        with_searches=current_user.is_authenticated,
+        min_searchers=current_app.config.get("WIKI_WANTED_MIN_SEARCHERS", 3),
+    )
+
+
 @bp.route("/special/wanted")
 @read_access_required
 def wanted():
-    return render_template("structure/wanted.html", entries=queries.wanted())
+    return render_template("structure/wanted.html", entries=_wanted_entries(), form=ActionForm())
+
+
+@bp.route("/special/wanted/dismiss", methods=["POST"])
+@admin_required
+def dismiss_wanted():
+    form = ActionForm()
+    if not form.validate():
+        abort(400, "The form was incomplete.")
+    title = request.form.get("title", "")
+    entry = next((w for w in _wanted_entries() if w.title == title), None)
+    if entry is None or not entry.query_keys:
+        abort(404, "No such missed search on the wanted pages.")
+    dismiss_searches(list(entry.query_keys))
+    flash(f"Searches for “{title}” will no longer be listed.", "success")
+    return redirect(url_for("structure.wanted"))
 
 
 @bp.route("/special/orphaned")
