@@ -41,11 +41,18 @@ from wiki.pages import editing  # noqa: E402
 from wiki.search import service as search_service  # noqa: E402
 
 QUERIES = Path(__file__).with_name("relevance_queries.json")
-SOURCES = [
-    ROOT / "wiki" / "content" / "starter",
+# ../shared next to the checkout (/work/main), or two levels up (/work/wt/<name>).
+CORPUS = next(
+    (
+        p
+        for p in (
+            ROOT.parent / "shared" / "corpus" / "1k",
+            ROOT.parents[1] / "shared" / "corpus" / "1k",
+        )
+        if p.is_dir()
+    ),
     ROOT.parent / "shared" / "corpus" / "1k",
-    Path(__file__).with_name("relevance_pages"),
-]
+)
 K = 10
 
 
@@ -75,7 +82,8 @@ def prepare(app, args, extra_pages: dict[str, str]) -> None:
         db.session.commit()
         start = time.perf_counter()
         pages = 0
-        for source in SOURCES:
+        starter = ROOT / "wiki" / "content" / "starter"
+        for source in (starter, Path(args.corpus), Path(__file__).with_name("relevance_pages")):
             plan = plan_import(source)
             if not plan.files:
                 raise SystemExit(f"no pages under {source}")
@@ -125,6 +133,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=["whoosh", "postgres"], default="whoosh")
     parser.add_argument("--database-url", help="a scratch PostgreSQL database")
     parser.add_argument("--reset", action="store_true", help="empty that database first")
+    parser.add_argument("--corpus", default=str(CORPUS), help="the 1k corpus directory")
     parser.add_argument("-v", "--verbose", action="store_true", help="list the misses")
     args = parser.parse_args()
     if args.backend == "postgres" and not args.database_url:
