@@ -14,6 +14,7 @@ from wiki.search import indexing
 from wiki.search import service as search_service
 from wiki.search.documents import SearchDoc
 from wiki.search.postgres.backend import GT, LT, SEP, PgBackend, document_row, identifier_words
+from wiki.search.postgres.lexemes import symbol_lexeme
 from wiki.search.postgres.sql import _pg_inputs, _weighted, translate
 from wiki.search.query import parse_query
 from wiki.search.query_ast import Phrase, Prefix, Term
@@ -37,9 +38,13 @@ def test_rows_carry_identifier_parts_after_the_separator() -> None:
     row = document_row(doc)
     body, parts = row["body_text"].split(SEP)
     assert body == f"Call document.getElementById {LT}b{GT}now{LT}/b{GT}  and select_related."
-    assert parts.splitlines() == ["document get Element By Id", "select related"]
-    assert row["headings"].split(SEP)[1].splitlines() == ["get Element By Id"]
-    assert row["code"].split(SEP)[1] == "docker compose yml"
+    assert parts.splitlines() == [
+        "document getElementById get Element By Id "
+        + symbol_lexeme("document.getElementById"),
+        "select related " + symbol_lexeme("select_related"),
+    ]
+    assert row["title_terms"] == "get Element By Id" and SEP not in row["headings"]
+    assert row["code"].split(SEP)[1] == "docker compose yml " + symbol_lexeme("docker-compose.yml")
     assert row["tags"] == "python\nweb dev" and row["rev"] == 3 and row["title"] == doc.title
     assert (
         SEP
@@ -48,7 +53,16 @@ def test_rows_carry_identifier_parts_after_the_separator() -> None:
 
 
 def test_identifier_words_lists_each_identifier_once() -> None:
-    assert identifier_words("a getX getX b_c plain") == "get X\nb c"
+    assert identifier_words("a getX getX b_c plain") == f"get X\nb c {symbol_lexeme('b_c')}"
+    assert identifier_words("N+1 and C++") == (
+        f"N 1 {symbol_lexeme('n+1')}\nC {symbol_lexeme('c++')}"
+    )
+
+
+def test_symbol_lexemes_are_word_characters_only() -> None:
+    for term in ("C++", "c++", "N+1", "HTTP/2", ".NET", "@login_required", "東京.js"):
+        lexeme = symbol_lexeme(term)
+        assert lexeme.isalnum() and lexeme.isascii() and lexeme == symbol_lexeme(term.upper())
 
 
 def test_tsquery_inputs_are_functions_of_bound_text() -> None:
@@ -57,6 +71,16 @@ def test_tsquery_inputs_are_functions_of_bound_text() -> None:
         ("phraseto_tsquery", "getElementById"),
         ("phraseto_tsquery", "get Element By Id"),
     ]
+    assert _pg_inputs(Term("C++")) == [("to_tsquery", f"'{symbol_lexeme('c++')}'")]
+    assert _pg_inputs(Term("HTTP/2")) == [
+        ("to_tsquery", f"'{symbol_lexeme('http/2')}'"),
+        ("phraseto_tsquery", "HTTP"),
+    ]
+    assert _pg_inputs(Term("std=c++20"))[-1] == (
+        "to_tsquery",
+        f"'std' & '{symbol_lexeme('c++20')}'",
+    )
+    assert _pg_inputs(Term("+" * 500)) == [("phraseto_tsquery", "+" * 500)]
     assert _pg_inputs(Phrase(("task", "queue"))) == [("phraseto_tsquery", "task queue")]
     assert _pg_inputs(Prefix("deploy")) == [("to_tsquery", "'deploy':*")]
     assert _pg_inputs(Prefix("docker-comp")) == [("to_tsquery", "'docker' <-> 'comp':*")]

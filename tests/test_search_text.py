@@ -2,7 +2,14 @@
 
 import pytest
 
-from wiki.search.text import clean_text, parse_synonyms, replace_words, split_identifier, title_key
+from wiki.search.text import (
+    WORD_RE,
+    clean_text,
+    parse_synonyms,
+    replace_words,
+    split_identifier,
+    title_key,
+)
 
 
 @pytest.mark.parametrize(
@@ -13,18 +20,56 @@ from wiki.search.text import clean_text, parse_synonyms, replace_words, split_id
         ("CELERY_BROKER_URL", ["celery_broker_url", "celery", "broker", "url"]),
         (
             "rest_framework.permissions",
-            ["rest_framework.permissions", "rest", "framework", "permissions"],
+            ["rest_framework.permissions", "rest_framework", "permissions", "rest", "framework"],
         ),
         ("docker-compose.yml", ["docker-compose.yml", "docker", "compose", "yml"]),
-        ("@shared_task", ["shared_task", "shared", "task"]),
+        ("@shared_task", ["@shared_task", "shared_task", "shared", "task"]),
         ("HTMLParser", ["htmlparser", "html", "parser"]),
         ("celery", ["celery"]),
         ("Straße_Weg", ["straße_weg", "straße", "weg"]),
         ("@@", []),
+        ("N+1", ["n+1", "n", "1"]),
+        ("C++", ["c++", "c"]),
+        ("C#", ["c#", "c"]),
+        (".NET", [".net", "net"]),
+        ("Node.js", ["node.js", "node", "js"]),
+        ("OAuth2", ["oauth2", "o", "auth", "2", "oauth"]),
+        ("HTTP/2", ["http/2", "http", "2"]),
+        ("i18n", ["i18n", "i", "18", "n"]),
+        ("k8s", ["k8s", "k", "8", "s"]),
+        ("@login_required", ["@login_required", "login_required", "login", "required"]),
+        ("__init__", ["__init__", "init"]),
+        ("__init__.py", ["__init__.py", "__init__", "py", "init"]),
+        ("word+word", ["word+word", "word"]),
+        ("word#", ["word#", "word"]),
+        (".word", [".word", "word"]),
+        ("word.js", ["word.js", "word", "js"]),
+        ("word/2", ["word/2", "word", "2"]),
+        ("(C++),", ["c++", "c"]),
     ],
 )
 def test_split_identifier(token: str, words: list[str]) -> None:
     assert split_identifier(token) == words
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("N+1 queries", ["N+1", "queries"]),
+        ("C++ and C# on .NET", ["C++", "and", "C#", "on", ".NET"]),
+        ("Use Node.js.", ["Use", "Node.js"]),
+        ("HTTP/2 and HTTP/1.1", ["HTTP/2", "and", "HTTP/1.1"]),
+        ("-std=c++20 with g++", ["std", "c++20", "with", "g++"]),
+        ("e.g. .NET or ASP.NET", ["e.g", ".NET", "or", "ASP.NET"]),
+        ("bob@example.com", ["bob", "example.com"]),
+        ("path/to/file", ["path", "to", "file"]),
+        ("CI/CD", ["CI", "CD"]),
+        ("## Heading #tag", ["Heading", "tag"]),
+        ("+++ ### ... / @", []),
+    ],
+)
+def test_word_re_keeps_symbols_inside_terms(text: str, tokens: list[str]) -> None:
+    assert [m.group() for m in WORD_RE.finditer(text)] == tokens
 
 
 def test_parse_synonyms_both_ways_and_groups() -> None:

@@ -291,6 +291,7 @@ class SearchDocument(db.Model):
         ForeignKey("pages.id", ondelete="CASCADE"), primary_key=True
     )
     title: Mapped[str] = mapped_column(String(200))
+    title_terms: Mapped[str] = mapped_column(Text, default="", server_default="")
     headings: Mapped[str] = mapped_column(Text, default="")
     body_text: Mapped[str] = mapped_column(Text, default="")
     code: Mapped[str] = mapped_column(Text, default="")

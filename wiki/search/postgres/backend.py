@@ -1,14 +1,18 @@
 """Full-text search on PostgreSQL (``SEARCH_BACKEND=postgres``), with WhooshBackend's interface.
 
 Every live page has a row in ``search_documents``; the migration gives it a generated,
-weighted ``tsv`` column (title A; headings and tags B; prose C, all 'english'; code D,
-'simple') with a GIN index. So several app servers share one index, and a page's row is
-written in the same transaction as its revision (see ``wiki.search.indexing``). Methods use the
-Flask-SQLAlchemy session and never commit, except ``rebuild`` (one commit per batch).
+weighted ``tsv`` column (title and ``title_terms`` A; headings and tags B; prose C, all
+'english'; code D, 'simple') with a GIN index. So several app servers share one index, and
+a page's row is written in the same transaction as its revision (see
+``wiki.search.indexing``). Methods use the Flask-SQLAlchemy session and never commit,
+except ``rebuild`` (one commit per batch).
 
 Code-aware: PostgreSQL's parser keeps ``getElementById`` or ``docker-compose.yml`` whole, so
 each text column also carries the parts of its identifiers (``get Element By Id``) after a
-separator character; snippets read only the text before it (``split_part``).
+separator character; snippets read only the text before it (``split_part``). A term with
+symbols (``C++``, ``N+1``, ``HTTP/2``), which the parser would split or drop, is also stored
+as one lexeme made of word characters (``symbol_lexeme``), and queries look for that.
+``title_terms`` holds the same for the title.
 
 Queries: each word, phrase or prefix of the ParsedQuery is turned into a tsquery by
 PostgreSQL itself (``phraseto_tsquery``; ``to_tsquery`` of a quoted prefix made of word
@@ -41,6 +45,7 @@ from sqlalchemy.dialects.postgresql import insert
 from wiki.extensions import db
 from wiki.models import SearchDocument
 from wiki.search.documents import MAX_PER_PAGE, Hit, SearchDoc, SearchResults
+from wiki.search.postgres.lexemes import has_lexeme, symbol_lexeme
 from wiki.search.postgres.sql import Translated, search_sql, translate
 from wiki.search.query_ast import ParsedQuery
 from wiki.search.snippets import SNIPPET_CHARS, marked_snippet, plain_snippet
@@ -82,13 +87,16 @@ def _restore(value: str) -> str:
 
 
 def identifier_words(text: str) -> str:
-    """The parts of every distinct identifier in ``text``, one identifier a line."""
+    """For every distinct token of ``text`` with parts or symbols, one line: its parts and,
+    when it holds symbols, its :func:`symbol_lexeme` (PostgreSQL's parser would split it)."""
     parts: dict[str, str] = {}
     for m in WORD_RE.finditer(text):
         token = m.group()
         if token not in parts:
-            spans = identifier_parts(token)
-            parts[token] = " ".join(token[s:e] for s, e in spans)
+            words = [token[s:e] for s, e in identifier_parts(token)]
+            if has_lexeme(token):
+                words.append(symbol_lexeme(token))
+            parts[token] = " ".join(words)
     return "\n".join(p for p in parts.values() if p)
 
 
@@ -107,7 +115,8 @@ def document_row(doc: SearchDoc) -> dict[str, object]:
     return {
         "page_id": doc.page_id,
         "title": title,
-        "headings": _with_parts(headings, f"{title}\n{headings}"),
+        "title_terms": identifier_words(_safe(title)),
+        "headings": _with_parts(headings, headings),
         "body_text": _with_parts(body, body),
         "code": _with_parts(code, code),
         "tags": "\n".join(dict.fromkeys(t for t in tags if t)),
@@ -331,7 +340,17 @@ _VOCABULARY_SQL = (
 
 def _upsert(rows: list[dict[str, object]]):
     stmt = insert(SearchDocument).values(rows)
-    columns = ("title", "headings", "body_text", "code", "tags", "author", "updated", "rev")
+    columns = (
+        "title",
+        "title_terms",
+        "headings",
+        "body_text",
+        "code",
+        "tags",
+        "author",
+        "updated",
+        "rev",
+    )
     return stmt.on_conflict_do_update(
         index_elements=[SearchDocument.page_id],
         set_={name: stmt.excluded[name] for name in columns},
@@ -377,4 +396,4 @@ def _snippets(page_ids: list[int], positive: str | None) -> dict[int, str]:
     return out
 
 
-__all__ = ["PgBackend", "document_row", "identifier_words"]
+__all__ = ["PgBackend", "document_row", "identifier_words", "symbol_lexeme"]

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
+from wiki.search.postgres.lexemes import has_lexeme, symbol_lexeme
 from wiki.search.query_ast import ParsedQuery, Phrase, Term, TextQuery
-from wiki.search.text import identifier_parts
+from wiki.search.text import WORD_RE, identifier_parts, is_symbol_term
 
 _LEXEME_RE = re.compile(r"('(?:[^']|'')*')(?::(\*?)[A-D]*)?")
 _PREFIX_PIECE_RE = re.compile(r"[^\W_]+")
@@ -37,10 +38,7 @@ class Translated:
 def _pg_inputs(alt: TextQuery) -> list[tuple[str, str]]:
     """(tsquery function, its text argument) pairs whose union is one alternative."""
     if isinstance(alt, Term):
-        parts = identifier_parts(alt.text)
-        # PostgreSQL may keep "document.getElementById" as one token: its parts always match.
-        joined = [" ".join(alt.text[s:e] for s, e in parts)] if parts else []
-        return [("phraseto_tsquery", words) for words in [alt.text, *joined]]
+        return _term_inputs(alt.text)
     if isinstance(alt, Phrase):
         return [("phraseto_tsquery", " ".join(alt.words))]
     pieces = _PREFIX_PIECE_RE.findall(alt.text)
@@ -49,6 +47,41 @@ def _pg_inputs(alt: TextQuery) -> list[tuple[str, str]]:
     # Pieces hold letters and digits only, so this quoting is all the escaping they need.
     lexemes = [f"'{p}'" for p in pieces[:-1]] + [f"'{pieces[-1]}':*"]
     return [("to_tsquery", " <-> ".join(lexemes))]
+
+
+def _term_inputs(typed: str) -> list[tuple[str, str]]:
+    """A typed word: its whole token(s) or all of its parts, as the Whoosh backend does.
+
+    A term with symbols (``C++``, ``N+1``, ``select_related``) is looked for as its symbol
+    lexeme (see ``symbol_lexeme``) or as its parts of two characters or more, never as
+    PostgreSQL's own split of it ("C++" would be just "c").
+    """
+    tokens = [m.group() for m in WORD_RE.finditer(typed)]
+    if len(tokens) == 1 and not tokens[0].isalnum():
+        token = tokens[0]
+        inputs = [("to_tsquery", _quoted(symbol_lexeme(token)))] if has_lexeme(token) else []
+        parts = [
+            token[s:e] for s, e in identifier_parts(token) if e - s > 1 and not token[s:e].isdigit()
+        ]
+        if parts:
+            inputs.append(("phraseto_tsquery", " ".join(parts)))
+        return inputs
+    parts = identifier_parts(typed)
+    # PostgreSQL may keep "document.getElementById" as one token: its parts always match.
+    joined = [" ".join(typed[s:e] for s, e in parts)] if parts else []
+    inputs = [("phraseto_tsquery", words) for words in [typed, *joined]]
+    if any(not t.isalnum() for t in tokens):
+        # Every token, symbol terms as their lexeme (stored apart, so not as a phrase).
+        lexemes = [
+            symbol_lexeme(t) if has_lexeme(t) else t for t in tokens if t.isalnum() or has_lexeme(t)
+        ]
+        inputs.append(("to_tsquery", " & ".join(_quoted(x) for x in lexemes)))
+    return inputs
+
+
+def _quoted(lexeme: str) -> str:
+    """``lexeme`` (letters, digits and ``_`` only here) as a quoted tsquery operand."""
+    return "'" + lexeme.replace("'", "''") + "'"
 
 
 def _weighted(piece: str) -> str:
@@ -89,12 +122,21 @@ def translate(session: Session, query: ParsedQuery) -> Translated:
         spans.append((start, len(exprs)))
     row = session.execute(text("SELECT " + ", ".join(exprs)), params).one()
     pieces = {alt: _combine(list(row[s:e]), alt) for alt, (s, e) in zip(alts, spans, strict=True)}
-    clauses = [[p for a in c.alternatives if (p := pieces[a])] for c in query.clauses]
+    clauses = [[(a, p) for a in c.alternatives if (p := pieces[a])] for c in query.clauses]
     clauses = [c for c in clauses if c]
-    positive = " & ".join(_group(c) for c in clauses)
-    in_title = " & ".join(_group([_weighted(p) for p in c]) for c in clauses)
+    positive = " & ".join(_group([p for _, p in c]) for c in clauses)
+    in_title = " & ".join(_group([_in_title(a, p) for a, p in c]) for c in clauses)
     banned = " | ".join(p for a in query.excluded if (p := pieces[a]))
     return Translated(positive or None, in_title or None, banned or None)
+
+
+def _in_title(alt: TextQuery, piece: str) -> str:
+    """``piece`` restricted to the title; a symbol term (``C++``, ``HTTP/2``) only whole."""
+    if isinstance(alt, Term):
+        tokens = [m.group() for m in WORD_RE.finditer(alt.text)]
+        if len(tokens) == 1 and is_symbol_term(tokens[0]) and has_lexeme(tokens[0]):
+            return _quoted(symbol_lexeme(tokens[0])) + ":A"
+    return _weighted(piece)
 
 
 def _group(pieces: list[str]) -> str:

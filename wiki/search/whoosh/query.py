@@ -8,13 +8,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC
 from heapq import nlargest
 from itertools import islice
 
 from whoosh import query as wq
-from whoosh.analysis import STOP_WORDS
 from whoosh.collectors import TopCollector
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
@@ -25,7 +24,7 @@ from wiki.search.documents import Hit, SearchResults
 from wiki.search.query import MIN_PREFIX_CHARS
 from wiki.search.query_ast import ParsedQuery, Phrase, Term, TextQuery
 from wiki.search.snippets import make_snippet, plain_snippet
-from wiki.search.text import WORD_RE, split_identifier, title_key
+from wiki.search.text import STOP_WORDS, WORD_RE, is_symbol_term, split_identifier, title_key
 from wiki.search.whoosh.schema import (
     ANALYZER,
     AUTHOR,
@@ -47,6 +46,8 @@ from wiki.search.whoosh.schema import (
     stem_word,
 )
 
+# How much the parts of a symbol term (the "clang" of "clang++") count against the whole term.
+SYMBOL_PART_BOOST = 0.1
 # Prefix queries use at most this many index terms per field (the most frequent ones).
 PREFIX_EXPANSION = 64
 
@@ -68,17 +69,28 @@ def _any_field(term: str, fields: Weights) -> wq.Query:
     return _any([wq.Term(name, term, boost=weight) for name, weight in fields])
 
 
-def _word_query(text: str, fields: Weights) -> wq.Query | None:
-    """Each whole token, or else all of its parts (``git-scm.com`` finds ``git-scm.com/x``)."""
+def _word_query(text: str, fields: Weights, strict: bool = False) -> wq.Query | None:
+    """Each whole token, or else all of its parts (``git-scm.com`` finds ``git-scm.com/x``);
+    parts made only of digits do not count (``l10n`` is not ``10``). With ``strict``, a
+    symbol term (``C++``, ``HTTP/2``, see ``is_symbol_term``) must be whole."""
+    symbol_positions = {
+        n for n, m in enumerate(WORD_RE.finditer(text)) if is_symbol_term(m.group())
+    }
+    strict_positions = symbol_positions if strict else set()
     groups: dict[int, tuple[list[str], list[str]]] = {}
     for pos, term, part in _tokens(text):
-        groups.setdefault(pos, ([], []))[part].append(term)
+        if not (part and term.isdigit()):
+            groups.setdefault(pos, ([], []))[part].append(term)
     subs = []
-    for wholes, parts in groups.values():
+    for pos, (wholes, parts) in groups.items():
         options = [_any_field(term, fields) for term in wholes]
-        if parts:
-            options.append(_all([_any_field(term, fields) for term in parts]))
-        subs.append(_any(options))
+        if parts and pos not in strict_positions:
+            # The parts of a symbol term weigh little: "clang" is not "clang++".
+            weak = pos in symbol_positions
+            both = _all([_any_field(term, fields) for term in parts])
+            options.append(wq.Or([both], boost=SYMBOL_PART_BOOST) if weak else both)
+        if options:
+            subs.append(_any(options))
     return _all(subs) if subs else None
 
 
@@ -109,23 +121,39 @@ def _prefix_query(reader: IndexReader, text: str, fields: Weights) -> wq.Query:
     return _any(subs) if subs else wq.NullQuery
 
 
-def _alt_query(reader: IndexReader, alt: TextQuery) -> wq.Query | None:
+def _alt_query(reader: IndexReader, alt: TextQuery, strict: bool = False) -> wq.Query | None:
     """None when ``alt`` has no indexable word (stop words, punctuation)."""
     fields = FIELD_WEIGHTS[:1] if alt.field == "title" else FIELD_WEIGHTS
     if isinstance(alt, Term):
-        return _word_query(alt.text, fields)
+        return _word_query(alt.text, fields, strict)
     if isinstance(alt, Phrase):
         return _phrase_query(alt.words, fields)
     return _prefix_query(reader, alt.text, fields)
 
 
-def _text_query(reader: IndexReader, query: ParsedQuery) -> wq.Query | None:
+def _text_query(
+    reader: IndexReader, query: ParsedQuery, title_only: bool = False
+) -> wq.Query | None:
+    """Every clause in any text field (or, with ``title_only``, in the title)."""
     clauses = []
     for clause in query.clauses:
-        alts = [q for alt in clause.alternatives if (q := _alt_query(reader, alt)) is not None]
+        alts = [
+            q
+            for alt in clause.alternatives
+            if (
+                q := _alt_query(
+                    reader, replace(alt, field="title") if title_only else alt, title_only
+                )
+            )
+            is not None
+        ]
         if alts:
             clauses.append(_any(alts))
     return _all(clauses) if clauses else None
+
+
+# Added to the score of pages whose title matches every clause: above any BM25 score.
+TITLE_TIER_SCORE = 1_000_000.0
 
 
 def _filter_queries(
@@ -159,6 +187,7 @@ class _Plan:
     exact: wq.Query | None
     required: wq.Query | None
     banned: wq.Query | None
+    in_title: wq.Query | None = None  # every clause in the title: ranked above the rest
 
     def restrict(self, q: wq.Query) -> wq.Query:
         q = wq.And([q, self.required]) if self.required is not None else q
@@ -166,7 +195,11 @@ class _Plan:
 
     def main(self) -> wq.Query | None:
         if self.text is not None:
-            return wq.Or([self.text, self.exact]) if self.exact is not None else self.text
+            text = self.text
+            if self.in_title is not None:
+                tier = wq.ConstantScoreQuery(self.in_title, TITLE_TIER_SCORE)
+                text = wq.AndMaybe(text, tier)
+            return wq.Or([text, self.exact]) if self.exact is not None else text
         return wq.Every() if self.required is not None else self.exact
 
 
@@ -182,7 +215,7 @@ def _ranked(searcher: Searcher, plan: _Plan, limit: int) -> tuple[int, list[tupl
         collector = TopCollector(limit=limit, usequality=False, replace=0)
         searcher.search_with_collector(plan.restrict(main), collector)
         results = collector.results()
-        order = [(hit.docnum, float(hit.score or 0.0)) for hit in results]
+        order = [(hit.docnum, float(hit.score or 0.0) % TITLE_TIER_SCORE) for hit in results]
     else:  # no words to rank by: newest first
         results = searcher.search(plan.restrict(main), limit=limit, sortedby=UPDATED, reverse=True)
         order = [(hit.docnum, 0.0) for hit in results]
@@ -200,7 +233,9 @@ def run_search(searcher: Searcher, query: ParsedQuery, page: int, per_page: int)
     reader = searcher.reader()
     key = title_key(query.title_text)
     exact = wq.Term(TITLE_EXACT, key) if key else None
-    plan = _Plan(_text_query(reader, query), exact, *_filter_queries(reader, query))
+    text = _text_query(reader, query)
+    in_title = _text_query(reader, query, title_only=True) if text is not None else None
+    plan = _Plan(text, exact, *_filter_queries(reader, query), in_title)
     total, order = _ranked(searcher, plan, page * per_page + 1)
     pages = math.ceil(total / per_page)
     if page > max(pages, 1):

@@ -32,12 +32,15 @@ from whoosh.lang.porter import stem
 from whoosh.reading import IndexReader
 
 from wiki.search.documents import IndexCorrupt, SearchDoc
-from wiki.search.text import WORD_RE, identifier_parts, title_key
+from wiki.search.text import STOP_WORDS, WORD_RE, identifier_parts, title_key
 
 # Bump when the schema or the analysis changes: older indexes then report needs_rebuild().
 # 4: the analyzer moved to wiki.search.whoosh.schema; Whoosh pickles it by dotted path, so an
 # index written before the move is rebuilt on first use rather than unpickled.
-SCHEMA_VERSION = "nexus-search-4"
+# 5: the Snowball English stop words (as PostgreSQL's); terms with symbols (N+1, C++, C#,
+# .NET, HTTP/2, @login_required) are whole tokens, with
+# their segments and letter/digit runs as parts; suggestions start at such terms too.
+SCHEMA_VERSION = "nexus-search-5"
 MAX_TOKEN_CHARS = 64
 CURRENT_LINK = "CURRENT"
 _VERSION_FILE = "SCHEMA_VERSION"
@@ -119,7 +122,7 @@ def code_analyzer() -> CompositeAnalyzer:
     return CodeAnalyzer(
         RegexTokenizer(WORD_RE.pattern),
         IdentifierSplitFilter(),
-        StopFilter(minsize=2, maxsize=MAX_TOKEN_CHARS, renumber=False),
+        StopFilter(STOP_WORDS, minsize=2, maxsize=MAX_TOKEN_CHARS, renumber=False),
         StemFilter(),
     )
 
@@ -181,7 +184,8 @@ def keyword(key: str) -> str:
 def doc_fields(doc: SearchDoc) -> dict[str, object]:
     key = title_key(doc.title)
     segments = key.split("/")
-    starts = [m.start() for m in re.finditer(r"(?<!\w)\w", key)][:20]
+    word_starts = {m.start() for m in re.finditer(r"(?<!\w)\w", key)}
+    starts = sorted(word_starts | {m.start() for m in WORD_RE.finditer(key)})[:20]
     fields: dict[str, object] = {
         PAGE_ID: str(doc.page_id),
         TITLE: doc.title,
