@@ -73,3 +73,6 @@ def register_cli(app: Flask) -> None:
     from wiki.search.cli import register_search_cli
 
     register_search_cli(app)
+    from wiki.rendering.cli import render_cli
+
+    app.cli.add_command(render_cli)

@@ -44,14 +44,18 @@ from markdown.util import INLINE_PLACEHOLDER_RE
 from markdown_it import MarkdownIt
 
 # CommonMark block structure, tables included; inline parsing is not needed.
-_READER = MarkdownIt("commonmark", {"maxNesting": 1000}).enable("table").disable(
+_READER = MarkdownIt("commonmark", {"maxNesting": 100}).enable("table").disable(
     ["inline", "text_join"], ignoreInvalid=True
 )
 _MARKER = re.compile(r"(\d{1,9})([.)])|([-+*])")
 _FENCE_OPTIONS = re.compile(r'(?:[\w-]+=(?:"[^"]*"|\'[^\']*\'|\S+)\s*)+\Z')  # superfences
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)")
 _VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
-_ALERT = re.compile(r"\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*(?:\n|\Z)")
+_ALERT = re.compile(r"\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*(?:\n|\Z)", re.I)
+_ALERT_LINE = re.compile(r" {0,3}> ?\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*\Z", re.I)
+# Lines that may start something to rewrite: list items, fences, HTML, alerts.
+_CANDIDATE = re.compile(r"^ *(?:[-+*] |\d{1,9}[.)] |```|~~~|<[a-zA-Z/]|> ?\[!)", re.M)
+MAX_LIST_DEPTH = 40  # as the renderer's MAX_NESTING
 ALERT_KINDS = ("note", "tip", "important", "warning", "caution")
 ASCII_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 
@@ -102,10 +106,13 @@ class _Structure(Preprocessor):
             return lines
         tokens = _READER.parse(text)
         rewrite = _Rewrite(lines)
-        i = 0
+        i, previous = 0, None
         while i < len(tokens):
             token = tokens[i]
             end = _closing(tokens, i)
+            if token.type == "blockquote_open" and previous is not None:
+                self._separate_alerts(previous, token, rewrite)
+            previous = token if token.type == "blockquote_open" else None
             if token.type in ("bullet_list_open", "ordered_list_open"):
                 saved = (list(rewrite.out), set(rewrite.blank_before))
                 try:
@@ -118,6 +125,19 @@ class _Structure(Preprocessor):
                 self._html(token, rewrite)
             i = end + 1
         return rewrite.result()
+
+    def _separate_alerts(self, before, quote, rewrite: _Rewrite) -> None:
+        """Python-Markdown merges quotes separated by a blank line; keep an alert and the
+        quote next to it apart, as GitHub does, with an empty stashed block between them."""
+        if not before.map or not quote.map:
+            return
+        first = quote.map[0]
+        if _ALERT_LINE.match(rewrite.lines[before.map[0]] or "") or _ALERT_LINE.match(
+            rewrite.lines[first]
+        ):
+            separator = self.md.htmlStash.store("<!-- -->")  # sanitizing drops the comment
+            rewrite.set(first, separator, "", rewrite.lines[first])
+            rewrite.blank_before.add(first)
 
     def _list(self, tokens, start: int, end: int, rewrite: _Rewrite) -> None:
         lines = rewrite.lines
@@ -153,6 +173,8 @@ class _Structure(Preprocessor):
         lines = rewrite.lines
         first, last = token.map
         parent = stack[-1] if stack else None
+        if len(stack) >= MAX_LIST_DEPTH:
+            raise _Unsupported  # left as written: the render guard's limits apply as before
         line = lines[first]
         col = _indent(line)
         if parent is not None and (parent.first == first or col < parent.content):
@@ -234,7 +256,7 @@ class _Structure(Preprocessor):
 
 def _may_need_rewriting(text: str) -> bool:
     """A cheap test: without list markers, fences or tags there is nothing to rewrite."""
-    return re.search(r"^ *(?:[-+*] |\d{1,9}[.)] |```|~~~|<[a-zA-Z/])", text, re.M) is not None
+    return _CANDIDATE.search(text) is not None
 
 
 def _closing(tokens, i: int) -> int:
@@ -306,7 +328,8 @@ class _HardBreak(InlineProcessor):
 
 
 class _Alerts(Treeprocessor):
-    """``> [!NOTE]`` quotes become ``<div class="alert alert-note">`` callouts with a title."""
+    """``> [!NOTE]`` quotes become ``<div class="markdown-alert markdown-alert-note">``
+    callouts with a title, as GitHub marks them up."""
 
     def run(self, root: etree.Element) -> None:
         for parent in root.iter():
@@ -321,8 +344,8 @@ class _Alerts(Treeprocessor):
                 first.text = first.text[match.end() :]
                 if not first.text and not len(first):
                     quote.remove(first)
-                callout = etree.Element("div", {"class": f"alert alert-{kind}"})
-                title = etree.SubElement(callout, "p", {"class": "alert-title"})
+                callout = etree.Element("div", {"class": f"markdown-alert markdown-alert-{kind}"})
+                title = etree.SubElement(callout, "p", {"class": "markdown-alert-title"})
                 title.text = kind.capitalize()
                 callout.extend(list(quote))
                 callout.tail = quote.tail
