@@ -14,6 +14,7 @@ import sys
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 import cmarkgfm
 
@@ -100,12 +101,39 @@ def github_documents(limit: int = 150, per_folder: int = 8) -> list[tuple[str, s
 
 
 def github_html(text: str, extensions: bool = True) -> str:
-    """cmark-gfm's HTML (raw HTML kept, as GitHub does before its own sanitizer)."""
+    """cmark-gfm's HTML (raw HTML kept, as GitHub does before its own sanitizer), with
+    alerts marked up as github.com marks them up (cmark-gfm leaves them as quotes) and the
+    footnote section, which the wiki lays out differently, left out."""
     options = cmarkgfm.Options.CMARK_OPT_UNSAFE
-    if extensions:
-        options |= cmarkgfm.Options.CMARK_OPT_FOOTNOTES
-        return cmarkgfm.github_flavored_markdown_to_html(text, options=options)
-    return cmarkgfm.markdown_to_html(text, options=options)
+    if not extensions:
+        return cmarkgfm.markdown_to_html(text, options=options)
+    options |= cmarkgfm.Options.CMARK_OPT_FOOTNOTES
+    markup = cmarkgfm.github_flavored_markdown_to_html(text, options=options)
+    markup = _FOOTNOTES.sub("", markup)
+    return _ALERT.sub(_alert, markup) if "[!" in markup else markup
+
+
+_FOOTNOTES = re.compile(r'<section class="footnotes".*?</section>', re.S)
+_ALERT = re.compile(
+    r"<blockquote>\n<p>\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\](?:\n|(?=</p>))(.*)", re.I | re.S
+)
+
+
+def _alert(match: re.Match[str]) -> str:
+    kind, rest = match.group(1).lower(), match.group(2)
+    depth, pos = 1, 0
+    for tag in re.finditer(r"<(/?)blockquote>", rest):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            pos = tag.start()
+            break
+    inner, after = rest[:pos], rest[pos + len("</blockquote>") :]
+    inner = inner[4:] if inner.startswith("</p>") else "<p>" + inner
+    return (
+        f'<div class="markdown-alert markdown-alert-{kind}">\n'
+        f'<p class="markdown-alert-title">{kind.capitalize()}</p>\n{inner}</div>'
+        + (_ALERT.sub(_alert, after) if "[!" in after else after)
+    )
 
 
 class _Normalizer(HTMLParser):
@@ -144,7 +172,9 @@ class _Normalizer(HTMLParser):
         self._flush()
         tag = _SAME_TAG.get(tag, tag)
         kept = " ".join(
-            f'{k}="{html.unescape(attrs[k] or "")}"' for k in _KEPT_ATTRS.get(tag, ()) if k in attrs
+            f'{k}="{unquote(html.unescape(attrs[k] or ""))}"'
+            for k in _KEPT_ATTRS.get(tag, ())
+            if k in attrs
         )
         if tag == "ol" and attrs.get("start") in ("1", None):
             kept = ""

@@ -44,8 +44,10 @@ from markdown.util import INLINE_PLACEHOLDER_RE
 from markdown_it import MarkdownIt
 
 # CommonMark block structure, tables included; inline parsing is not needed.
-_READER = MarkdownIt("commonmark", {"maxNesting": 100}).enable("table").disable(
-    ["inline", "text_join"], ignoreInvalid=True
+_READER = (
+    MarkdownIt("commonmark", {"maxNesting": 100})
+    .enable("table")
+    .disable(["inline", "text_join"], ignoreInvalid=True)
 )
 _MARKER = re.compile(r"(\d{1,9})([.)])|([-+*])")
 _FENCE_OPTIONS = re.compile(r'(?:[\w-]+=(?:"[^"]*"|\'[^\']*\'|\S+)\s*)+\Z')  # superfences
@@ -111,7 +113,7 @@ class _Structure(Preprocessor):
             token = tokens[i]
             end = _closing(tokens, i)
             if token.type == "blockquote_open" and previous is not None:
-                self._separate_alerts(previous, token, rewrite)
+                self._separate_quotes(previous, token, rewrite)
             previous = token if token.type == "blockquote_open" else None
             if token.type in ("bullet_list_open", "ordered_list_open"):
                 saved = (list(rewrite.out), set(rewrite.blank_before))
@@ -126,30 +128,45 @@ class _Structure(Preprocessor):
             i = end + 1
         return rewrite.result()
 
-    def _separate_alerts(self, before, quote, rewrite: _Rewrite) -> None:
+    def _separate_quotes(self, before, quote, rewrite: _Rewrite) -> None:
         """Python-Markdown merges quotes separated by a blank line; keep an alert and the
-        quote next to it apart, as GitHub does, with an empty stashed block between them."""
+        quote next to it apart, as GitHub does, with an empty stashed block between them.
+        (Other quotes stay merged, as pages written for the wiki expect.)"""
         if not before.map or not quote.map:
             return
         first = quote.map[0]
-        if _ALERT_LINE.match(rewrite.lines[before.map[0]] or "") or _ALERT_LINE.match(
-            rewrite.lines[first]
+        if not (
+            _ALERT_LINE.match(rewrite.lines[before.map[0]])
+            or _ALERT_LINE.match(rewrite.lines[first])
         ):
-            separator = self.md.htmlStash.store("<!-- -->")  # sanitizing drops the comment
-            rewrite.set(first, separator, "", rewrite.lines[first])
-            rewrite.blank_before.add(first)
+            return
+        separator = self.md.htmlStash.store("<!-- -->")  # sanitizing drops the comment
+        rewrite.set(first, separator, "", rewrite.lines[first])
+        rewrite.blank_before.add(first)
 
     def _list(self, tokens, start: int, end: int, rewrite: _Rewrite) -> None:
         lines = rewrite.lines
         stack: list[_Item] = []
-        for token in tokens[start : end + 1]:
+        # Per open list: whether every list from the outermost down to it is loose, and
+        # how many items it has had. Python-Markdown wraps an item in <p> only when a blank
+        # line touches it; CommonMark wraps every item of a loose list.
+        lists: list[list] = []
+        for n, token in enumerate(tokens[start : end + 1], start):
             if token.type in ("bullet_list_open", "ordered_list_open") and token.map:
                 first = token.map[0]
                 parent = stack[-1] if stack else None
                 if parent is None and first > 0 and lines[first - 1].strip():
                     rewrite.blank_before.add(first)  # a list right after a paragraph line
+                outer_loose = all(loose for loose, _ in lists)
+                lists.append([outer_loose and _is_loose(tokens, n), 0])
+            elif token.type in ("bullet_list_close", "ordered_list_close"):
+                lists.pop()
             elif token.type == "list_item_open":
                 stack.append(self._item(token, stack, rewrite))
+                if lists and lists[-1][0] and lists[-1][1]:
+                    rewrite.blank_before.add(token.map[0])
+                if lists:
+                    lists[-1][1] += 1
             elif token.type == "list_item_close":
                 stack.pop()
             elif token.type == "blockquote_open" and stack:
@@ -257,6 +274,16 @@ class _Structure(Preprocessor):
 def _may_need_rewriting(text: str) -> bool:
     """A cheap test: without list markers, fences or tags there is nothing to rewrite."""
     return _CANDIDATE.search(text) is not None
+
+
+def _is_loose(tokens, i: int) -> bool:
+    """Whether the list opened by ``tokens[i]`` is loose (markdown-it hides the paragraphs
+    of tight lists)."""
+    level = tokens[i].level + 2
+    for token in tokens[i + 1 : _closing(tokens, i)]:
+        if token.type == "paragraph_open" and token.level == level:
+            return not token.hidden
+    return False
 
 
 def _closing(tokens, i: int) -> int:
