@@ -77,3 +77,6 @@ def register_cli(app: Flask) -> None:
     from wiki.pages.cli import drafts_cli
 
     app.cli.add_command(drafts_cli)
+    from wiki.rendering.cli import render_cli
+
+    app.cli.add_command(render_cli)

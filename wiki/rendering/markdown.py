@@ -26,9 +26,10 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 from pymdownx.arithmatex import arithmatex_fenced_format
 
+from wiki.rendering.gfm import GfmExtension
 from wiki.rendering.sanitize import sanitize_html
 
-RENDERER_VERSION = 4
+RENDERER_VERSION = 5  # 5: GitHub's list, fence and HTML block structure (gfm)
 
 MAX_NESTING = 40  # list / blockquote levels; Python-Markdown recurses once per level
 MAX_HTML_DEPTH = 200  # open HTML elements; html5lib's cost grows with the square of depth
@@ -350,10 +351,11 @@ def build_markdown(state: RenderState) -> markdown.Markdown:
         "pymdownx.highlight": {"css_class": "highlight", "guess_lang": False},
         "pymdownx.tasklist": {"custom_checkbox": False, "clickable_checkbox": False},
         "pymdownx.arithmatex": {"generic": True},
+        "pymdownx.tilde": {"subscript": False},  # GitHub strikes ~x~ through (gfm)
     }
-    extensions: list[Any] = [*configs, "footnotes", "pymdownx.tilde", "pymdownx.magiclink"]
+    extensions: list[Any] = [*configs, "footnotes", "pymdownx.magiclink", "sane_lists"]
     return markdown.Markdown(
-        extensions=[*extensions, _WikiExtension(state)], extension_configs=configs
+        extensions=[*extensions, GfmExtension(), _WikiExtension(state)], extension_configs=configs
     )
 
 

@@ -49,6 +49,8 @@ ALLOWED_CLASSES = frozenset(
     | {"normal", "special"}
     | {"wikilink", "missing", "mermaid", "arithmatex", "toc", "headerlink", "task-list"}
     | {"task-list-item", "footnote", "footnote-ref", "footnote-backref"}
+    | {"markdown-alert", "markdown-alert-title"}
+    | {f"markdown-alert-{kind}" for kind in ("note", "tip", "important", "warning", "caution")}
 )
 
 

@@ -1,0 +1,399 @@
+"""GitHub's Markdown structure for Python-Markdown: the cases where the two disagree most.
+
+Pure module. Python-Markdown stays the renderer; this extension only reshapes what it reads.
+:class:`_Structure` reads the document's block structure with a CommonMark parser
+(markdown-it-py, used to *read*, never to render) and rewrites the source into the shape
+Python-Markdown parses the same way:
+
+* list items are re-indented to four spaces per level, so a list nested by 2-3 spaces (or an
+  item whose content is indented to its marker's width) keeps its nesting; a four-space
+  nested list is rewritten to itself;
+* a list or fence that follows a paragraph line gets the blank line Python-Markdown needs;
+* fences are written canonically (closing fence as long as the opening one, at its indent;
+  the language is the first word of the info string; an unclosed fence runs to the end of
+  its container, as in CommonMark);
+* an HTML block that opens an element it does not close (``<details>``, ``<div>``...) is
+  stashed on its own, so the Markdown after the blank line that ends it is rendered.
+
+The rest are small inline and tree additions: every ASCII punctuation character can be
+escaped, ``[`code`][]`` finds its reference, ``~x~`` is struck through, a backslash at the end
+of a line breaks it, and GitHub alerts (``> [!NOTE]``) become callouts.
+
+Nothing here emits HTML of its own that skips the sanitizer: stashed HTML blocks and the
+alert markup are part of Markdown's output, which ``sanitize_html`` cleans as a whole.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as etree
+
+import markdown
+from markdown.extensions import Extension
+from markdown.inlinepatterns import (
+    ImageReferenceInlineProcessor,
+    InlineProcessor,
+    ReferenceInlineProcessor,
+    ShortImageReferenceInlineProcessor,
+    ShortReferenceInlineProcessor,
+    SimpleTagInlineProcessor,
+)
+from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
+from markdown.util import INLINE_PLACEHOLDER_RE
+from markdown_it import MarkdownIt
+
+# CommonMark block structure, tables included; inline parsing is not needed.
+_READER = (
+    MarkdownIt("commonmark", {"maxNesting": 100})
+    .enable("table")
+    .disable(["inline", "text_join"], ignoreInvalid=True)
+)
+_MARKER = re.compile(r"(\d{1,9})([.)])|([-+*])")
+_FENCE_OPTIONS = re.compile(r'(?:[\w-]+=(?:"[^"]*"|\'[^\']*\'|\S+)\s*)+\Z')  # superfences
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)")
+_VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
+_ALERT = re.compile(r"\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*(?:\n|\Z)", re.I)
+_ALERT_LINE = re.compile(r" {0,3}> ?\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*\Z", re.I)
+# Lines that may start something to rewrite: list items, fences, HTML, alerts.
+_CANDIDATE = re.compile(r"^ *(?:[-+*] |\d{1,9}[.)] |```|~~~|<[a-zA-Z/]|> ?\[!)", re.M)
+MAX_LIST_DEPTH = 40  # as the renderer's MAX_NESTING
+ALERT_KINDS = ("note", "tip", "important", "warning", "caution")
+ASCII_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+class _Rewrite:
+    """Per source line: the lines that replace it (``None`` keeps it as it is)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.out: list[list[str] | None] = [None] * len(lines)
+        self.blank_before: set[int] = set()
+
+    def set(self, i: int, *new: str) -> None:
+        self.out[i] = list(new)
+
+    def result(self) -> list[str]:
+        result: list[str] = []
+        for i, line in enumerate(self.lines):
+            if i in self.blank_before and result and result[-1].strip():
+                result.append("")
+            result.extend(line for line in (self.out[i] if self.out[i] is not None else [line]))
+        return result
+
+
+class _Item:
+    __slots__ = ("content", "new", "first")
+
+    def __init__(self, content: int, new: int, first: int) -> None:
+        self.content = content  # column where the item's content starts in the source
+        self.new = new  # column it starts at once rewritten
+        self.first = first  # the item's first line
+
+
+class _Unsupported(Exception):
+    """A shape this rewrite does not handle: the list is left as it was written."""
+
+
+class _Structure(Preprocessor):
+    """Rewrites lists, fences and open HTML blocks as described in the module docstring."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        if not _may_need_rewriting(text):
+            return lines
+        tokens = _READER.parse(text)
+        rewrite = _Rewrite(lines)
+        i, previous = 0, None
+        while i < len(tokens):
+            token = tokens[i]
+            end = _closing(tokens, i)
+            if token.type == "blockquote_open" and previous is not None:
+                self._separate_quotes(previous, token, rewrite)
+            previous = token if token.type == "blockquote_open" else None
+            if token.type in ("bullet_list_open", "ordered_list_open"):
+                saved = (list(rewrite.out), set(rewrite.blank_before))
+                try:
+                    self._list(tokens, i, end, rewrite)
+                except _Unsupported:
+                    rewrite.out, rewrite.blank_before = saved
+            elif token.type == "fence":
+                self._fence(token, rewrite, None)
+            elif token.type == "html_block" and token.map:
+                self._html(token, rewrite)
+            i = end + 1
+        return rewrite.result()
+
+    def _separate_quotes(self, before, quote, rewrite: _Rewrite) -> None:
+        """Python-Markdown merges quotes separated by a blank line; keep an alert and the
+        quote next to it apart, as GitHub does, with an empty stashed block between them.
+        (Other quotes stay merged, as pages written for the wiki expect.)"""
+        if not before.map or not quote.map:
+            return
+        first = quote.map[0]
+        if not (
+            _ALERT_LINE.match(rewrite.lines[before.map[0]])
+            or _ALERT_LINE.match(rewrite.lines[first])
+        ):
+            return
+        separator = self.md.htmlStash.store("<!-- -->")  # sanitizing drops the comment
+        rewrite.set(first, separator, "", rewrite.lines[first])
+        rewrite.blank_before.add(first)
+
+    def _list(self, tokens, start: int, end: int, rewrite: _Rewrite) -> None:
+        lines = rewrite.lines
+        stack: list[_Item] = []
+        # Per open list: whether every list from the outermost down to it is loose, and
+        # how many items it has had. Python-Markdown wraps an item in <p> only when a blank
+        # line touches it; CommonMark wraps every item of a loose list.
+        lists: list[list] = []
+        for n, token in enumerate(tokens[start : end + 1], start):
+            if token.type in ("bullet_list_open", "ordered_list_open") and token.map:
+                first = token.map[0]
+                parent = stack[-1] if stack else None
+                if parent is None and first > 0 and lines[first - 1].strip():
+                    rewrite.blank_before.add(first)  # a list right after a paragraph line
+                outer_loose = all(loose for loose, _ in lists)
+                lists.append([outer_loose and _is_loose(tokens, n), 0])
+            elif token.type in ("bullet_list_close", "ordered_list_close"):
+                lists.pop()
+            elif token.type == "list_item_open":
+                stack.append(self._item(token, stack, rewrite))
+                if lists and lists[-1][0] and lists[-1][1]:
+                    rewrite.blank_before.add(token.map[0])
+                if lists:
+                    lists[-1][1] += 1
+            elif token.type == "list_item_close":
+                stack.pop()
+            elif token.type == "blockquote_open" and stack:
+                continue  # its lines are re-indented with the item's other lines
+            elif token.type == "fence" and stack:
+                self._fence(token, rewrite, stack[-1])
+            elif token.type == "paragraph_open" and stack and token.map:
+                self._keep_continuation(token.map, stack[-1], rewrite)
+
+    @staticmethod
+    def _keep_continuation(span: list[int], item: _Item, rewrite: _Rewrite) -> None:
+        """Leave a paragraph's later lines as written where Python-Markdown already reads
+        them as part of it: all of them in the item's first paragraph (it joins them
+        lazily), those indented enough in later ones. Fewer changed bytes, same HTML."""
+        first, last = span
+        for i in range(first + 1, last):
+            if first == item.first or _indent(rewrite.lines[i]) >= item.new:
+                rewrite.out[i] = None
+
+    def _item(self, token, stack: list[_Item], rewrite: _Rewrite) -> _Item:
+        lines = rewrite.lines
+        first, last = token.map
+        parent = stack[-1] if stack else None
+        if len(stack) >= MAX_LIST_DEPTH:
+            raise _Unsupported  # left as written: the render guard's limits apply as before
+        line = lines[first]
+        col = _indent(line)
+        if parent is not None and (parent.first == first or col < parent.content):
+            raise _Unsupported  # two markers on one line, or a lazy marker
+        if parent is None and col > 3:
+            raise _Unsupported
+        marker = _MARKER.match(line, col)
+        if marker is None:
+            raise _Unsupported
+        rest = line[marker.end() :]
+        spaces = _indent(rest)
+        if not rest.strip():
+            raise _Unsupported  # an item starting with a blank line
+        if spaces == 0 or spaces > 4:
+            raise _Unsupported  # (spaces > 4: indented code on the marker's line)
+        bullet = marker.group(3) or marker.group(1) + "."
+        parent_new = parent.new if parent else 0
+        item = _Item(marker.end() + spaces, parent_new + 4, first)
+        rewrite.set(first, " " * parent_new + bullet + " " + rest[spaces:])
+        for i in range(first + 1, last):
+            body = lines[i]
+            if body.strip():
+                rewrite.set(i, " " * item.new + body[min(_indent(body), item.content) :])
+            else:
+                rewrite.set(i, "")
+        return item
+
+    def _fence(self, token, rewrite: _Rewrite, item: _Item | None) -> None:
+        """Write the fence canonically at its container's new indent."""
+        if not token.map:
+            return
+        lines = rewrite.lines
+        first, last = token.map
+        strip = item.content if item else 0
+        new = " " * (item.new if item else 0)
+        opening = lines[first]
+        fence_indent = _indent(opening) - strip
+        if fence_indent < 0:
+            return
+        char = token.markup[0]
+        closing = last - 1
+        closed = (
+            closing > first
+            and re.fullmatch(rf" *{re.escape(char)}{{{len(token.markup)},}} *", lines[closing])
+            is not None
+        )
+        info = token.info.strip()
+        words = info.split(maxsplit=1)
+        if len(words) == 2 and not info.startswith("{") and not _FENCE_OPTIONS.match(words[1]):
+            info = words[0]  # "js title" -> "js": GitHub uses the first word
+        body_end = closing if closed else last
+        rewrite.set(first, new + token.markup + info)
+        for i in range(first + 1, body_end):
+            body = lines[i]
+            cut = min(_indent(body), strip + fence_indent)
+            rewrite.set(i, new + body[cut:] if body.strip() else "")
+        tail = [new + token.markup]
+        if item is None and last < len(lines) and lines[last].strip():
+            tail.append("")  # text right after the fence starts a new paragraph
+        if closed:
+            rewrite.set(closing, *tail)
+        else:  # an unclosed fence ends with its container
+            rewrite.set(last - 1, *(rewrite.out[last - 1] or [lines[last - 1]]), *tail)
+        if item is None:  # (in a list item Python-Markdown needs none, and would loosen it)
+            rewrite.blank_before.add(first)
+
+    def _html(self, token, rewrite: _Rewrite) -> None:
+        """Stash an HTML block that leaves an element open (or closes one it did not open),
+        so Python-Markdown does not swallow the Markdown up to the closing tag."""
+        if _balanced(token.content):
+            return
+        first, last = token.map
+        placeholder = self.md.htmlStash.store(token.content.rstrip("\n"))
+        rewrite.set(first, placeholder, "")
+        for i in range(first + 1, last):
+            rewrite.set(i)
+        rewrite.blank_before.add(first)
+
+
+def _may_need_rewriting(text: str) -> bool:
+    """A cheap test: without list markers, fences or tags there is nothing to rewrite."""
+    return _CANDIDATE.search(text) is not None
+
+
+def _is_loose(tokens, i: int) -> bool:
+    """Whether the list opened by ``tokens[i]`` is loose (markdown-it hides the paragraphs
+    of tight lists)."""
+    level = tokens[i].level + 2
+    for token in tokens[i + 1 : _closing(tokens, i)]:
+        if token.type == "paragraph_open" and token.level == level:
+            return not token.hidden
+    return False
+
+
+def _closing(tokens, i: int) -> int:
+    """Index of the token that closes ``tokens[i]`` (itself for a leaf)."""
+    if tokens[i].nesting != 1:
+        return i
+    depth = 0
+    for j in range(i, len(tokens)):
+        depth += tokens[j].nesting
+        if depth == 0:
+            return j
+    return len(tokens) - 1
+
+
+def _balanced(block: str) -> bool:
+    stack: list[str] = []
+    for closing, name in _TAG.findall(block):
+        name = name.lower()
+        if name in _VOID:  # (HTML ignores "/>" on other elements: they stay open)
+            continue
+        if not closing:
+            stack.append(name)
+        elif not stack or stack.pop() != name:
+            return False
+    return not stack
+
+
+class _CodeLabelMixin:
+    """Reference labels holding code (``[`git-node`][]``): look them up by their source text,
+    backticks included, as the definition ``[`git-node`]: url`` names them."""
+
+    def evalId(self, data, index, text):  # noqa: N802
+        id_, end, handled = super().evalId(data, index, text)
+        if id_ and "\x02" in id_:
+            id_ = INLINE_PLACEHOLDER_RE.sub(self._label_text, id_)
+        return id_, end, handled
+
+    def _label_text(self, match: re.Match[str]) -> str:
+        node = self.md.treeprocessors["inline"].stashed_nodes.get(match.group(1))
+        if isinstance(node, str):
+            return node
+        if node is None:
+            return ""
+        text = "".join(node.itertext())
+        return f"`{text}`" if node.tag == "code" else text.lower()
+
+
+class _Reference(_CodeLabelMixin, ReferenceInlineProcessor):
+    pass
+
+
+class _ShortReference(_CodeLabelMixin, ShortReferenceInlineProcessor):
+    pass
+
+
+class _ImageReference(_CodeLabelMixin, ImageReferenceInlineProcessor):
+    pass
+
+
+class _ShortImageReference(_CodeLabelMixin, ShortImageReferenceInlineProcessor):
+    pass
+
+
+class _HardBreak(InlineProcessor):
+    """A backslash at the end of a line is a line break, as in CommonMark."""
+
+    def handleMatch(self, m, data):  # noqa: N802
+        return etree.Element("br"), m.start(0), m.end(0)
+
+
+class _Alerts(Treeprocessor):
+    """``> [!NOTE]`` quotes become ``<div class="markdown-alert markdown-alert-note">``
+    callouts with a title, as GitHub marks them up."""
+
+    def run(self, root: etree.Element) -> None:
+        for parent in root.iter():
+            for i, quote in enumerate(parent):
+                if quote.tag != "blockquote" or not len(quote) or quote[0].tag != "p":
+                    continue
+                first = quote[0]
+                match = _ALERT.match(first.text or "")
+                if match is None:
+                    continue
+                kind = match.group(1).lower()
+                first.text = first.text[match.end() :]
+                if not first.text and not len(first):
+                    quote.remove(first)
+                callout = etree.Element("div", {"class": f"markdown-alert markdown-alert-{kind}"})
+                title = etree.SubElement(callout, "p", {"class": "markdown-alert-title"})
+                title.text = kind.capitalize()
+                callout.extend(list(quote))
+                callout.tail = quote.tail
+                parent[i] = callout
+
+
+class GfmExtension(Extension):
+    """Register the GitHub-structure pieces (see the module docstring)."""
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802
+        # After whitespace normalising (30, which expands tabs), before fences are stashed (25).
+        md.preprocessors.register(_Structure(md), "gfm_structure", 28)
+        md.ESCAPED_CHARS = sorted(set(md.ESCAPED_CHARS) | set(ASCII_PUNCTUATION))
+        ref = markdown.inlinepatterns
+        patterns = md.inlinePatterns
+        patterns.register(_Reference(ref.REFERENCE_RE, md), "reference", 170)
+        patterns.register(_ImageReference(ref.IMAGE_REFERENCE_RE, md), "image_reference", 140)
+        patterns.register(_ShortReference(ref.REFERENCE_RE, md), "short_reference", 130)
+        short_image = _ShortImageReference(ref.IMAGE_REFERENCE_RE, md)
+        patterns.register(short_image, "short_image_ref", 125)
+        patterns.register(_HardBreak(r"\\\n", md), "gfm_hard_break", 181)
+        single_tilde = r"(?<![~\\])(~)(?![~\s])(.+?)(?<![~\s\\])~(?!~)"
+        patterns.register(SimpleTagInlineProcessor(single_tilde, "del"), "gfm_tilde", 59)
+        md.treeprocessors.register(_Alerts(md), "gfm_alerts", 25)
