@@ -26,9 +26,10 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 from pymdownx.arithmatex import arithmatex_fenced_format
 
+from wiki.rendering.openapi.html import openapi_fence
 from wiki.rendering.sanitize import sanitize_html
 
-RENDERER_VERSION = 4
+RENDERER_VERSION = 5
 
 MAX_NESTING = 40  # list / blockquote levels; Python-Markdown recurses once per level
 MAX_HTML_DEPTH = 200  # open HTML elements; html5lib's cost grows with the square of depth
@@ -332,6 +333,7 @@ def _build_markdown(state: _State) -> markdown.Markdown:
     fences = [
         {"name": "mermaid", "class": "mermaid", "format": mermaid},
         {"name": "math", "class": "arithmatex", "format": math},
+        {"name": "openapi", "class": "openapi", "format": openapi_fence},
     ]
     configs = {
         "toc": {"slugify": _slugify, "permalink": True, "permalink_title": "Link to this section"},
