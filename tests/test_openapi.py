@@ -230,3 +230,19 @@ def test_attachment_reference_is_read_from_what_the_caller_passes():
     assert attachment_name({"openapi": "3.1.0"}) is None
     assert "Books" in render_block("openapi: api.yaml", {"api.yaml": BOOKS})
     assert "no attachment called" in render_block("openapi: api.yaml", {})
+
+
+def test_blocks_are_found_and_attachments_inlined():
+    from wiki.rendering.openapi.blocks import attachment_refs, inline_attachments, openapi_blocks
+
+    body = (
+        "a\n\n```openapi\nopenapi: api.yaml\n```\n\n"
+        "~~~python\n```openapi\n~~~\n\n```openapi\nx: 1\n```\n"
+    )
+    assert [b.text for b in openapi_blocks(body)] == ["openapi: api.yaml", "x: 1"]
+    assert attachment_refs(body) == {"api.yaml"}
+    inlined = inline_attachments(body, {"api.yaml": "openapi: 3.1.0\n````\nsneaky\n"})
+    # The new fence outlasts the text's own backticks, so the text cannot end the block.
+    assert "`````openapi\nopenapi: 3.1.0\n````\nsneaky\n`````" in inlined
+    assert [b.text for b in openapi_blocks(inlined)][1] == "x: 1"
+    assert inline_attachments(body, {}) == body

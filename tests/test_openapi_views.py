@@ -127,3 +127,19 @@ def _revision_id(app, title: str, number: int) -> int:
     return db.session.scalar(
         select(Revision.id).join(Page).where(Page.title == title, Revision.number == number)
     )
+
+
+def test_block_naming_an_attachment_shows_that_document(client, editor):
+    from tests.test_files_views import upload
+    from tests.test_openapi import BOOKS
+
+    assert save_page(client, "Attached API", "Text.").status_code == 302
+    response = upload(client, "Attached_API", BOOKS.encode(), "api.yaml")
+    assert response.status_code in (200, 302, 303)
+    body = "Our API:\n\n```openapi\nopenapi: api.yaml\n```\n"
+    assert save_page(client, "Attached API", body).status_code == 302
+    html = client.get("/wiki/Attached_API").get_data(as_text=True)
+    assert 'id="h-op-getbook"' in html and "oa-error" not in html
+    assert save_page(client, "Other API", "```openapi\nopenapi: nope.yaml\n```").status_code == 302
+    html = client.get("/wiki/Other_API").get_data(as_text=True)
+    assert "no attachment called “nope.yaml”" in html

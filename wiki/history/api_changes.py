@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 from wiki.extensions import db
 from wiki.models import Revision
 from wiki.rendering.openapi import ApiChanges, compare_bodies
+from wiki.rendering.openapi_sources import with_attachments
 
 CACHE_SIZE = 512  # comparisons kept per process
 SUMMARY_BUDGET = 0.4  # seconds of comparing one listing may spend; the rest waits for later
@@ -40,7 +41,11 @@ def _cached(key: tuple[int, int]) -> ApiChanges | None:
 
 
 def between(page_id: int, old_no: int, new_no: int) -> ApiChanges:
-    """:func:`api_changes` of two revision numbers of a page (0: before the page existed)."""
+    """:func:`api_changes` of two revision numbers of a page (0: before the page existed).
+
+    Blocks that name an attachment are compared with the attachment's newest version on both
+    sides (attachment versions are not tied to page revisions).
+    """
     revisions = {
         r.number: r
         for r in db.session.scalars(
@@ -67,7 +72,8 @@ def api_changes(old: Revision | None, new: Revision) -> ApiChanges:
     key = (old.id if old is not None else 0, new.id)
     found = _cached(key)
     if found is None:
-        found = compare_bodies(old_body, new.body)
+        title = new.page.title
+        found = compare_bodies(with_attachments(old_body, title), with_attachments(new.body, title))
         _remember(key, found)
     return found
 

@@ -10,11 +10,12 @@ requests (the server must accept no less) and reads responses (the server must s
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from wiki.rendering.openapi.blocks import openapi_blocks
+from wiki.rendering.openapi.html import load_block
 from wiki.rendering.openapi.loading import OpenAPIError
 from wiki.rendering.openapi.operations import Operation, count_operations, iter_operations
 from wiki.rendering.openapi.refs import Resolver
@@ -23,7 +24,6 @@ from wiki.rendering.openapi.schema_html import merged_schema, schema_types
 MAX_OPERATIONS = 10_000
 MAX_CHANGES = 1_000  # listed; more are counted
 MAX_DEPTH = 20
-_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*([^\s`{]*)")
 
 
 @dataclass(frozen=True)
@@ -61,25 +61,6 @@ class ApiChanges:
         return f"API: {total} change{'s' if total != 1 else ''}" if total else ""
 
 
-def openapi_blocks(body: str) -> list[str]:
-    """The text of every ```openapi (or ~~~openapi) fenced block in a Markdown body."""
-    blocks, lines, i = [], body.splitlines(), 0
-    while i < len(lines):
-        match = _FENCE_OPEN.match(lines[i])
-        if match is None:
-            i += 1
-            continue
-        fence, lang = match.group(1), match.group(2).lower()
-        closing = re.compile(rf"^ {{0,3}}{fence[0]}{{{len(fence)},}}[ \t]*$")
-        end = i + 1
-        while end < len(lines) and not closing.match(lines[end]):
-            end += 1
-        if lang == "openapi":
-            blocks.append("\n".join(lines[i + 1 : end]))
-        i = end + 1
-    return blocks
-
-
 @dataclass
 class _Side:
     operations: dict[str, tuple[Operation, Resolver]] = field(default_factory=dict)
@@ -87,10 +68,9 @@ class _Side:
 
 
 def _side(body: str, name: str, attachments: Mapping[str, str] | None) -> _Side:
-    from wiki.rendering.openapi.html import load_block  # html imports this module's siblings
-
     side = _Side()
-    for number, source in enumerate(openapi_blocks(body), 1):
+    for number, block in enumerate(openapi_blocks(body), 1):
+        source = block.text
         try:
             document = load_block(source, attachments)
             if count_operations(document) > MAX_OPERATIONS:
