@@ -48,7 +48,7 @@ OPENAPI_CLASSES = frozenset(
     " oa-tag oa-schemas oa-component oa-op oa-deprecated oa-path oa-summary oa-flag oa-auth"
     " oa-params oa-type oa-required oa-media oa-body oa-response oa-status oa-s1 oa-s2 oa-s3"
     " oa-s4 oa-s5 oa-method oa-get oa-post oa-put oa-patch oa-delete oa-head oa-options"
-    " oa-trace oa-schema oa-constraints oa-cycle oa-more oa-options".split()
+    " oa-trace oa-schema oa-constraints oa-cycle oa-more oa-nested oa-choices".split()
 )
 # Only classes the renderer emits: page content must not borrow the site's layout classes.
 ALLOWED_CLASSES = frozenset(

@@ -191,9 +191,11 @@ class SchemaHTML:
         description = self.describe(target.get("description")) if isinstance(target, dict) else ""
         extra = self.constraints(target) if isinstance(target, dict) else ""
         nested = self.table(prop, stack)
+        if nested:  # a row of its own, under the field, the table's full width
+            nested = f'<tr><td colspan="3" class="oa-nested">{nested}</td></tr>'
         return (
             f'<tr><td><code>{escape(name)}</code>{badge}</td><td class="oa-type">'
-            f"{self.type_label(prop)}</td><td>{description}{extra}{nested}</td></tr>"
+            f"{self.type_label(prop)}</td><td>{description}{extra}</td></tr>{nested}"
         )
 
     def _options(self, label: str, options: list, stack: tuple[str, ...]) -> str:
@@ -201,7 +203,7 @@ class SchemaHTML:
         for option in options[:10]:
             inner = self.table(option, stack)
             items.append(f"<li>{self.type_label(option)}{inner}</li>")
-        return f'<p class="oa-label">{label}:</p><ul class="oa-options">{"".join(items)}</ul>'
+        return f'<p class="oa-label">{label}:</p><ul class="oa-choices">{"".join(items)}</ul>'
 
     @staticmethod
     def _note(text: str, cls: str) -> str:
