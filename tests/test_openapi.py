@@ -246,3 +246,26 @@ def test_blocks_are_found_and_attachments_inlined():
     assert "`````openapi\nopenapi: 3.1.0\n````\nsneaky\n`````" in inlined
     assert [b.text for b in openapi_blocks(inlined)][1] == "x: 1"
     assert inline_attachments(body, {}) == body
+
+
+@pytest.mark.parametrize("operations", [480, 10_000])
+def test_megabyte_documents_render_in_the_guard_or_are_refused_clearly(operations):
+    """Through the time-limited render worker, as a save renders: an error box or a clear
+    413, never anything else (the edit form keeps the text on a 413)."""
+    from wiki.rendering.guard import safe_render
+    from wiki.rendering.markdown import RenderError
+
+    doc = document(operations, description="A description with **Markdown** " * 4)
+    if operations > MAX_OPERATIONS:
+        body = fence(json.dumps(doc, separators=(",", ":"))[:1_000_000])  # cut: invalid JSON
+    else:
+        doc["info"]["description"] = "Long *notes*. " * 45_000
+        body = fence(json.dumps(doc, indent=1))
+    assert 900_000 < len(body) <= 1024 * 1024
+    try:
+        html = safe_render(body, existing=(), timeout=5).html
+    except RenderError as error:
+        assert error.status == 413 and "too complex to render" in str(error)
+    else:
+        assert "oa-error" in html
+        assert "split it" in html or "not valid JSON" in html

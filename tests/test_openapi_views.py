@@ -56,7 +56,7 @@ def test_diff_has_an_api_changes_view_with_breaking_changes_first(client, api_pa
     response = client.get("/diff/Books_API?from=1&to=2&mode=api")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "API: 6 breaking changes" in html
+    assert "6 breaking, " in html
     items = html[html.index('class="api-change-list"') :]
     breaking = items.index("api-change-breaking")
     assert "POST /things1" in html and "operation removed" in html

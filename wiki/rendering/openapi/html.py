@@ -27,13 +27,13 @@ from wiki.rendering.openapi.schema_html import SCHEMA_PREFIX, SchemaHTML, anchor
 from wiki.rendering.openapi.validating import validate
 from wiki.rendering.sanitize import sanitize_html
 
-MAX_OPERATIONS = 2_000  # more would not render within the page's time limit
+MAX_OPERATIONS = 500  # more would not render within the page's time limit (bleach: ~5 ms each)
 # Up to this many operations, each one shows its schemas in full and its examples highlighted,
 # and the document gets the validator's thorough checks. Larger documents show named schemas
 # once, in the Schemas section, linked from each operation: the page's sanitizer costs about
 # 50 µs per HTML tag, and a 200-operation document in full detail has 40,000 of them.
 FULL_DETAIL_OPERATIONS = 40
-MAX_HTML_CHARS = 1_500_000  # about 7 s of sanitizing: shown as an error box instead
+MAX_HTML_CHARS = 400_000  # about 2 s of sanitizing on a quiet machine; more: an error box
 MAX_SCHEMA_ROWS = 20_000  # per document, over all schema tables
 MAX_DESCRIPTION = 20_000  # characters of one description
 MAX_EXAMPLE = 20_000  # characters of one example
