@@ -22,7 +22,8 @@ from wiki.rendering.openapi.refs import Resolver
 from wiki.rendering.openapi.schema_html import merged_schema, schema_types
 
 MAX_OPERATIONS = 10_000
-MAX_CHANGES = 1_000  # listed; more are counted
+MAX_CHANGES = 1_000  # listed (breaking ones first); more are counted
+MAX_FOUND = 100_000  # kept in memory while comparing; more are only counted
 MAX_DEPTH = 20
 
 
@@ -46,11 +47,12 @@ class ApiChanges:
     changes: tuple[Change, ...] = ()
     problems: tuple[str, ...] = ()
     more: int = 0  # changes found beyond :data:`MAX_CHANGES`
+    more_breaking: int = 0  # how many of those are breaking
     has_api: bool = False  # either body holds an ```openapi block
 
     @property
     def breaking(self) -> int:
-        return sum(1 for c in self.changes if c.breaking)
+        return sum(1 for c in self.changes if c.breaking) + self.more_breaking
 
     @property
     def summary(self) -> str:
@@ -98,6 +100,7 @@ def compare_bodies(
         changes=result.changes,
         problems=(*old.problems, *new.problems),
         more=result.more,
+        more_breaking=result.more_breaking,
         has_api=has_api,
     )
 
@@ -124,17 +127,25 @@ def _compare(old: dict, new: dict) -> ApiChanges:
             new_op, new_resolver = new[key]
             _OperationDiff(found, old_resolver, new_resolver, new_op.label).run(old_op, new_op)
     ordered = sorted(found.changes, key=lambda c: not c.breaking)  # stable: document order
-    return ApiChanges(changes=tuple(ordered), more=found.more, has_api=True)
+    rest = ordered[MAX_CHANGES:]
+    return ApiChanges(
+        changes=tuple(ordered[:MAX_CHANGES]),
+        more=found.more + len(rest),
+        more_breaking=found.more_breaking + sum(1 for c in rest if c.breaking),
+        has_api=True,
+    )
 
 
 class _Found:
     def __init__(self) -> None:
         self.changes: list[Change] = []
         self.more = 0
+        self.more_breaking = 0
 
     def add(self, operation: str, where: str, message: str, breaking: bool) -> None:
-        if len(self.changes) >= MAX_CHANGES:
+        if len(self.changes) >= MAX_FOUND:
             self.more += 1
+            self.more_breaking += breaking
         else:
             self.changes.append(Change(operation, where, message, breaking))
 
