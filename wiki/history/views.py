@@ -27,7 +27,7 @@ from wiki.auth import permissions
 from wiki.auth.accounts import USERNAME_RE, find_user
 from wiki.decorators import editor_required, read_access_required
 from wiki.extensions import db
-from wiki.history import bp
+from wiki.history import api_changes, bp
 from wiki.history import service as history_service
 from wiki.history.forms import ChangesFilterForm, RestoreForm
 from wiki.lookup import find_page, page_number, parse_rev, revision_or_404, valid_title_or_400
@@ -41,6 +41,7 @@ from wiki.text import atom
 from wiki.text.diffing import side_by_side
 
 DIFF_VIEWS = ("inline", "split")
+DIFF_MODES = ("source", "rendered", "api")
 DIFF_VIEW_COOKIE = "diff_view"
 COOKIE_MAX_AGE = 365 * 86400
 
@@ -153,14 +154,15 @@ def diff(title: str):
         "new": _row_or_404(page, new_no),
         "old": _row_or_404(page, old_no) if old_no else None,
         "view": _diff_view(),
-        "mode": "rendered" if request.args.get("mode") == "rendered" else "source",
+        "mode": request.args.get("mode") if request.args.get("mode") in DIFF_MODES else "source",
         "full": request.args.get("full") == "1",
         "side_by_side": side_by_side,
         "can_edit": permissions.can_edit(current_user, page),
+        "api": api_changes.between(page.id, old_no, new_no),
     }
     if context["mode"] == "rendered":
         context.update(_rendered_context(page, old_no, new_no))
-    else:
+    elif context["mode"] == "source":
         context["diff"] = history_service.diff_revisions(page, old_no, new_no, full=context["full"])
     response = make_response(render_template("history/diff.html", **context))
     if request.args.get("view") in DIFF_VIEWS:
@@ -261,6 +263,7 @@ def recent():
         form=form,
         listing=listing,
         days=_by_day(listing.rows),
+        api_notes=api_changes.api_summaries([row.id for row in listing.rows]),
         unknown_user=unknown_user,
         filters={k: v for k, v in filters.items() if v},
     )

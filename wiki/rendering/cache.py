@@ -23,6 +23,7 @@ from wiki.extensions import db
 from wiki.models import Attachment, Page, Redirect, RenderCache, Revision
 from wiki.rendering.guard import safe_render
 from wiki.rendering.markdown import RENDERER_VERSION, Rendered, extract_link_targets
+from wiki.rendering.openapi_sources import with_attachments
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def image_sizes(title: str | None) -> dict[str, tuple[int, int]]:
 
 def render_for_save(body: str, title: str | None) -> Rendered:
     """Render under the time and depth guard. :raises RenderError: too complex."""
+    body = with_attachments(body, title)  # ```openapi blocks naming an attachment
     existing = existing_titles(extract_link_targets(body))
     return safe_render(
         body,

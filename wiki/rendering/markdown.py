@@ -27,13 +27,17 @@ from markdown.util import AtomicString
 from pymdownx.arithmatex import arithmatex_fenced_format
 
 from wiki.rendering.gfm import GfmExtension
+from wiki.rendering.limits import (
+    check_complexity,
+    too_complex,
+)
+from wiki.rendering.openapi.html import openapi_fence
 from wiki.rendering.sanitize import sanitize_html
 
-RENDERER_VERSION = 5  # 5: GitHub's list, fence and HTML block structure (gfm)
+# 5: GitHub's list, fence and HTML block structure (gfm); 6: openapi fences render as references
+RENDERER_VERSION = 6
 
-MAX_NESTING = 40  # list / blockquote levels; Python-Markdown recurses once per level
 MAX_HTML_DEPTH = 200  # open HTML elements; html5lib's cost grows with the square of depth
-MAX_BRACKET_WORK = 5_000_000  # unmatched brackets x block length; link parsing rescans per bracket
 MAX_FRONT_MATTER = 64 * 1024
 MAX_META_NODES = 5_000  # YAML aliases can expand a small text into a huge structure
 
@@ -45,31 +49,14 @@ _MD_WIKI_URL = re.compile(
     r"(?:\]\(\s*<?|^[ ]{0,3}\[[^\]\n]+\]:[ \t]*<?)(/wiki/[^\s)>]+)", re.M
 )  # inline links [x](/wiki/A) and reference definitions [r]: /wiki/A
 _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
-_HR_LINE = re.compile(r"[ \t]*([-*_])(?:[ \t]*\1){2,}[ \t]*\Z")
-_CONTAINER = re.compile(r">[ \t]*|(?:[-+*]|\d{1,9}[.)])(?:[ \t]+|\Z)")
 _OPEN_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)")
 _NO_DEPTH_TAGS = frozenset(  # void elements and those whose end tag HTML lets you omit
     "area base br col embed hr img input link meta source track wbr p li dt dd tr td th"
     " thead tbody tfoot option optgroup rp rt colgroup caption".split()
 )
-_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
 _TOC_WRAPPER = re.compile(r'\A\s*<div class="toc">\s*|\s*</div>\s*\Z')
 _IGNORED_URL_CHARS = re.compile(r"[\x00-\x20\x7f]")
-
-
-class RenderError(ValueError):
-    """Markdown that cannot be rendered safely; ``status`` is the HTTP status to answer with.
-
-    400: structure nested too deeply; 413: too much work to render in bounded time.
-    """
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
-
-    def __reduce__(self) -> tuple[Any, ...]:  # keep ``status`` across process boundaries
-        return (type(self), (str(self), self.status))
 
 
 @dataclass(frozen=True)
@@ -167,37 +154,6 @@ def extract_link_targets(body: str) -> set[str]:
         if title is not None:
             found.add(title)
     return found
-
-
-def too_complex(what: str, status: int) -> RenderError:
-    """The error for Markdown the renderer refuses (400 nesting, 413 too costly)."""
-    return RenderError(f"This page is too complex to render: {what}.", status)
-
-
-def check_complexity(text: str) -> None:
-    """Reject, in linear time, Markdown known to make the renderer recurse or crawl.
-
-    :raises RenderError: lists or quotes nested over :data:`MAX_NESTING` levels (400), or
-        so many unclosed brackets that link parsing would take too long (413).
-    """
-    for line in text.splitlines():
-        if ">" not in line and len(line) < 2 * MAX_NESTING or _HR_LINE.match(line):
-            continue
-        stripped = line.expandtabs(4).lstrip(" ")
-        depth, pos = 0, 0
-        while (m := _CONTAINER.match(stripped, pos)) and m.end() > pos:
-            depth, pos = depth + 1, m.end()
-        if depth and depth + (len(line.expandtabs(4)) - len(stripped)) // 4 > MAX_NESTING:
-            raise too_complex(f"lists or quotes are nested more than {MAX_NESTING} levels", 400)
-    for block in _BLANK_LINE.split(text):
-        unclosed = max(0, block.count("](") - block.count(")"))
-        if (block.count("[") + unclosed) * len(block) <= MAX_BRACKET_WORK:
-            continue
-        depth = 0
-        for char in re.findall(r"[\[\]]", block):
-            depth = depth + 1 if char == "[" else max(0, depth - 1)
-        if (depth + unclosed) * len(block) > MAX_BRACKET_WORK:
-            raise too_complex("it has too many unclosed [ or ( brackets in one paragraph", 413)
 
 
 def _check_html_depth(markup: str) -> None:
@@ -339,6 +295,7 @@ def build_markdown(state: RenderState) -> markdown.Markdown:
     fences = [
         {"name": "mermaid", "class": "mermaid", "format": mermaid},
         {"name": "math", "class": "arithmatex", "format": math},
+        {"name": "openapi", "class": "openapi", "format": openapi_fence},
     ]
     configs = {
         "toc": {

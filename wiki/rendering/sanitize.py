@@ -42,6 +42,14 @@ ATTRIBUTE_VALUES = {
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 # Page ids carry a prefix the site's own element ids never use, so content cannot clobber them.
 ALLOWED_ID = re.compile(r"(h-|fn:|fnref\d*:)")
+# The API reference of ```openapi blocks (wiki/rendering/openapi/html.py, static/css/openapi.css).
+OPENAPI_CLASSES = frozenset(
+    "openapi oa-error oa-where oa-info oa-title oa-version oa-spec oa-servers oa-label oa-toc"
+    " oa-tag oa-schemas oa-component oa-op oa-deprecated oa-path oa-summary oa-flag oa-auth"
+    " oa-params oa-type oa-required oa-media oa-body oa-response oa-status oa-s1 oa-s2 oa-s3"
+    " oa-s4 oa-s5 oa-method oa-get oa-post oa-put oa-patch oa-delete oa-head oa-options"
+    " oa-trace oa-schema oa-constraints oa-cycle oa-more oa-nested oa-choices".split()
+)
 # Only classes the renderer emits: page content must not borrow the site's layout classes.
 ALLOWED_CLASSES = frozenset(
     {cls for cls in STANDARD_TYPES.values() if cls}
@@ -51,6 +59,7 @@ ALLOWED_CLASSES = frozenset(
     | {"task-list-item", "footnote", "footnote-ref", "footnote-backref"}
     | {"markdown-alert", "markdown-alert-title"}
     | {f"markdown-alert-{kind}" for kind in ("note", "tip", "important", "warning", "caution")}
+    | OPENAPI_CLASSES
 )
 
 

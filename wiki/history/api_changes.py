@@ -1,0 +1,121 @@
+"""API changes between revisions of pages that hold ```openapi blocks (issue #18).
+
+The comparison itself is pure (:mod:`wiki.rendering.openapi.compare`); this module reads the
+revision bodies and keeps results in a per-process cache keyed by the two revision ids:
+revisions never change, so an entry never goes stale. Recent changes and notifications ask
+:func:`api_summary` ("API: 2 breaking changes"); the diff page asks :func:`api_changes`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import aliased
+
+from wiki.extensions import db
+from wiki.models import Revision
+from wiki.rendering.openapi import ApiChanges, compare_bodies
+from wiki.rendering.openapi_sources import with_attachments
+
+CACHE_SIZE = 512  # comparisons kept per process
+SUMMARY_BUDGET = 0.4  # seconds of comparing one listing may spend; the rest waits for later
+_NO_API = ApiChanges()
+_cache: OrderedDict[tuple[int, int], ApiChanges] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _remember(key: tuple[int, int], changes: ApiChanges) -> None:
+    with _lock:
+        _cache[key] = changes
+        _cache.move_to_end(key)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+
+
+def _cached(key: tuple[int, int]) -> ApiChanges | None:
+    with _lock:
+        return _cache.get(key)
+
+
+def between(page_id: int, old_no: int, new_no: int) -> ApiChanges:
+    """:func:`api_changes` of two revision numbers of a page (0: before the page existed).
+
+    Blocks that name an attachment are compared with the attachment's newest version on both
+    sides (attachment versions are not tied to page revisions).
+    """
+    revisions = {
+        r.number: r
+        for r in db.session.scalars(
+            select(Revision).where(
+                Revision.page_id == page_id, Revision.number.in_({old_no, new_no})
+            )
+        )
+    }
+    if new_no not in revisions:
+        return _NO_API
+    return api_changes(revisions.get(old_no), revisions[new_no])
+
+
+def might_have_api(body: str | None) -> bool:
+    """A cheap test before any parsing: only a body with "openapi" can hold a block."""
+    return bool(body) and "openapi" in body
+
+
+def api_changes(old: Revision | None, new: Revision) -> ApiChanges:
+    """The API changes from ``old`` (None: the empty page before revision 1) to ``new``."""
+    old_body = old.body if old is not None else ""
+    if not (might_have_api(old_body) or might_have_api(new.body)):
+        return _NO_API
+    key = (old.id if old is not None else 0, new.id)
+    found = _cached(key)
+    if found is None:
+        title = new.page.title
+        found = compare_bodies(with_attachments(old_body, title), with_attachments(new.body, title))
+        _remember(key, found)
+    return found
+
+
+def api_summary(revision_id: int) -> str:
+    """ "API: 2 breaking changes" (or "API: 3 changes") for a revision against the one
+    before it; "" when it changed no API. For recent changes and notifications."""
+    return api_summaries([revision_id], budget=None).get(revision_id, "")
+
+
+def api_summaries(revision_ids: list[int], budget: float | None = SUMMARY_BUDGET) -> dict[int, str]:
+    """:func:`api_summary` of many revisions, reading only bodies that mention "openapi".
+
+    Comparisons not cached yet stop after ``budget`` seconds (None: no limit), so a listing
+    never waits long; the rest show on a later view.
+    """
+    if not revision_ids:
+        return {}
+    before = aliased(Revision)
+    rows = db.session.execute(
+        select(Revision.id, Revision.page_id, Revision.number)
+        .outerjoin(
+            before,
+            (before.page_id == Revision.page_id) & (before.number == Revision.number - 1),
+        )
+        .where(
+            Revision.id.in_(revision_ids),
+            or_(Revision.body.contains("openapi"), before.body.contains("openapi")),
+        )
+    ).all()
+    out: dict[int, str] = {}
+    started = time.perf_counter()
+    for rev_id, page_id, number in rows:
+        new = db.session.get(Revision, rev_id)
+        old = db.session.scalar(
+            select(Revision).where(Revision.page_id == page_id, Revision.number == number - 1)
+        )
+        key = (old.id if old is not None else 0, rev_id)
+        if _cached(key) is None and budget is not None:
+            if time.perf_counter() - started > budget:
+                continue
+        summary = api_changes(old, new).summary
+        if summary:
+            out[rev_id] = summary
+    return out
