@@ -28,7 +28,7 @@ from pymdownx.arithmatex import arithmatex_fenced_format
 
 from wiki.rendering.sanitize import sanitize_html
 
-RENDERER_VERSION = 4
+RENDERER_VERSION = 5
 
 MAX_NESTING = 40  # list / blockquote levels; Python-Markdown recurses once per level
 MAX_HTML_DEPTH = 200  # open HTML elements; html5lib's cost grows with the square of depth
@@ -337,7 +337,11 @@ def _build_markdown(state: _State) -> markdown.Markdown:
         "toc": {"slugify": _slugify, "permalink": True, "permalink_title": "Link to this section"},
         "tables": {"use_align_attribute": True},
         "pymdownx.superfences": {"custom_fences": fences},
-        "pymdownx.highlight": {"css_class": "highlight", "guess_lang": False},
+        "pymdownx.highlight": {
+            "css_class": "highlight",
+            "guess_lang": False,
+            "pygments_lang_class": True,  # language-<name>: the code block's language label
+        },
         "pymdownx.tasklist": {"custom_checkbox": False, "clickable_checkbox": False},
         "pymdownx.arithmatex": {"generic": True},
     }

@@ -1,0 +1,59 @@
+"""``GET /new``: the "New page" form (title, optional parent, template), then the editor."""
+
+from flask import redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from wiki.decorators import editor_required
+from wiki.extensions import db
+from wiki.lookup import find_page
+from wiki.models import Page
+from wiki.pages import bp
+from wiki.pages.page_templates import template_titles
+from wiki.text.titles import SEPARATOR, TitleError, normalize_title
+
+
+@bp.route("/new")
+@editor_required
+def new():
+    parent = _valid_or_none(request.args.get("parent", ""))
+    raw = request.args.get("title", "").strip()
+    template = request.args.get("template", "")
+    if template and template not in template_titles():
+        template = ""
+    error = existing = None
+    if raw:
+        try:
+            title = normalize_title(raw)
+        except TitleError as problem:
+            error = f"Invalid title: {problem}"
+        else:
+            page = find_page(title) or _same_but_case(title)
+            if page is None or page.deleted:
+                args = {"template": template} if template else {}
+                return redirect(url_for("pages.edit", title=title, **args))
+            error, existing = "A page with that title exists already.", page.title
+    elif "title" in request.args:
+        error = "Give the new page a title."
+    html = render_template(
+        "pages/new.html",
+        parent=parent,
+        prefill=raw or (parent + SEPARATOR if parent else ""),
+        template=template,
+        templates=template_titles(),
+        error=error,
+        existing=existing,
+    )
+    return html, 400 if error else 200
+
+
+def _same_but_case(title: str) -> Page | None:
+    return db.session.scalar(
+        select(Page).where(Page.title_key == title.lower(), Page.deleted.is_(False))
+    )
+
+
+def _valid_or_none(title: str) -> str:
+    try:
+        return normalize_title(title) if title.strip() else ""
+    except TitleError:
+        return ""
