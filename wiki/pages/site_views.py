@@ -1,6 +1,10 @@
-"""``GET /new``: the "New page" form (title, optional parent, template), then the editor."""
+"""Site-wide page routes: ``GET /new`` (the "New page" form: title, optional parent,
+template, then the editor) and ``/favicon.ico`` for clients that ask for it by that name."""
 
-from flask import redirect, render_template, request, url_for
+from datetime import UTC, datetime
+
+from flask import current_app, redirect, render_template, request, send_from_directory, url_for
+from markupsafe import Markup
 from sqlalchemy import select
 
 from wiki.decorators import editor_required
@@ -9,6 +13,7 @@ from wiki.lookup import find_page
 from wiki.models import Page
 from wiki.pages import bp
 from wiki.pages.page_templates import template_titles
+from wiki.templating import format_datetime
 from wiki.text.titles import SEPARATOR, TitleError, normalize_title
 
 
@@ -57,3 +62,19 @@ def _valid_or_none(title: str) -> str:
         return normalize_title(title) if title.strip() else ""
     except TitleError:
         return ""
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=86400)
+
+
+@bp.app_template_filter("timetag")
+def timetag(when: datetime | None) -> Markup:
+    """``<time>`` with the UTC ISO instant and "YYYY-MM-DD HH:MM UTC" as its text: readers
+    without JavaScript see UTC, site.js shows it in the reader's time zone."""
+    if when is None:
+        return Markup("")
+    instant = when if when.tzinfo else when.replace(tzinfo=UTC)
+    iso = instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return Markup('<time datetime="{}">{}</time>').format(iso, format_datetime(when))
