@@ -59,3 +59,23 @@ def test_delete_asks_first_and_the_confirmation_posts_the_delete(client, auth):
 def test_delete_confirmation_is_for_admins_only(client, editor):
     save_page(client, "Scratch", "text")
     assert client.get("/delete/Scratch").status_code == 403
+
+
+def test_source_tab_shows_the_markdown_in_the_layout(client, editor, auth):
+    save_page(client, "Notes", "# Notes\n\n<b>raw & **bold**</b>")
+    save_page(client, "Notes", "# Notes\n\nsecond")
+    auth.logout()
+    response = client.get("/source/Notes?rev=1")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'class="site-header"' in text
+    assert "&lt;b&gt;raw &amp; **bold**&lt;/b&gt;" in text  # shown as text, never as HTML
+    assert 'href="/raw/Notes?rev=1"' in text and 'href="/source/Notes"' in client.get(
+        "/wiki/Notes"
+    ).get_data(as_text=True)
+    assert client.get("/source/Nope").status_code == 404
+    assert client.get("/source/Notes?rev=9").status_code == 404
+
+
+def test_favicon_is_served(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.data[:4] == b"\x00\x00\x01\x00"

@@ -1,17 +1,27 @@
-"""Site-wide page routes: ``GET /new`` (the "New page" form: title, optional parent,
-template, then the editor) and ``/favicon.ico`` for clients that ask for it by that name."""
+"""Page routes around reading and writing: ``GET /new`` (the "New page" form: title, optional
+parent, template, then the editor), ``GET /source/<title>`` (the Markdown in the site's layout)
+and ``/favicon.ico`` for clients that ask for it by that name."""
 
 from datetime import UTC, datetime
 
-from flask import current_app, redirect, render_template, request, send_from_directory, url_for
+from flask import (
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from wiki.decorators import editor_required
+from wiki.decorators import editor_required, read_access_required
 from wiki.extensions import db
-from wiki.lookup import find_page
+from wiki.lookup import find_page, parse_rev, revision_or_404, valid_title_or_400
 from wiki.models import Page
-from wiki.pages import bp
+from wiki.pages import bp, editing
 from wiki.pages.page_templates import template_titles
 from wiki.templating import format_datetime
 from wiki.text.titles import SEPARATOR, TitleError, normalize_title
@@ -78,3 +88,15 @@ def timetag(when: datetime | None) -> Markup:
     instant = when if when.tzinfo else when.replace(tzinfo=UTC)
     iso = instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
     return Markup('<time datetime="{}">{}</time>').format(iso, format_datetime(when))
+
+
+@bp.route("/source/<title:title>")
+@read_access_required
+def source(title: str):
+    """The page's Markdown inside the site's layout, with a Copy button and the raw file."""
+    page = find_page(valid_title_or_400(title))
+    if page is None or page.deleted:
+        abort(404, f"There is no page called “{title}”.")
+    revision = revision_or_404(page, parse_rev(request.args.get("rev")))
+    can_edit = editing.can_edit(current_user, page)
+    return render_template("pages/source.html", page=page, revision=revision, can_edit=can_edit)
