@@ -12,7 +12,7 @@ from wiki import extensions
 MODEL_MODULES = ("wiki.auth.models",)
 BLUEPRINTS = ("auth", "admin", "pages", "history", "search", "structure", "files")
 # The modules whose routes register on each domain's blueprint.
-VIEW_MODULES = {"pages": ("views", "drafts_views")}
+VIEW_MODULES = {"pages": ("views", "drafts_views", "site_views")}
 
 
 def create_app(config_class: type = Config, **overrides) -> Flask:

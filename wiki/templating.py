@@ -51,12 +51,23 @@ def size_delta(delta: int) -> Markup:
     return Markup('<span class="delta {}">{}</span>').format(cls, text)
 
 
+def timetag(when: datetime | None) -> Markup:
+    """``<time>`` with the UTC ISO instant and "YYYY-MM-DD HH:MM UTC" as its text: readers
+    without JavaScript see UTC, site.js shows it in the reader's time zone."""
+    if when is None:
+        return Markup("")
+    instant = when if when.tzinfo else when.replace(tzinfo=UTC)
+    iso = instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return Markup('<time datetime="{}">{}</time>').format(iso, format_datetime(when))
+
+
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
         title_url=title_to_path,
         reltime=relative_time,
         datetime=format_datetime,
         size_delta=size_delta,
+        timetag=timetag,
     )
     from wiki.structure.freshness import page_learning_meta  # the page metadata card (issue 7)
 

@@ -73,6 +73,8 @@
     data.set("summary", summary ? summary.value : "");
     data.set("base_rev", baseRev ? baseRev.value : "");
     data.set("draft_token", token.value);
+    // A section editor's draft is stored as the whole page (the server splices it in).
+    if (form.dataset.section) data.set("section", form.dataset.section);
     return data;
   }
 
@@ -219,7 +221,7 @@
   }
 
   var restore = document.getElementById("draft-restore");
-  if (restore) {
+  if (restore && !form.dataset.section) { // a section editor restores into the whole-page one
     restore.addEventListener("click", function (e) {
       e.preventDefault();
       fetch(token.dataset.loadUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })

@@ -1,7 +1,8 @@
 // Search as you type for the header search box. Without this script the box is a plain
 // search form. With it, the box is an ARIA combobox: typing shows up to 8 page titles from
 // GET /search/suggest in a listbox; Arrow Down/Up move through them, Enter opens the chosen
-// page (or searches, when none is chosen), Escape closes the list.
+// page (or searches, when none is chosen), Escape closes the list. The last row is always
+// "Search all pages for …", the full search.
 (function () {
   "use strict";
 
@@ -62,14 +63,22 @@
     }
 
     function render(suggestions) {
-      items = suggestions;
+      var q = input.value.trim();
+      var pages = suggestions.length;
+      items = q ? suggestions.concat([{ url: "/search?q=" + encodeURIComponent(q), all: q }]) : [];
       list.textContent = "";
-      suggestions.forEach(function (item, i) {
+      items.forEach(function (item, i) {
         var option = document.createElement("li");
         option.id = "search-suggestion-" + i;
         option.setAttribute("role", "option");
         option.setAttribute("aria-selected", "false");
         option.dataset.url = item.url;
+        if (item.all) {
+          option.className = "suggestion-all";
+          option.textContent = "Search all pages for “" + item.all + "”";
+          list.appendChild(option);
+          return;
+        }
         var slash = item.title.lastIndexOf("/");
         var name = document.createElement("span");
         name.className = "suggestion-name";
@@ -83,12 +92,12 @@
         }
         list.appendChild(option);
       });
-      var open = suggestions.length > 0;
+      var open = items.length > 0;
       list.hidden = !open;
       input.setAttribute("aria-expanded", open ? "true" : "false");
       setActive(-1);
       status.textContent = open
-        ? suggestions.length + (suggestions.length === 1 ? " suggestion" : " suggestions")
+        ? pages + (pages === 1 ? " suggestion" : " suggestions") + ", or search all pages"
         : "";
     }
 

@@ -186,6 +186,7 @@ def test_the_editor_works_from_the_keyboard(page, live_app):
     page.wait_for_function(
         "() => document.querySelector('#live-preview').textContent.includes('from the keyboard')"
     )
+    page.keyboard.press("Escape")  # Tab indents inside the editor; Esc, then Tab, leaves it
     _tab_to(page, "#summary")
     page.keyboard.type("keyboard edit")
     page.keyboard.press("Control+s")

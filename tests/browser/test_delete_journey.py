@@ -15,6 +15,13 @@ def test_delete_then_restore_brings_the_page_back(page):
     _create(page, "Scratch", "first version")
     _create(page, "Scratch", "second version")
 
+    page.get_by_role("link", name="Delete page").click()  # asks first
+    page.wait_for_url("**/delete/Scratch")
+    assert "Delete “Scratch”?" in page.inner_text("h1")
+    page.get_by_role("link", name="Cancel").click()
+    page.wait_for_url("**/wiki/Scratch")
+    assert "second version" in page.inner_text(".markdown-body")
+    page.get_by_role("link", name="Delete page").click()
     page.get_by_role("button", name="Delete page").click()
     page.wait_for_url("**/wiki/Scratch")
     assert "This page was deleted by admin" in page.inner_text("main")

@@ -48,7 +48,7 @@ from wiki.decorators import editor_required
 from wiki.extensions import db
 from wiki.lookup import find_page, valid_title_or_400
 from wiki.models import User, now_utc
-from wiki.pages import bp, drafts
+from wiki.pages import bp, drafts, section_edit
 from wiki.pages.editing import EditError
 from wiki.pages.forms import EditForm
 from wiki.text.numbers import whole_number
@@ -92,6 +92,19 @@ def _parse_base(value: str) -> int | None:
         raise EditError("The base revision must be a number.") from None
 
 
+def _whole_body(title: str) -> str:
+    """The draft's text; a section editor's section is spliced into its base revision.
+
+    :raises EditError: a bad base revision. :raises SectionNotFound: no such section.
+    """
+    body = request.form["body"]
+    section = section_edit.parse_section(request.form.get("section") or None)
+    if section is None:
+        return body
+    base = _parse_base(request.form.get("base_rev", ""))
+    return section_edit.whole_body(find_page(title), base, section, body)
+
+
 def _autosave(user: User, title: str):
     if "body" not in request.form:
         return _json("error", 400, message="The draft had no text.")
@@ -99,12 +112,14 @@ def _autosave(user: User, title: str):
         outcome = drafts.save_draft(
             user,
             title,
-            request.form["body"],
+            _whole_body(title),
             request.form.get("summary", ""),
             _parse_base(request.form.get("base_rev", "")),
         )
     except EditError as error:
         return _json("error", error.status, message=error.message)
+    except section_edit.SectionNotFound:
+        return _json("error", 404, message="This page has no such section any more.")
     extra: dict = {}
     if outcome.saved_at is not None:
         extra["saved_at"] = draft_clock(outcome.saved_at)

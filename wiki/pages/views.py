@@ -24,6 +24,7 @@ from wiki.pages import (
     generations,  # noqa: F401
     page_cache,
     page_templates,
+    section_edit,
 )
 from wiki.pages.forms import EditForm
 from wiki.pages.visits import record_visit
@@ -31,6 +32,7 @@ from wiki.rendering.cache import page_html
 from wiki.rendering.markdown import RenderError
 from wiki.text import conflicts as conflict_markers
 from wiki.text.numbers import whole_number
+from wiki.text.sections import link_headings
 
 
 @bp.route("/")
@@ -108,11 +110,14 @@ def edit(title: str):
         # Its save would be refused; a refused POST re-shows the text, so only GET stops here.
         abort(403, "This page was deleted. An administrator can restore it.")
     form = EditForm()
+    section = _section_or_404()
     if request.method == "GET":
         template = request.args.get("template") or ""
         form.body.data = editing.current_body(page) or page_templates.template_body(template) or ""
         form.base_rev.data = str(page.current_rev) if page and page.current_rev else ""
-        if request.args.get("draft") == "1":
+        if section is not None:
+            form.body.data = _section_text_or_404(page, section)
+        elif request.args.get("draft") == "1":
             drafts_views.restore_into(form, title)
         return render_template("pages/edit.html", form=form, title=title, page=page)
     if not form.validate():
@@ -130,6 +135,11 @@ def edit(title: str):
             return _conflict(form, title, page, None)
     if form.preview.data:
         return _preview_again(form, title, page, body)
+    if section is not None:
+        try:
+            body = section_edit.whole_body(page, int(base_rev or 0), section, body)
+        except section_edit.SectionNotFound:
+            return _edit_again(form, title, page, "This page has no such section any more.", 404)
     try:
         result = editing.save_edit(
             title,
@@ -139,11 +149,26 @@ def edit(title: str):
             current_user,
         )
     except editing.EditConflict as conflict:
+        form.body.data = body  # the chooser and the kept draft hold the whole page
         return _conflict(form, title, page, conflict)
     except (editing.EditError, RenderError) as error:
         return _edit_again(form, title, page, _message(error), error.status)
     _flash_outcome(result)
     return redirect(url_for("pages.view", title=title))
+
+
+def _section_or_404() -> int | None:
+    try:
+        return section_edit.parse_section(request.args.get("section"))
+    except section_edit.SectionNotFound:
+        abort(404, "There is no such section.")
+
+
+def _section_text_or_404(page: Page | None, section: int) -> str:
+    try:
+        return section_edit.section_of(page, section)
+    except section_edit.SectionNotFound:
+        abort(404, f"This page has no section {section}.")
 
 
 def _flash_outcome(result: editing.SaveResult) -> None:
@@ -192,8 +217,9 @@ def _preview_again(form, title, page, body):
         rendered = editing.render_preview(body, title)
     except (editing.EditError, RenderError) as error:
         return _edit_again(form, title, page, _message(error), error.status)
+    card_and_html = render_template("pages/_preview.html", rendered=rendered)
     return render_template(
-        "pages/edit.html", form=form, title=title, page=page, preview_html=rendered.html
+        "pages/edit.html", form=form, title=title, page=page, preview_html=card_and_html
     )
 
 
@@ -230,7 +256,7 @@ def preview():
         rendered = editing.render_preview(body, title)
     except (editing.EditError, RenderError) as error:
         return Response(_message(error), error.status, mimetype="text/plain")
-    return Response(rendered.html, mimetype="text/html")
+    return Response(render_template("pages/_preview.html", rendered=rendered), mimetype="text/html")
 
 
 @bp.route("/raw/<title:title>")
@@ -258,3 +284,11 @@ def index():
 @bp.app_context_processor
 def max_body():
     return {"max_body_bytes": current_app.config["WIKI_MAX_BODY_BYTES"]}
+
+
+@bp.app_template_filter("section_links")
+def section_links(html: str, title: str, body: str) -> Markup:
+    """The page's HTML with an "edit" link in each section heading (for editors)."""
+    return Markup(
+        link_headings(html, body, lambda n: url_for("pages.edit", title=title, section=n))
+    )

@@ -27,10 +27,12 @@ from markdown.util import AtomicString
 from pymdownx.arithmatex import arithmatex_fenced_format
 
 from wiki.rendering.gfm import GfmExtension
-from wiki.rendering.limits import (
-    check_complexity,
-    too_complex,
-)
+
+# RenderError and check_complexity are part of this module's interface (re-exported).
+from wiki.rendering.limits import MAX_NESTING as MAX_NESTING
+from wiki.rendering.limits import RenderError as RenderError
+from wiki.rendering.limits import check_complexity as check_complexity
+from wiki.rendering.limits import too_complex as too_complex
 from wiki.rendering.openapi.html import openapi_fence
 from wiki.rendering.sanitize import sanitize_html
 
@@ -305,7 +307,11 @@ def build_markdown(state: RenderState) -> markdown.Markdown:
         },
         "tables": {"use_align_attribute": True},
         "pymdownx.superfences": {"custom_fences": fences},
-        "pymdownx.highlight": {"css_class": "highlight", "guess_lang": False},
+        "pymdownx.highlight": {
+            "css_class": "highlight",
+            "guess_lang": False,
+            "pygments_lang_class": True,  # language-<name>: the code block's language label
+        },
         "pymdownx.tasklist": {"custom_checkbox": False, "clickable_checkbox": False},
         "pymdownx.arithmatex": {"generic": True},
         "pymdownx.tilde": {"subscript": False},  # GitHub strikes ~x~ through (gfm)

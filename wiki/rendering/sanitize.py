@@ -63,6 +63,14 @@ ALLOWED_CLASSES = frozenset(
 )
 
 
+# A fenced code block's language, as the highlighter names it (shown as the block's label).
+LANGUAGE_CLASS = re.compile(r"language-[a-z0-9+#._-]{1,40}\Z", re.IGNORECASE)
+
+
+def _allowed_class(name: str) -> bool:
+    return name in ALLOWED_CLASSES or LANGUAGE_CLASS.match(name) is not None
+
+
 def _allow_attribute(tag: str, name: str, value: str) -> bool:
     if name == "id":
         return ALLOWED_ID.match(value) is not None
@@ -91,7 +99,7 @@ class _FinishFilter(Filter):
                     # A task-list box has no <label>; without a name it is an unlabelled control.
                     attrs[(None, "aria-label")] = "Task"
                 if (None, "class") in attrs:
-                    kept = [c for c in attrs[(None, "class")].split() if c in ALLOWED_CLASSES]
+                    kept = [c for c in attrs[(None, "class")].split() if _allowed_class(c)]
                     if kept:
                         attrs[(None, "class")] = " ".join(kept)
                     else:

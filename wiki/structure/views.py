@@ -12,7 +12,7 @@ from wiki.models import Page, Redirect
 from wiki.pages.page_templates import template_titles
 from wiki.refusals import Refusal
 from wiki.rendering.markdown import RenderError
-from wiki.structure import bp, queries
+from wiki.structure import bp, queries, tree
 from wiki.structure import service as structure_service
 from wiki.structure.forms import ProtectForm, RenameForm
 from wiki.structure.freshness import stale_pages
@@ -31,6 +31,12 @@ def structure_footer(page: Page) -> queries.FooterInfo:
 def page_template_choices() -> list[str]:
     """Pages under ``Templates/`` for the create form's template picker."""
     return template_titles()
+
+
+@bp.app_template_global("page_tree")
+def page_tree_global(title: str) -> tree.PageTree:
+    """Ancestors, siblings and sub-pages for ``structure/_page_tree.html``."""
+    return tree.page_tree(title)
 
 
 @bp.app_template_global()
@@ -128,6 +134,21 @@ def _structure_action(action, title: str, *args):
         abort(error.status, error.message)
     except RenderError as error:
         abort(error.status, str(error))
+
+
+@bp.route("/delete/<title:title>", methods=["GET"])
+@admin_required
+def confirm_delete(title: str):
+    """The confirmation page before a delete (works without JavaScript)."""
+    page = find_page(valid_title_or_400(title))
+    if page is None or page.deleted:
+        abort(404, f"There is no page called “{title}”.")
+    return render_template(
+        "structure/delete.html",
+        page=page,
+        info=queries.footer_info(page),
+        backlinks=queries.backlinks(page.title, page),
+    )
 
 
 @bp.route("/delete/<title:title>", methods=["POST"])

@@ -1,0 +1,91 @@
+"""The page tree beside a page: its ancestors, its siblings (each with its children, so they
+can be expanded) and its own children. One query, bounded by ``LIMIT`` titles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, func, or_, select
+
+from wiki.extensions import db
+from wiki.models import Page
+from wiki.text.titles import SEPARATOR
+
+LIMIT = 1500  # titles read for one tree: a level with more shows its first ones and "more"
+LEVEL_LIMIT = 60  # entries shown at one level
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    title: str
+    current: bool = False
+    children: list[TreeNode] = field(default_factory=list)
+    more_children: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.title.rsplit(SEPARATOR, 1)[-1]
+
+
+@dataclass(frozen=True)
+class PageTree:
+    ancestors: list[tuple[str, bool]]  # (title, exists), outermost first
+    siblings: list[TreeNode]  # the page's level, the page itself among them
+    more_siblings: bool
+
+
+def _depth(title: str) -> int:
+    return title.count(SEPARATOR)
+
+
+def build_tree(title: str, titles: Iterable[str]) -> PageTree:
+    """The tree of ``title`` from the live titles under its parent (PURE).
+
+    Guarantees: siblings and children in the order given, at most ``LEVEL_LIMIT`` per level
+    (the current page always kept); ancestors whatever exists of them.
+    """
+    parts = title.split(SEPARATOR)
+    depth = len(parts) - 1
+    known = set(titles)
+    ancestors = [
+        (SEPARATOR.join(parts[: i + 1]), SEPARATOR.join(parts[: i + 1]) in known)
+        for i in range(depth)
+    ]
+    level = [t for t in titles if _depth(t) == depth]
+    if title not in level:
+        level.append(title)
+    kids: dict[str, list[str]] = {}
+    for t in titles:
+        if _depth(t) == depth + 1:
+            kids.setdefault(t.rsplit(SEPARATOR, 1)[0], []).append(t)
+    shown = level[:LEVEL_LIMIT]
+    if title not in shown:
+        shown[-1] = title
+    siblings = [
+        TreeNode(
+            t,
+            current=t == title,
+            children=[TreeNode(c) for c in kids.get(t, [])[:LEVEL_LIMIT]],
+            more_children=len(kids.get(t, [])) > LEVEL_LIMIT,
+        )
+        for t in shown
+    ]
+    return PageTree(ancestors, siblings, len(level) > LEVEL_LIMIT)
+
+
+def page_tree(title: str) -> PageTree:
+    """The tree beside the live page ``title``: one query of the titles under its parent that
+    are at most one level deeper than the page, A–Z."""
+    parts = title.split(SEPARATOR)
+    depth = len(parts) - 1
+    slashes = func.length(Page.title) - func.length(func.replace(Page.title, SEPARATOR, ""))
+    level = slashes <= depth + 1
+    if depth:
+        parent = SEPARATOR.join(parts[:-1])
+        ancestors = [SEPARATOR.join(parts[: i + 1]) for i in range(depth)]
+        under = and_(Page.title.startswith(parent + SEPARATOR, autoescape=True), level)
+        level = or_(under, Page.title.in_(ancestors))
+    stmt = select(Page.title).where(Page.deleted.is_(False), level)
+    titles = db.session.scalars(stmt.order_by(func.lower(Page.title)).limit(LIMIT)).all()
+    return build_tree(title, titles)
