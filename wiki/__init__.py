@@ -9,8 +9,9 @@ from config import Config
 from wiki import extensions
 
 BLUEPRINTS = ("auth", "admin", "pages", "history", "search", "structure", "files")
+BLUEPRINTS += ("discuss", "notify", "review")  # issue 16
 # The modules whose routes register on each domain's blueprint.
-VIEW_MODULES = {"pages": ("views", "drafts_views")}
+VIEW_MODULES = {"pages": ("views", "drafts_views"), "notify": ("views", "admin_views")}
 
 
 def create_app(config_class: type = Config, **overrides) -> Flask:

@@ -312,3 +312,9 @@ class Attachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     uploader: Mapped[User | None] = relationship()
+
+
+# Issue 16's tables, imported here so Alembic and the mappers see them.
+from wiki.discuss import models as _discuss_models  # noqa: E402, F401
+from wiki.notify import models as _notify_models  # noqa: E402, F401
+from wiki.review import models as _review_models  # noqa: E402, F401
