@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, Optional, Regexp
 
 from wiki.notify.models import EMAIL_MODES, WEBHOOK_EVENTS, WEBHOOK_FORMATS
@@ -22,7 +23,11 @@ class SettingsForm(FlaskForm):
     )
     email_notifications = SelectField(
         "Email me",
-        choices=[("off", "Never"), ("each", "For each notification"), ("daily", "A daily digest")],
+        choices=[
+            SelectChoice("off", "Never"),
+            SelectChoice("each", "For each notification"),
+            SelectChoice("daily", "A daily digest"),
+        ],
         default="off",
     )
     auto_watch = BooleanField("Watch pages I edit or discuss", default=True)
@@ -48,8 +53,10 @@ class WebhookForm(FlaskForm):
     )
     events = CheckboxesField(
         "Events",
-        choices=[(e, e) for e in WEBHOOK_EVENTS],
+        choices=[SelectChoice(e, e) for e in WEBHOOK_EVENTS],
         validators=[DataRequired("Pick at least one event.")],
     )
     secret = StringField("Secret (signs each body with HMAC-SHA256)", validators=[Length(max=200)])
-    format = SelectField("Format", choices=[(f, f) for f in WEBHOOK_FORMATS], default="json")
+    format = SelectField(
+        "Format", choices=[SelectChoice(f, f) for f in WEBHOOK_FORMATS], default="json"
+    )
