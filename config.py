@@ -33,6 +33,12 @@ class Config:
     # Proxies (load balancers) in front that set X-Forwarded-For/-Proto; without this, every
     # client behind a load balancer has its address, and the per-address limits become global.
     WIKI_PROXY_HOPS = int(_env("WIKI_PROXY_HOPS", "0"))
+    # Discussions, notifications, mail and webhooks (issue 16; PRODUCT.md "Second wave").
+    WIKI_BASE_URL = _env("WIKI_BASE_URL")
+    WIKI_WEBHOOK_ALLOW_HOSTS = _env("WIKI_WEBHOOK_ALLOW_HOSTS")
+    MAIL_URL = _env("MAIL_URL")
+    MAIL_FROM = _env("MAIL_FROM")
+    CELERY_BROKER_URL = _env("CELERY_BROKER_URL")
 
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True
