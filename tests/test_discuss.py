@@ -85,12 +85,24 @@ def test_only_author_editors_and_admins_resolve_on_a_protected_page(client, wiki
 def test_editing_a_comment_keeps_its_history(client, wiki):
     wiki.login("carol")
     cid = _comment_id(_thread(client, body="First words."))
-    assert client.post(f"/discuss/Topic/comment/{cid}/edit", data={"body": "Second words."}).status_code == 302
-    assert client.post(f"/discuss/Topic/comment/{cid}/edit", data={"body": "Third words."}).status_code == 302
+    assert (
+        client.post(
+            f"/discuss/Topic/comment/{cid}/edit", data={"body": "Second words."}
+        ).status_code
+        == 302
+    )
+    assert (
+        client.post(f"/discuss/Topic/comment/{cid}/edit", data={"body": "Third words."}).status_code
+        == 302
+    )
     page = client.get("/discuss/Topic").get_data(as_text=True)
     assert "Third words." in page and "First words." not in page and ">edited<" in page
     history = client.get(f"/discuss/Topic/comment/{cid}/history").get_data(as_text=True)
-    assert history.index("Third words.") < history.index("Second words.") < history.index("First words.")
+    assert (
+        history.index("Third words.")
+        < history.index("Second words.")
+        < history.index("First words.")
+    )
     assert scalars(client.application, select(CommentEdit.body).order_by(CommentEdit.id)) == [
         "First words.",
         "Second words.",
@@ -98,8 +110,13 @@ def test_editing_a_comment_keeps_its_history(client, wiki):
     wiki.logout()
     wiki.login("bob")
     assert client.get(f"/discuss/Topic/comment/{cid}/edit").status_code == 403
-    assert client.post(f"/discuss/Topic/comment/{cid}/edit", data={"body": "hijack"}).status_code == 403
-    assert scalar(client.application, select(Comment.body).where(Comment.id == cid)) == "Third words."
+    assert (
+        client.post(f"/discuss/Topic/comment/{cid}/edit", data={"body": "hijack"}).status_code
+        == 403
+    )
+    assert (
+        scalar(client.application, select(Comment.body).where(Comment.id == cid)) == "Third words."
+    )
 
 
 def test_admins_hide_comments_without_losing_them(client, wiki):
@@ -114,7 +131,10 @@ def test_admins_hide_comments_without_losing_them(client, wiki):
     hidden = client.get("/discuss/Topic").get_data(as_text=True)
     assert "Something abusive." not in hidden and "hidden by an administrator" in hidden
     assert client.get(f"/discuss/Topic/comment/{cid}/history").status_code == 404
-    assert scalar(client.application, select(Comment.body).where(Comment.id == cid)) == "Something abusive."
+    assert (
+        scalar(client.application, select(Comment.body).where(Comment.id == cid))
+        == "Something abusive."
+    )
     wiki.login("alice")
     assert client.post(f"/discuss/Topic/comment/{cid}/unhide").status_code == 302
     wiki.logout()
@@ -137,13 +157,18 @@ def test_discussions_follow_renames_and_hide_with_deletes(client, wiki):
 
 
 def test_bad_input_is_refused_and_keeps_the_text(client, wiki):
-    assert client.post("/discuss/Topic", data={"subject": "s", "body": "b"}).status_code == 302  # log in
+    assert (
+        client.post("/discuss/Topic", data={"subject": "s", "body": "b"}).status_code == 302
+    )  # log in
     wiki.login("carol")
     empty = _thread(client, subject="Kept subject", body="   ")
     assert empty.status_code == 400 and "Kept subject" in empty.get_data(as_text=True)
-    huge = _thread(client, subject="Too long", body="x" * (65 * 1024))
-    assert huge.status_code == 413 and "64 KB" in huge.get_data(as_text=True)
-    assert client.post("/discuss/Topic", data={"subject": "s", "body": "b"}, csrf=False).status_code == 400
+    huge = _thread(client, subject="Too long", body="x" * (257 * 1024))
+    assert huge.status_code == 413 and "256 KB" in huge.get_data(as_text=True)
+    assert (
+        client.post("/discuss/Topic", data={"subject": "s", "body": "b"}, csrf=False).status_code
+        == 400
+    )
     assert client.get("/discuss/No_such_page").status_code == 404
     assert client.post("/discuss/Topic/999999", data={"body": "hello"}).status_code == 404
     assert scalar(client.application, select(Thread.id)) is None

@@ -22,7 +22,7 @@ from wiki.refusals import Refusal
 from wiki.rendering.cache import render_for_save
 from wiki.rendering.markdown import RenderError
 
-MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_BYTES = 256 * 1024
 MAX_SUBJECT = 200
 
 
@@ -60,7 +60,7 @@ def _render(body: str, title: str) -> tuple[str, str]:
     if not body:
         raise DiscussError("Write something first: the comment is empty.")
     if len(body.encode("utf-8")) > MAX_BODY_BYTES:
-        raise TooLarge("A comment can be at most 64 KB. Put long text on a page and link to it.")
+        raise TooLarge("A comment can be at most 256 KB. Put long text on a page and link to it.")
     try:
         return body, render_for_save(body, title).html
     except RenderError as error:

@@ -50,15 +50,20 @@ def fan_out(event_id: int) -> bool:
     return True
 
 
-def watchers(page: Page) -> set[int]:
-    """Active users watching ``page``, or an ancestor of it together with its sub-pages."""
+def watchers(page: Page, event: Event) -> set[int]:
+    """Active users who watched ``page`` (or an ancestor with its sub-pages) when ``event``
+    happened: a watch started after the change, before the fan-out, does not count."""
     parts = page.title.split(SEPARATOR)
     ancestors = [SEPARATOR.join(parts[:i]) for i in range(1, len(parts))]
     own = Watch.page_id == page.id
     if ancestors:
         above = select(Page.id).where(Page.title.in_(ancestors))
         own = or_(own, and_(Watch.subpages.is_(True), Watch.page_id.in_(above)))
-    stmt = select(Watch.user_id).join(User, User.id == Watch.user_id).where(own, User.active)
+    stmt = (
+        select(Watch.user_id)
+        .join(User, User.id == Watch.user_id)
+        .where(own, User.active, Watch.created_at <= event.created_at)
+    )
     return set(db.session.scalars(stmt))
 
 
@@ -128,7 +133,7 @@ def _page_saved(event: Event, data: dict) -> None:
     mentioned = _mentioned(
         event, page, bodies.get(event.revision - 1, ""), bodies.get(event.revision, "")
     )
-    readers = _readers(watchers(page) - {event.actor_id} - mentioned, page)
+    readers = _readers(watchers(page, event) - {event.actor_id} - mentioned, page)
     summary = (data.get("summary") or "")[:300]
     _notify(
         mentioned, event, "mention", from_rev=event.revision, to_rev=event.revision, text=summary
@@ -147,7 +152,7 @@ def _readers(user_ids: set[int], page: Page) -> set[int]:
 def _page_changed(kind: str):
     def handler(event: Event, data: dict) -> None:
         page = db.session.get(Page, event.page_id)
-        users = watchers(page) - {event.actor_id}
+        users = watchers(page, event) - {event.actor_id}
         text = data.get("old_title", "") if kind == "rename" else data.get("title", "")
         _notify(users, event, kind, to_rev=event.revision, text=text[:300])
         _deliver(event, users)
@@ -163,7 +168,7 @@ def _comment_created(event: Event, data: dict) -> None:
         return
     comment = db.session.get(Comment, event.comment_id)
     mentioned = _mentioned(event, page, "", comment.body if comment else "")
-    users = watchers(page) - {event.actor_id} - mentioned
+    users = watchers(page, event) - {event.actor_id} - mentioned
     kind = "thread" if data.get("new_thread") else "reply"
     subject = (data.get("subject") or "")[:300]
     _notify(mentioned, event, "mention", text=subject)
