@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -77,14 +78,20 @@ class _Collect:
         return "250 OK"
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 class SMTPServer:
     """aiosmtpd on 127.0.0.1 and a free port; ``messages`` are parsed EmailMessages."""
 
     def __init__(self) -> None:
         self.handler = _Collect()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=0)
+        self.port = free_port()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
         self.controller.start()
-        self.port = self.controller.server.sockets[0].getsockname()[1]
 
     @property
     def messages(self):

@@ -3,7 +3,7 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, StringField,
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, Optional, Regexp
 
-from wiki.notify.models import EMAIL_MODES, WEBHOOK_EVENTS, WEBHOOK_FORMATS
+from wiki.notify.models import WEBHOOK_EVENTS, WEBHOOK_FORMATS
 
 
 class WatchForm(FlaskForm):
@@ -32,9 +32,6 @@ class SettingsForm(FlaskForm):
     )
     auto_watch = BooleanField("Watch pages I edit or discuss", default=True)
 
-    def validate_email_notifications(self, field):
-        if field.data not in EMAIL_MODES:  # pragma: no cover - SelectField refuses first
-            raise ValueError("Unknown choice.")
 
 
 class CheckboxesField(SelectMultipleField):
