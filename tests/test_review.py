@@ -61,3 +61,15 @@ def test_only_reviewers_and_admins(client, wiki, runner):
     wiki.login("rita")
     assert client.get("/review").status_code == 403
     assert runner.invoke(args=["review", "grant", "nobody"]).exit_code != 0
+
+
+def test_recent_changes_filter_to_unreviewed(client, wiki):
+    save_as(wiki, client, "bob", "Checked", "a")
+    save_as(wiki, client, "bob", "Unchecked", "b")
+    save_as(wiki, client, "alice", "By admin", "c")
+    wiki.login("rita")
+    client.post("/review/Checked?rev=1")
+    page = client.get("/recent?unreviewed=1").get_data(as_text=True)
+    assert "Unchecked" in page and "/wiki/Checked" not in page and "By admin" not in page
+    everything = client.get("/recent").get_data(as_text=True)
+    assert "/wiki/Checked" in everything and "By admin" in everything

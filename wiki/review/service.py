@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import aliased
 
 from wiki.db import begin_write
 from wiki.extensions import db
@@ -51,6 +52,16 @@ def unreviewed_clause():
         User.is_system.is_(False),
         Revision.number > func.coalesce(ReviewMark.rev, 0),
     )
+
+
+def unreviewed_filter():
+    """The same condition for any query over ``Revision`` (recent changes' filter)."""
+    author = aliased(User)
+    mark = select(ReviewMark.rev).where(ReviewMark.page_id == Revision.page_id).scalar_subquery()
+    by_editor = exists().where(
+        author.id == Revision.author_id, author.role != ROLE_ADMIN, author.is_system.is_(False)
+    )
+    return and_(by_editor, Revision.number > func.coalesce(mark, 0))
 
 
 def _unreviewed():
