@@ -41,7 +41,7 @@ def pct(values: list[float], q: float) -> float:
 
 def show(name: str, values: list[float]) -> None:
     print(
-        f"{name:>40}: p50 {statistics.median(values):6.1f} ms   p95 {pct(values, .95):6.1f} ms"
+        f"{name:>40}: p50 {statistics.median(values):6.1f} ms   p95 {pct(values, 0.95):6.1f} ms"
         f"   (n={len(values)})"
     )
 
@@ -60,9 +60,14 @@ def setup(tmp: str):
     with app.app_context():
         upgrade()
     client = app.test_client()
-    client.post("/register", data={"username": "admin", "password": "password123", "confirm": "password123"})
+    client.post(
+        "/register", data={"username": "admin", "password": "password123", "confirm": "password123"}
+    )
     client.post("/logout")
-    client.post("/register", data={"username": "writer", "password": "password123", "confirm": "password123"})
+    client.post(
+        "/register",
+        data={"username": "writer", "password": "password123", "confirm": "password123"},
+    )
     for title in ("Watched", "Unwatched"):
         client.post(f"/edit/{title}", data={"body": "start\n", "base_rev": "", "save": "Save"})
     with app.app_context():
@@ -71,8 +76,15 @@ def setup(tmp: str):
         db.session.execute(
             insert(User),
             [
-                {"username": f"watcher{i}", "username_key": f"watcher{i}", "password_hash": hashed,
-                 "role": "editor", "active": True, "is_system": False, "created_at": now}
+                {
+                    "username": f"watcher{i}",
+                    "username_key": f"watcher{i}",
+                    "password_hash": hashed,
+                    "role": "editor",
+                    "active": True,
+                    "is_system": False,
+                    "created_at": now,
+                }
                 for i in range(WATCHERS)
             ],
         )
@@ -81,10 +93,16 @@ def setup(tmp: str):
         ids = db.session.scalars(select(User.id).where(User.username.like("watcher%"))).all()
         db.session.execute(
             insert(Watch),
-            [{"user_id": uid, "page_id": page_id, "subpages": False, "created_at": now} for uid in ids if uid],
+            [
+                {"user_id": uid, "page_id": page_id, "subpages": False, "created_at": now}
+                for uid in ids
+                if uid
+            ],
         )
         db.session.commit()
-        print(f"watchers of 'Watched': {db.session.query(Watch).filter_by(page_id=page_id).count()}")
+        print(
+            f"watchers of 'Watched': {db.session.query(Watch).filter_by(page_id=page_id).count()}"
+        )
         db.session.remove()
     run_jobs(app)
     return app, client
@@ -109,7 +127,7 @@ def bench_saves(app, client) -> None:
         fanout.append((time.perf_counter() - start) * 1000)
     show("save, page watched by 1,000 users", timings["Watched"])
     show("save, unwatched page", timings["Unwatched"])
-    diff = pct(timings["Watched"], .95) - pct(timings["Unwatched"], .95)
+    diff = pct(timings["Watched"], 0.95) - pct(timings["Unwatched"], 0.95)
     print(f"{'p95 difference':>40}: {diff:6.1f} ms   (target: within 10 ms)")
     show("fan-out job after both saves (off-request)", fanout)
 
@@ -122,9 +140,19 @@ def bench_notifications(app, client) -> None:
         db.session.execute(
             insert(Notification),
             [
-                {"user_id": uid, "kind": "edit", "page_id": page_id, "actor_id": 1, "from_rev": 1,
-                 "to_rev": 2, "edits": 1, "text": f"entry {i}", "created_at": now,
-                 "updated_at": now, "read": i % 3 == 0}
+                {
+                    "user_id": uid,
+                    "kind": "edit",
+                    "page_id": page_id,
+                    "actor_id": 1,
+                    "from_rev": 1,
+                    "to_rev": 2,
+                    "edits": 1,
+                    "text": f"entry {i}",
+                    "created_at": now,
+                    "updated_at": now,
+                    "read": i % 3 == 0,
+                }
                 for i in range(ENTRIES)
             ],
         )

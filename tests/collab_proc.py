@@ -40,7 +40,8 @@ def main(action: str) -> int:
         client = app.test_client()
         client.post("/login", data={"username": "bob", "password": "password123"})
         saved = client.post(
-            "/edit/Crash_test", data={"body": "saved before the crash", "base_rev": "", "save": "Save"}
+            "/edit/Crash_test",
+            data={"body": "saved before the crash", "base_rev": "", "save": "Save"},
         )
         assert saved.status_code == 302, saved.status_code
     else:

@@ -32,7 +32,12 @@ def _hook(client, auth, receiver) -> None:
     auth.login("alice")
     added = client.post(
         "/admin/webhooks",
-        data={"url": receiver.url("/hook"), "events": ["page.saved"], "secret": "k", "format": "json"},
+        data={
+            "url": receiver.url("/hook"),
+            "events": ["page.saved"],
+            "secret": "k",
+            "format": "json",
+        },
     )
     assert added.status_code == 302
     auth.logout()
@@ -100,9 +105,18 @@ def test_celery_worker_process_delivers(app_config, broker, client, auth, receiv
     _hook(client, auth, receiver)
     save_as(auth, client, "bob", "Before", "committed while no worker runs")
     worker = subprocess.Popen(
-        [os.path.join(ROOT, ".venv", "bin", "celery"), "-A", "wsgi.celery", "worker",
-         "--pool=solo", "--concurrency=1", "--loglevel=WARNING", "--without-gossip",
-         "--without-mingle", "--without-heartbeat"],
+        [
+            os.path.join(ROOT, ".venv", "bin", "celery"),
+            "-A",
+            "wsgi.celery",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
         cwd=ROOT,
         env=_env(app_config, CELERY_BROKER_URL=BROKER),
         stdout=subprocess.PIPE,
@@ -129,7 +143,12 @@ def test_a_crash_between_commit_and_send_delivers_exactly_once(
     _hook(client, auth, receiver)
     config = {
         k: app_config[k]
-        for k in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "SEARCH_INDEX_DIR", "WIKI_PASSWORD_HASH_METHOD")
+        for k in (
+            "SQLALCHEMY_DATABASE_URI",
+            "SECRET_KEY",
+            "SEARCH_INDEX_DIR",
+            "WIKI_PASSWORD_HASH_METHOD",
+        )
     }
     config.update(WIKI_WEBHOOK_ALLOW_HOSTS="127.0.0.1", WIKI_JOBS_LEASE_SECONDS=1, TESTING=True)
 
@@ -140,8 +159,12 @@ def test_a_crash_between_commit_and_send_delivers_exactly_once(
         log = tmp_path / f"{action}.log"
         with open(log, "wb") as out:
             done = subprocess.run(
-                [sys.executable, "-m", "tests.collab_proc", action], cwd=ROOT, env=env,
-                stdout=out, stderr=subprocess.STDOUT, timeout=90,
+                [sys.executable, "-m", "tests.collab_proc", action],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=90,
             )
         done.output = log.read_text(errors="replace")[-2000:]
         return done

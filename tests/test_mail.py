@@ -43,7 +43,8 @@ def _link(text: str, path: str) -> str:
 def _subscribe(client, auth, smtp, mode: str) -> None:
     auth.login("carol")
     saved = client.post(
-        "/settings", data={"email": "carol@example.org", "email_notifications": mode, "auto_watch": "y"}
+        "/settings",
+        data={"email": "carol@example.org", "email_notifications": mode, "auto_watch": "y"},
     )
     assert saved.status_code == 302
     drain(client.application)
@@ -63,7 +64,10 @@ def test_each_event_mail_after_verification_and_unsubscribe(client, auth, smtp):
     save_as(auth, client, "carol", "Topic", "carol's page")  # carol watches it
     drain(client.application)
     auth.login("carol")
-    client.post("/settings", data={"email": "carol@example.org", "email_notifications": "each", "auto_watch": "y"})
+    client.post(
+        "/settings",
+        data={"email": "carol@example.org", "email_notifications": "each", "auto_watch": "y"},
+    )
     auth.logout()
     save_as(auth, client, "bob", "Topic", "bob's change", summary="typo")
     drain(client.application)
@@ -78,7 +82,10 @@ def test_each_event_mail_after_verification_and_unsubscribe(client, auth, smtp):
     assert msg["Subject"] == "[Nexus Wiki] bob edited Topic: more"
     assert msg["X-Nexus-Delivery"]
     text, html = _parts(msg)
-    assert "https://wiki.example.org/wiki/Topic" in text and 'href="https://wiki.example.org/wiki/Topic"' in html
+    assert (
+        "https://wiki.example.org/wiki/Topic" in text
+        and 'href="https://wiki.example.org/wiki/Topic"' in html
+    )
     unsubscribe = _link(text, "/notifications/unsubscribe")
     assert msg["List-Unsubscribe"] == f"<https://wiki.example.org{unsubscribe}>"
     assert client.get(unsubscribe).status_code == 200
@@ -126,4 +133,7 @@ def test_bad_settings_are_refused_and_kept(client, auth):
     auth.login("alice")
     bad = client.post("/settings", data={"email": "not an address", "email_notifications": "each"})
     assert bad.status_code == 400 and "not an address" in bad.get_data(as_text=True)
-    assert client.post("/settings", data={"email": "", "email_notifications": "hourly"}).status_code == 400
+    assert (
+        client.post("/settings", data={"email": "", "email_notifications": "hourly"}).status_code
+        == 400
+    )

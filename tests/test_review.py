@@ -24,9 +24,12 @@ def test_queue_lists_editors_changes_oldest_first_with_diffs(client, wiki):
     save_as(wiki, client, "bob", "First", "one\nmore\n")
     wiki.login("rita")
     page = client.get("/review").get_data(as_text=True)
-    assert "Unreviewed changes <span class=\"muted\">(3)</span>" in page
+    assert 'Unreviewed changes <span class="muted">(3)</span>' in page
     assert "Admin page" not in page  # admins' own edits count as reviewed
-    order = [page.index(marker) for marker in ('/wiki/First?rev=1"', '/wiki/Second?rev=1"', '/wiki/First?rev=2"')]
+    order = [
+        page.index(marker)
+        for marker in ('/wiki/First?rev=1"', '/wiki/Second?rev=1"', '/wiki/First?rev=2"')
+    ]
     assert order == sorted(order)
     assert '<td class="mk">+</td><td class="code">more</td>' in page
 
@@ -37,7 +40,11 @@ def test_marking_a_revision_marks_the_earlier_ones(client, wiki):
     wiki.login("rita")
     assert client.post("/review/Topic?rev=2").status_code == 302
     page = client.get("/review").get_data(as_text=True)
-    assert "/wiki/Topic?rev=3" in page and "/wiki/Topic?rev=1" not in page and "/wiki/Topic?rev=2" not in page
+    assert (
+        "/wiki/Topic?rev=3" in page
+        and "/wiki/Topic?rev=1" not in page
+        and "/wiki/Topic?rev=2" not in page
+    )
     assert client.post("/review/Topic?rev=1").status_code == 302  # never moves the mark back
     history = client.get("/history/Topic").get_data(as_text=True)
     assert "Reviewed up to" in history and "revision 2</a> by rita" in history

@@ -54,7 +54,10 @@ def _add(client, url, events=("page.saved",), fmt="json", secret=SECRET):
 
 def test_json_delivery_is_signed_and_sent_once(client, admin, receiver):
     app = client.application
-    assert _add(client, receiver.url("/hook"), events=("page.saved", "comment.created")).status_code == 302
+    assert (
+        _add(client, receiver.url("/hook"), events=("page.saved", "comment.created")).status_code
+        == 302
+    )
     admin.logout()
     save_as(admin, client, "bob", "Topic", "text", summary="first")
     drain(app)

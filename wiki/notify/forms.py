@@ -33,7 +33,6 @@ class SettingsForm(FlaskForm):
     auto_watch = BooleanField("Watch pages I edit or discuss", default=True)
 
 
-
 class CheckboxesField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
