@@ -49,6 +49,11 @@ class Config:
     WIKI_MAX_IMAGE_PIXELS = int(_env("WIKI_MAX_IMAGE_PIXELS", str(40_000_000)))
     # A "remember me" log-in lasts this long (its server-side session ends after 30 idle days).
     REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
+    # Discussions, notifications, mail and webhooks (issue 16; PRODUCT.md "Second wave").
+    WIKI_WEBHOOK_ALLOW_HOSTS = _env("WIKI_WEBHOOK_ALLOW_HOSTS")
+    MAIL_URL = _env("MAIL_URL")
+    MAIL_FROM = _env("MAIL_FROM")
+    CELERY_BROKER_URL = _env("CELERY_BROKER_URL")
 
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True

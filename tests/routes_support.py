@@ -213,7 +213,11 @@ def seeded_app(backend: str, config: dict, migrated: dict, directory) -> tuple[F
         url = _pg_url(template, name)
         _pg_execute(url, _drop(name), f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
         drop = _drop(name)
-    app = create_app(**{**config, "SQLALCHEMY_DATABASE_URI": url, "SEARCH_INDEX_DIR": index_dir})
+    # A webhook posted by the route tables targets a closed loopback port: never the network.
+    app = create_app(
+        **{**config, "SQLALCHEMY_DATABASE_URI": url, "SEARCH_INDEX_DIR": index_dir},
+        WIKI_WEBHOOK_ALLOW_HOSTS="127.0.0.1",
+    )
 
     def cleanup() -> None:
         with app.app_context():
@@ -245,6 +249,9 @@ def _argument(route: Route, name: str, title: str, world: World):
         return title
     if route.endpoint == "history.contributions" and name == "name":
         return USERS["editor"]
+    if name in COLLAB_ARGUMENTS:  # issue 16: no thread, comment or webhook is seeded (404)
+        value = COLLAB_ARGUMENTS[name]
+        return value.get(route.endpoint, "promote") if isinstance(value, dict) else value
     values = {
         "name": FILE_NAME,
         "user_id": world.target_user_id,
@@ -259,11 +266,24 @@ def _argument(route: Route, name: str, title: str, world: World):
     return values[name]
 
 
+COLLAB_ARGUMENTS = {
+    "thread_id": 1,
+    "comment_id": 1,
+    "hook_id": 1,
+    "token": "not-a-valid-token",
+    "action": {
+        "discuss.resolve": "resolve",
+        "discuss.hide": "hide",
+        "notify.webhook_action": "test",
+    },
+}
+
 # Query strings that make a route do its real work rather than refuse a half request.
 QUERIES = {
     "history.diff GET": {"from": "1", "to": "2"},
     "history.revert POST": {"rev": "1"},
     "pages.view GET": {},
+    "review.mark POST": {"rev": "1"},
 }
 
 
@@ -301,6 +321,24 @@ def _form(route: Route, title: str, role: str, world: World) -> dict:
         "history.revert": dict,
         "admin.user_action": dict,
         "structure.dismiss_wanted": lambda: {"title": "Wanted by many"},
+        "discuss.new_thread": lambda: {"subject": f"Question from {role}", "body": "Why?"},
+        "discuss.reply": lambda: {"body": "Because."},
+        "discuss.resolve": dict,
+        "discuss.edit_comment": lambda: {"body": "Edited."},
+        "discuss.hide": dict,
+        "notify.watch": dict,
+        "notify.unwatch": dict,
+        "notify.mark_read": dict,
+        "notify.settings": lambda: {"email": "", "email_notifications": "off", "auto_watch": "y"},
+        "notify.unsubscribe": dict,
+        "notify.webhooks_admin": lambda: {
+            "url": "http://127.0.0.1:9/hook",
+            "events": "page.saved",
+            "secret": "s",
+            "format": "json",
+        },
+        "notify.webhook_action": dict,
+        "review.mark": dict,
     }
     if route.endpoint not in forms:
         raise AssertionError(

@@ -25,6 +25,14 @@ auth.profile POST            login 302 302
 auth.end_other_sessions POST login 302 302
 auth.register GET            200 200 200
 auth.register POST           302 302 302
+discuss.comment_history GET  404 404 404 | 404 404 404 | 404 404 404
+discuss.edit_comment GET     login 404 404 | login 404 404 | login 404 404
+discuss.edit_comment POST    login 404 404 | login 404 404 | login 404 404
+discuss.hide POST            login 403 404 | login 403 404 | login 404 404
+discuss.new_thread POST      login 302 302 | login 302 302 | login 404 404
+discuss.reply POST           login 404 404 | login 404 404 | login 404 404
+discuss.resolve POST         login 404 404 | login 404 404 | login 404 404
+discuss.threads GET          200 200 200 | 200 200 200 | 404 404 404
 files.list GET               200 200 200 | 200 200 200 | 404 404 404
 files.restore POST           login 302 302 | login 403 302 | login 404 404
 files.serve GET              200 200 200 | 200 200 200 | 404 404 404
@@ -36,6 +44,18 @@ history.history GET          200 200 200 | 200 200 200 | 404 404 200
 history.recent GET           200 200 200
 history.recent_atom GET      200 200 200
 history.revert POST          login 302 302 | login 403 302 | login 404 403
+notify.mark_read POST        login 302 302
+notify.notifications GET     login 200 200
+notify.settings GET          login 200 200
+notify.settings POST         login 302 302
+notify.unsubscribe GET       400 400 400
+notify.unsubscribe POST      400 400 400
+notify.unwatch POST          login 302 302 | login 302 302 | login 404 404
+notify.verify_email GET      400 400 400
+notify.watch POST            login 302 302 | login 302 302 | login 404 404
+notify.webhook_action POST   login 403 404
+notify.webhooks_admin GET    login 403 200
+notify.webhooks_admin POST   login 403 302
 pages.discard_draft POST     login 302 302 | login 302 302 | login 302 302
 pages.draft GET              401 200 200 | 401 404 404 | 401 404 404
 pages.draft_token GET        401 200 200 | 401 200 200 | 401 200 200
@@ -47,6 +67,8 @@ pages.preview POST           login 200 200
 pages.raw GET                200 200 200 | 200 200 200 | 404 404 404
 pages.save_draft POST        401 200 200 | 401 403 200 | 401 403 403
 pages.view GET               200 200 200 | 200 200 200 | 404 404 404
+review.mark POST             login 403 302 | login 403 302 | login 403 404
+review.queue GET             login 403 200
 search.search GET            200 200 200
 search.suggest GET           200 200 200
 static GET                   200 200 200
@@ -73,6 +95,9 @@ REGISTERED_ONLY_PUBLIC = {
     "static GET": 200,
     "pages.draft GET": 401,
     "pages.draft_token GET": 401,
+    # Links sent by mail carry their own signed token (issue 16); a forged one is refused.
+    "notify.verify_email GET": 400,
+    "notify.unsubscribe GET": 400,
 }
 
 

@@ -9,10 +9,19 @@ from config import Config
 from wiki import extensions
 
 # Domains that keep their own tables in a models module (the core ones are in wiki.models).
-MODEL_MODULES = ("wiki.auth.models",)
+MODEL_MODULES = (
+    "wiki.auth.models",
+    "wiki.discuss.models",
+    "wiki.notify.models",
+    "wiki.review.models",
+)
 BLUEPRINTS = ("auth", "admin", "pages", "history", "search", "structure", "files")
+BLUEPRINTS += ("discuss", "notify", "review")  # issue 16
 # The modules whose routes register on each domain's blueprint.
-VIEW_MODULES = {"pages": ("views", "drafts_views", "site_views")}
+VIEW_MODULES = {
+    "pages": ("views", "drafts_views", "site_views"),
+    "notify": ("views", "admin_views"),
+}
 
 
 def create_app(config_class: type = Config, **overrides) -> Flask:

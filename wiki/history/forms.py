@@ -21,3 +21,4 @@ class ChangesFilterForm(FlaskForm):
 
     user = StringField("User")  # any text: an unknown name just matches nobody
     new = BooleanField("New pages only", false_values=("", "0", "false", "no", "off"))
+    unreviewed = BooleanField("Unreviewed only", false_values=("", "0", "false", "no", "off"))

@@ -171,6 +171,7 @@ def changes_listing(
     new_only: bool = False,
     include_deleted: bool = False,
     per_page: int | None = None,
+    where=None,
 ) -> Listing:
     """Revisions across the wiki, newest first: all of them, or one author's.
 
@@ -183,6 +184,8 @@ def changes_listing(
         stmt = stmt.where(Revision.author_id == author_id)
     if new_only:
         stmt = stmt.where(Revision.number == 1)
+    if where is not None:  # e.g. the review queue's "unreviewed" condition
+        stmt = stmt.where(where)
     if not include_deleted:
         stmt = stmt.where(Page.deleted.is_(False))
     stmt = (

@@ -36,6 +36,7 @@ from wiki.pages import editing
 from wiki.rendering.cache import PageHTML, page_html
 from wiki.rendering.html_diff import diff_blocks
 from wiki.rendering.markdown import RenderError
+from wiki.review import service as review_service
 from wiki.security import base_url, external_url, feed_host
 from wiki.text import atom
 from wiki.text.diffing import side_by_side
@@ -244,7 +245,11 @@ def _filtered_changes(form: ChangesFilterForm, page_no: int):
             return history_service.Listing([], page_no, False), name
         author_id = user.id
     listing = history_service.changes_listing(
-        page_no, author_id=author_id, new_only=bool(form.new.data), include_deleted=_is_admin()
+        page_no,
+        author_id=author_id,
+        new_only=bool(form.new.data),
+        include_deleted=_is_admin(),
+        where=review_service.unreviewed_filter() if form.unreviewed.data else None,
     )
     return listing, None
 
@@ -258,6 +263,7 @@ def recent():
     if page_no > 1 and not listing.rows and not unknown_user:
         abort(404, f"Recent changes have no page {page_no}.")
     filters = {"user": (form.user.data or "").strip(), "new": "1" if form.new.data else ""}
+    filters["unreviewed"] = "1" if form.unreviewed.data else ""
     return render_template(
         "history/recent.html",
         form=form,

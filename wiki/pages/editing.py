@@ -17,6 +17,7 @@ from wiki.auth.permissions import can_edit
 from wiki.db import begin_write, lock_pages
 from wiki.extensions import db
 from wiki.models import Draft, Link, Page, PageTag, Redirect, Revision, User, now_utc
+from wiki.notify import events as notify_events
 from wiki.refusals import Refusal
 from wiki.rendering.cache import render_for_save, store_render
 from wiki.rendering.markdown import Rendered, RenderError
@@ -175,6 +176,7 @@ def _save_locked(title, body, summary, base_rev, user_id, kind, rendered) -> Sav
         db.session.rollback()
         return SaveResult(page=db.session.get(Page, page.id), revision=None)
     revision = append_revision(page, body, summary, user, kind or "edit", rendered)
+    notify_events.record_page_saved(page, revision, user)  # same transaction as the revision
     db.session.execute(delete(Draft).where(Draft.user_id == user_id, Draft.page_title == title))
     db.session.commit()
     indexing.sync(after_response=revision.size > indexing.INDEX_IN_REQUEST_MAX_BYTES)

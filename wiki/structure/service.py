@@ -22,6 +22,7 @@ from wiki.auth.permissions import can_edit
 from wiki.db import begin_write, lock_pages
 from wiki.extensions import db
 from wiki.models import Draft, Link, Page, PageTag, Redirect, Revision, User, now_utc
+from wiki.notify import events as notify_events
 from wiki.pages.editing import (
     BodyTooLarge,
     EditError,
@@ -193,6 +194,7 @@ def rename_page(
             rendered = ready.get(moved.id, body, target)
             summary = f"Renamed from {old} to {target}"
             append_revision(moved, body, summary, user, "rename", rendered)
+            notify_events.record_page_renamed(moved, old, user)
         result = RenameResult(page=page, moves=moves)
     if rewrite:
         # The redirects keep old links working while the linking pages are rewritten in
@@ -322,6 +324,7 @@ def delete_page(title: str, user: User) -> Page:
         _require_admin(user)
         page = _lock_page(title)
         _same_body_revision(page, "Deleted the page", user, "delete")
+        notify_events.record_page_deleted(page, user)
         page.deleted, page.deleted_at, page.deleted_by_id = True, now_utc(), user.id
         # A deleted page links nowhere and carries no tags; restoring rebuilds both.
         db.session.execute(delete(Link).where(Link.source_id == page.id))

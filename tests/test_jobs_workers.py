@@ -1,0 +1,187 @@
+"""The one job interface on its two paths (issue 16): the app's own worker thread and real
+Celery worker processes on a Redis broker; and a delivering process killed between the commit
+and the send, whose event is delivered exactly once after a restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import redis
+from sqlalchemy import select
+
+from tests.collab_support import Receiver, save_as, scalar, scalars, users, wait_for
+from wiki.jobs.worker import worker_for
+from wiki.notify.models import Delivery, Event
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BROKER = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.close()
+
+
+def _hook(client, auth, receiver) -> None:
+    auth.login("alice")
+    added = client.post(
+        "/admin/webhooks",
+        data={
+            "url": receiver.url("/hook"),
+            "events": ["page.saved"],
+            "secret": "k",
+            "format": "json",
+        },
+    )
+    assert added.status_code == 302
+    auth.logout()
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "WIKI_WEBHOOK_ALLOW_HOSTS": "127.0.0.1"}
+
+
+@pytest.fixture
+def thread_app_config(app_config):
+    app_config.update(WIKI_JOBS_WORKER="thread", WIKI_JOBS_POLL_SECONDS=1)
+    return app_config
+
+
+def test_in_app_worker_thread_delivers_after_the_commit(thread_app_config, client, auth, receiver):
+    app = client.application
+    try:
+        users(auth, "alice", "bob")
+        _hook(client, auth, receiver)
+        save_as(auth, client, "bob", "Topic", "text")
+        wait_for(lambda: receiver.requests)
+        body = json.loads(receiver.requests[0]["body"])
+        assert body["event"] == "page.saved" and body["page"]["title"] == "Topic"
+        wait_for(lambda: scalars(app, select(Delivery.status)) == ["sent"])
+    finally:
+        worker_for(app).stop()
+    assert len(receiver.requests) == 1
+
+
+@pytest.fixture
+def broker():
+    client = redis.Redis.from_url(BROKER)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        client.close()
+        pytest.skip(f"needs Redis at {BROKER} for the Celery broker")
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+def _env(app_config, **more) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=app_config["SQLALCHEMY_DATABASE_URI"],
+        SECRET_KEY=app_config["SECRET_KEY"],
+        SEARCH_INDEX_DIR=app_config["SEARCH_INDEX_DIR"],
+        WIKI_WEBHOOK_ALLOW_HOSTS="127.0.0.1",
+        PYTHONPATH=ROOT,
+        **more,
+    )
+    return env
+
+
+def test_celery_worker_process_delivers(app_config, broker, client, auth, receiver, tmp_path):
+    """``celery -A wsgi.celery worker``, configured only by environment variables."""
+    app_config["CELERY_BROKER_URL"] = BROKER
+    app = client.application
+    app.config["CELERY_BROKER_URL"] = BROKER
+    users(auth, "alice", "bob")
+    _hook(client, auth, receiver)
+    save_as(auth, client, "bob", "Before", "committed while no worker runs")
+    worker = subprocess.Popen(
+        [
+            os.path.join(ROOT, ".venv", "bin", "celery"),
+            "-A",
+            "wsgi.celery",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=_env(app_config, CELERY_BROKER_URL=BROKER),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(lambda: len(receiver.requests) == 1, timeout=60)
+        save_as(auth, client, "bob", "After", "sent to the worker through Redis")
+        wait_for(lambda: len(receiver.requests) == 2, timeout=60)
+        titles = sorted(json.loads(r["body"])["page"]["title"] for r in receiver.requests)
+        assert titles == ["After", "Before"]
+        wait_for(lambda: scalars(app, select(Delivery.status)) == ["sent", "sent"])
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=30)[0].decode(errors="replace")
+    assert "Traceback" not in output, output[-3000:]
+
+
+def test_a_crash_between_commit_and_send_delivers_exactly_once(
+    app_config, client, auth, receiver, tmp_path
+):
+    app = client.application
+    users(auth, "alice", "bob")
+    _hook(client, auth, receiver)
+    config = {
+        k: app_config[k]
+        for k in (
+            "SQLALCHEMY_DATABASE_URI",
+            "SECRET_KEY",
+            "SEARCH_INDEX_DIR",
+            "WIKI_PASSWORD_HASH_METHOD",
+        )
+    }
+    config.update(WIKI_WEBHOOK_ALLOW_HOSTS="127.0.0.1", WIKI_JOBS_LEASE_SECONDS=1, TESTING=True)
+
+    def run(action: str, **extra):
+        env = _env(app_config, NEXUS_TEST_CONFIG=json.dumps({**config, **extra}))
+        # Output goes to a file, not a pipe: the render workers of a process killed with
+        # os._exit keep a pipe open after it died.
+        log = tmp_path / f"{action}.log"
+        with open(log, "wb") as out:
+            done = subprocess.run(
+                [sys.executable, "-m", "tests.collab_proc", action],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=90,
+            )
+        done.output = log.read_text(errors="replace")[-2000:]
+        return done
+
+    # the process saves (commit), its worker claims the delivery and dies before sending
+    crashed = run("save", WIKI_FAULT_EXIT_BEFORE_SEND=True)
+    assert crashed.returncode == 70, crashed.output
+    assert receiver.requests == []
+    assert scalars(app, select(Delivery.status)) == ["sending"]
+    assert scalar(app, select(Event.state).where(Event.kind == "page.saved")) == "done"
+    # a restarted process picks it up once the dead claim's lease has passed
+    restarted = run("work")
+    assert restarted.returncode == 0, restarted.output
+    again = run("work")
+    assert again.returncode == 0
+    (request,) = receiver.requests
+    event_id = scalar(app, select(Event.uuid).where(Event.kind == "page.saved"))
+    assert request["headers"]["x-nexus-delivery"] == event_id
+    assert json.loads(request["body"])["page"]["title"] == "Crash test"
+    assert scalars(app, select(Delivery.attempts)) == [2]

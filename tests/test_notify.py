@@ -1,0 +1,192 @@
+"""Watching and notifications (issue 16): auto-watch and its preference, folding of
+consecutive edits, mentions (unknown, unreadable, flooding), renames and deletes, no
+notification of one's own actions, the header count, marking read, sub-page watching."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, func, select
+
+from tests.collab_support import drain, save_as, scalar, scalars, users
+from wiki.extensions import db
+from wiki.models import Page, User
+from wiki.notify.models import Event, Notification, Watch
+from wiki.notify.service import unread_count
+
+
+@pytest.fixture
+def wiki(client, auth):
+    users(auth, "alice", "bob", "carol", "dave")
+    return auth
+
+
+def _notes(app, name: str) -> list[Notification]:
+    uid = scalar(app, select(User.id).where(User.username == name))
+    with app.app_context():
+        rows = db.session.scalars(
+            select(Notification).where(Notification.user_id == uid).order_by(Notification.id)
+        ).all()
+        db.session.expunge_all()
+        db.session.remove()
+    return rows
+
+
+def _watch(auth, client, name, title, **form):
+    auth.login(name)
+    assert client.post(f"/watch/{title}", data=form).status_code == 302
+    auth.logout()
+
+
+def test_saving_watches_the_page_and_notifies_other_watchers(client, wiki):
+    app = client.application
+    save_as(wiki, client, "bob", "Topic", "one")
+    drain(app)
+    _watch(wiki, client, "carol", "Topic")
+    save_as(wiki, client, "bob", "Topic", "one\ntwo", summary="more")
+    # written in the save's transaction, fanned out by the job afterwards
+    assert scalar(app, select(func.count(Event.id)).where(Event.state == "new")) == 1
+    drain(app)
+    assert _notes(app, "bob") == []  # nobody hears of their own action
+    (note,) = _notes(app, "carol")
+    assert (note.kind, note.from_rev, note.to_rev, note.text) == ("edit", 2, 2, "more")
+    wiki.login("carol")
+    header = client.get("/wiki/Topic").get_data(as_text=True)
+    assert 'id="unread-count">1<' in header
+    listing = client.get("/notifications").get_data(as_text=True)
+    assert "bob edited Topic" in listing and "/diff/Topic?from=1&amp;to=2" in listing
+    assert client.post("/notifications/read").status_code == 302
+    assert 'id="unread-count"' not in client.get("/notifications").get_data(as_text=True)
+    profile = client.get("/profile").get_data(as_text=True)
+    assert "Watched pages" in profile and "Topic" in profile
+    assert client.post("/unwatch/Topic").status_code == 302
+    assert "You watch no pages yet." in client.get("/profile").get_data(as_text=True)
+
+
+def test_consecutive_edits_by_one_person_fold_into_one_entry(client, wiki):
+    app = client.application
+    save_as(wiki, client, "carol", "Topic", "0")
+    for n in range(1, 4):
+        save_as(wiki, client, "bob", "Topic", f"bob {n}")
+        drain(app)
+    save_as(wiki, client, "dave", "Topic", "dave")
+    save_as(wiki, client, "bob", "Topic", "bob again")
+    drain(app)
+    notes = [(n.kind, n.from_rev, n.to_rev, n.edits) for n in _notes(app, "carol")]
+    assert notes == [("edit", 2, 4, 3), ("edit", 5, 5, 1), ("edit", 6, 6, 1)]
+    wiki.login("carol")
+    listing = client.get("/notifications").get_data(as_text=True)
+    assert "bob edited Topic (3 edits)" in listing and "/diff/Topic?from=1&amp;to=4" in listing
+
+
+def test_auto_watch_can_be_turned_off(client, wiki):
+    wiki.login("carol")
+    off = client.post("/settings", data={"email": "", "email_notifications": "off"})
+    assert off.status_code == 302
+    wiki.logout()
+    save_as(wiki, client, "carol", "Quiet", "text")
+    assert scalars(client.application, select(Watch.page_id)) == []
+    wiki.login("carol")
+    assert client.post("/discuss/Quiet", data={"subject": "s", "body": "b"}).status_code == 302
+    assert scalars(client.application, select(Watch.page_id)) == []
+
+
+def test_mentions_reach_readers_only_and_are_capped(client, wiki):
+    app = client.application
+    wiki.login("alice")
+    assert (
+        client.post(
+            f"/admin/users/{scalar(app, select(User.id).where(User.username == 'dave'))}/deactivate"
+        ).status_code
+        == 302
+    )
+    wiki.logout()
+    save_as(wiki, client, "bob", "Topic", "Ask @carol, @dave, @nobody and @bob.")
+    drain(app)
+    assert [(n.kind, n.to_rev) for n in _notes(app, "carol")] == [("mention", 1)]
+    assert _notes(app, "dave") == []  # cannot read the wiki any more
+    assert _notes(app, "bob") == []  # mentioning oneself is no news
+    # an edit that keeps the old mention does not notify again
+    save_as(wiki, client, "bob", "Topic", "Ask @carol, @dave, @nobody and @bob. More.")
+    drain(app)
+    assert len(_notes(app, "carol")) == 1
+    # 10,000 mentions in one comment: accepted, and nobody is flooded
+    flood = " ".join(f"@user{i}" for i in range(10_000)) + " @carol @alice"
+    wiki.login("bob")
+    assert (
+        client.post("/discuss/Topic", data={"subject": "Flood", "body": flood}).status_code == 302
+    )
+    wiki.logout()
+    drain(app)
+    assert scalars(app, select(Event.state).where(Event.kind == "comment.created")) == ["done"]
+    assert len(scalars(app, select(Notification.id))) <= 2
+
+
+def test_renames_and_deletes_reach_watchers_without_leaking(client, wiki):
+    app = client.application
+    save_as(wiki, client, "bob", "Old name", "text")
+    wiki.login("alice")
+    assert (
+        client.post(
+            "/rename/Old_name", data={"new_title": "New name", "submit": "Rename"}
+        ).status_code
+        == 302
+    )
+    wiki.logout()
+    drain(app)
+    (renamed,) = _notes(app, "bob")
+    assert (renamed.kind, renamed.text) == ("rename", "Old name")
+    wiki.login("bob")
+    listing = client.get("/notifications").get_data(as_text=True)
+    assert "alice renamed Old name to New name" in listing and 'href="/wiki/New_name"' in listing
+    wiki.logout()
+    wiki.login("alice")
+    assert client.post("/delete/New_name").status_code == 302
+    wiki.logout()
+    drain(app)
+    assert [n.kind for n in _notes(app, "bob")] == ["rename", "delete"]
+    wiki.login("bob")
+    listing = client.get("/notifications").get_data(as_text=True)
+    assert "alice deleted New name" in listing
+    assert 'href="/wiki/New_name"' not in listing  # no link into a deleted page
+
+
+def test_watching_with_subpages(client, wiki):
+    app = client.application
+    save_as(wiki, client, "bob", "Django", "framework")
+    _watch(wiki, client, "carol", "Django", subpages="y")
+    save_as(wiki, client, "bob", "Django/ORM", "orm")
+    save_as(wiki, client, "bob", "Flask", "other")
+    drain(app)
+    titles = scalars(
+        app,
+        select(Page.title)
+        .join(Notification, Notification.page_id == Page.id)
+        .join(User, User.id == Notification.user_id)
+        .where(User.username == "carol"),
+    )
+    assert titles == ["Django/ORM"]
+
+
+def test_the_unread_count_is_one_indexed_query(client, wiki):
+    app = client.application
+    save_as(wiki, client, "bob", "Topic", "x")
+    _watch(wiki, client, "carol", "Topic")
+    for n in range(3):
+        save_as(wiki, client, "bob" if n % 2 else "dave", "Topic", f"x {n}")
+    drain(app)
+    carol = scalar(app, select(User.id).where(User.username == "carol"))
+    with app.app_context():
+        statements = []
+        listener = lambda *a: statements.append((a[2], a[3]))  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert unread_count(carol) == 3
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        queries = [(sql, params) for sql, params in statements if sql != "BEGIN"]
+        assert len(queries) == 1
+        if db.engine.dialect.name == "sqlite":
+            sql, params = queries[0]
+            plan = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)
+            assert "ix_notifications_user_read" in " ".join(str(row) for row in plan)
+        db.session.remove()

@@ -1,0 +1,85 @@
+"""Recording events: called inside the transaction of the change that causes them.
+
+Each call adds one :class:`Event` row (and, for saves and new threads, the author's watch), so
+the change and its event commit or roll back together: a crash can neither lose an event nor
+invent one for a change that did not happen. Nothing here does I/O beyond those rows; the jobs
+fan events out and deliver them after the commit (the session's ``after_commit`` wakes them).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from sqlalchemy import select
+
+from wiki.extensions import db
+from wiki.models import Page, Revision, User
+from wiki.notify.models import Event, NotifySettings, Watch
+
+KICK_FLAG = "nexus_jobs_kick"
+
+
+def _add(kind: str, page: Page | None, actor: User | None, **fields) -> Event:
+    data = fields.pop("data", {})
+    event = Event(
+        uuid=str(uuid.uuid4()),
+        kind=kind,
+        page_id=page.id if page is not None else None,
+        actor_id=actor.id if actor is not None else None,
+        data=json.dumps(data),
+        **fields,
+    )
+    db.session.add(event)
+    db.session.info[KICK_FLAG] = True
+    return event
+
+
+def auto_watch(user: User | None, page: Page) -> None:
+    """Watch ``page`` for ``user`` unless they turned auto-watching off or already watch it."""
+    if user is None or page.id is None:
+        return
+    if db.session.get(Watch, (user.id, page.id)) is not None:
+        return
+    wanted = db.session.scalar(
+        select(NotifySettings.auto_watch).where(NotifySettings.user_id == user.id)
+    )
+    if wanted is None or wanted:
+        db.session.add(Watch(user_id=user.id, page_id=page.id))
+
+
+def record_page_saved(page: Page, revision: Revision, actor: User | None) -> Event:
+    """A new revision was saved (edit, create, merge, revert); its author watches the page."""
+    auto_watch(actor, page)
+    data = {"title": page.title, "summary": revision.summary, "kind": revision.kind}
+    return _add("page.saved", page, actor, revision=revision.number, data=data)
+
+
+def record_page_renamed(page: Page, old_title: str, actor: User | None) -> Event:
+    data = {"title": page.title, "old_title": old_title}
+    return _add("page.renamed", page, actor, revision=page.current_rev, data=data)
+
+
+def record_page_deleted(page: Page, actor: User | None) -> Event:
+    return _add("page.deleted", page, actor, revision=page.current_rev, data={"title": page.title})
+
+
+def record_comment(page: Page, thread, comment, actor: User | None, *, new_thread: bool) -> Event:
+    """A new thread (its opening comment) or a reply; the author watches the page."""
+    auto_watch(actor, page)
+    # The comment's text travels with the event (for its @mentions), so notify never reads
+    # discussion tables: discuss depends on notify, not the other way round.
+    data = {
+        "title": page.title,
+        "subject": thread.subject,
+        "new_thread": new_thread,
+        "text": comment.body,
+    }
+    return _add(
+        "comment.created", page, actor, thread_id=thread.id, comment_id=comment.id, data=data
+    )
+
+
+def record_internal(kind: str, data: dict, page: Page | None = None) -> Event:
+    """An event for the delivery machinery only (verification mail, digest, webhook test)."""
+    return _add(kind, page, None, data=data)

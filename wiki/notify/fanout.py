@@ -1,0 +1,229 @@
+"""Fan-out: turn each new :class:`Event` into notifications and delivery rows, exactly once.
+
+One transaction per event claims it (``state`` new → done), writes the notifications and the
+deliveries, and commits; a crash rolls all of it back and the event is fanned out again.
+Nobody is notified of their own action, a page's readers only, one entry per user per event.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import and_, insert, or_, select, update
+
+from wiki.db import begin_write
+from wiki.extensions import db
+from wiki.models import Page, Revision, User, now_utc
+from wiki.notify import mentions
+from wiki.notify.models import Delivery, Event, Notification, NotifySettings, Watch, Webhook
+from wiki.text.titles import SEPARATOR
+
+BATCH = 100
+
+
+def fan_out_pending() -> int:
+    """Fan out up to BATCH new events, oldest first; returns how many were handled."""
+    ids = db.session.scalars(
+        select(Event.id).where(Event.state == "new").order_by(Event.id).limit(BATCH)
+    ).all()
+    db.session.rollback()
+    done = 0
+    for event_id in ids:
+        done += fan_out(event_id)
+    return done
+
+
+def fan_out(event_id: int) -> bool:
+    """Fan out one event unless another worker already did; True when this call did it."""
+    begin_write()
+    claimed = db.session.execute(
+        update(Event).where(Event.id == event_id, Event.state == "new").values(state="done")
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
+        return False
+    event = db.session.get(Event, event_id)
+    handler = HANDLERS.get(event.kind)
+    if handler is not None:
+        handler(event, json.loads(event.data or "{}"))
+    db.session.commit()
+    return True
+
+
+def watchers(page: Page, event: Event) -> set[int]:
+    """Active users who watched ``page`` (or an ancestor with its sub-pages) when ``event``
+    happened: a watch started after the change, before the fan-out, does not count."""
+    parts = page.title.split(SEPARATOR)
+    ancestors = [SEPARATOR.join(parts[:i]) for i in range(1, len(parts))]
+    own = Watch.page_id == page.id
+    if ancestors:
+        above = select(Page.id).where(Page.title.in_(ancestors))
+        own = or_(own, and_(Watch.subpages.is_(True), Watch.page_id.in_(above)))
+    stmt = (
+        select(Watch.user_id)
+        .join(User, User.id == Watch.user_id)
+        .where(own, User.active, Watch.created_at <= event.created_at)
+    )
+    return set(db.session.scalars(stmt))
+
+
+def _notify(users, event: Event, kind: str, **fields) -> None:
+    now = now_utc()
+    rows = [
+        {
+            "user_id": uid,
+            "kind": kind,
+            "page_id": event.page_id,
+            "actor_id": event.actor_id,
+            "thread_id": event.thread_id,
+            "comment_id": event.comment_id,
+            "created_at": now,
+            "updated_at": now,
+            "read": False,
+            "edits": 1,
+            **fields,
+        }
+        for uid in sorted(users)
+    ]
+    if rows:
+        db.session.execute(insert(Notification), rows)
+
+
+def _fold_edits(users: set[int], event: Event) -> set[int]:
+    """Extend unread edit entries by the same person ending just before this revision.
+
+    Returns the users whose entry was extended (they get no new entry).
+    """
+    if not users or event.actor_id is None:
+        return set()
+    match = and_(
+        Notification.page_id == event.page_id,
+        Notification.kind == "edit",
+        Notification.read.is_(False),
+        Notification.actor_id == event.actor_id,
+        Notification.to_rev == event.revision - 1,
+        Notification.user_id.in_(users),
+    )
+    folded = set(db.session.scalars(select(Notification.user_id).where(match)))
+    if folded:
+        db.session.execute(
+            update(Notification)
+            .where(match)
+            .values(to_rev=event.revision, edits=Notification.edits + 1, updated_at=now_utc())
+            .execution_options(synchronize_session=False)
+        )
+    return folded
+
+
+def _mentioned(event: Event, page: Page, text_before: str, text_after: str) -> set[int]:
+    names = mentions.new_mentions(text_before, text_after)
+    return {u.id for u in mentions.mentioned_readers(names, page)} - {event.actor_id}
+
+
+def _page_saved(event: Event, data: dict) -> None:
+    page = db.session.get(Page, event.page_id)
+    bodies = dict(
+        db.session.execute(
+            select(Revision.number, Revision.body).where(
+                Revision.page_id == page.id,
+                Revision.number.in_([event.revision - 1, event.revision]),
+            )
+        ).all()
+    )
+    mentioned = _mentioned(
+        event, page, bodies.get(event.revision - 1, ""), bodies.get(event.revision, "")
+    )
+    readers = _readers(watchers(page, event) - {event.actor_id} - mentioned, page)
+    summary = (data.get("summary") or "")[:300]
+    _notify(
+        mentioned, event, "mention", from_rev=event.revision, to_rev=event.revision, text=summary
+    )
+    fresh = readers - _fold_edits(readers, event)
+    _notify(fresh, event, "edit", from_rev=event.revision, to_rev=event.revision, text=summary)
+    _deliver(event, readers | mentioned)
+
+
+def _readers(user_ids: set[int], page: Page) -> set[int]:
+    if page.deleted or not user_ids:
+        return set()
+    return user_ids  # watchers() keeps active users only; see mentions.can_read
+
+
+def _page_changed(kind: str):
+    def handler(event: Event, data: dict) -> None:
+        page = db.session.get(Page, event.page_id)
+        users = watchers(page, event) - {event.actor_id}
+        text = data.get("old_title", "") if kind == "rename" else data.get("title", "")
+        _notify(users, event, kind, to_rev=event.revision, text=text[:300])
+        _deliver(event, users)
+
+    return handler
+
+
+def _comment_created(event: Event, data: dict) -> None:
+    page = db.session.get(Page, event.page_id)
+    if page is None or page.deleted:
+        return
+    mentioned = _mentioned(event, page, "", data.get("text", ""))
+    users = watchers(page, event) - {event.actor_id} - mentioned
+    kind = "thread" if data.get("new_thread") else "reply"
+    subject = (data.get("subject") or "")[:300]
+    _notify(mentioned, event, "mention", text=subject)
+    _notify(users, event, kind, text=subject)
+    _deliver(event, users | mentioned)
+
+
+def _deliver(event: Event, notified: set[int]) -> None:
+    """Delivery rows: subscribed webhooks, and mail for notified users who want each event."""
+    rows = []
+    for hook in db.session.scalars(select(Webhook).where(Webhook.active.is_(True))):
+        if event.kind in hook.events.split(","):
+            rows.append({"channel": "webhook", "target_id": hook.id})
+    if notified:
+        each = select(NotifySettings.user_id).where(
+            NotifySettings.user_id.in_(notified),
+            NotifySettings.email_mode == "each",
+            NotifySettings.email_verified.is_(True),
+            NotifySettings.email.is_not(None),
+        )
+        rows += [{"channel": "email", "target_id": uid} for uid in db.session.scalars(each)]
+    _add_deliveries(event, rows)
+
+
+def _add_deliveries(event: Event, rows: list[dict]) -> None:
+    now = now_utc()
+    if rows:
+        db.session.execute(
+            insert(Delivery),
+            [
+                {
+                    "event_id": event.id,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_at": now,
+                    "created_at": now,
+                    "last_error": "",
+                    **row,
+                }
+                for row in rows
+            ],
+        )
+
+
+def _to_user(event: Event, data: dict) -> None:
+    _add_deliveries(event, [{"channel": "email", "target_id": data["user_id"]}])
+
+
+def _webhook_test(event: Event, data: dict) -> None:
+    _add_deliveries(event, [{"channel": "webhook", "target_id": data["webhook_id"]}])
+
+
+HANDLERS = {
+    "page.saved": _page_saved,
+    "page.renamed": _page_changed("rename"),
+    "page.deleted": _page_changed("delete"),
+    "comment.created": _comment_created,
+    "email.verify": _to_user,
+    "email.digest": _to_user,
+    "webhook.test": _webhook_test,
+}
