@@ -8,7 +8,7 @@ from flask import Flask
 from config import Config
 from wiki import extensions
 
-BLUEPRINTS = ("auth", "admin", "pages", "history", "search", "structure", "files")
+BLUEPRINTS = ("auth", "admin", "pages", "history", "search", "structure", "files", "tokens", "api")
 # The modules whose routes register on each domain's blueprint.
 VIEW_MODULES = {"pages": ("views", "drafts_views")}
 

@@ -24,6 +24,10 @@ TITLES = {
 def _render(code: int, message: str):
     template = f"errors/{code}.html" if code in (400, 403, 404, 409, 413, 429, 500) else None
     context = {"code": code, "title": TITLES.get(code, "Error"), "message": message}
+    if request.path.startswith("/api/"):  # the JSON API answers with RFC 9457 problems only
+        from wiki.api.problems import problem_response
+
+        return problem_response(code, message), code
     if request.accept_mimetypes.best == "application/json":
         return {"error": context["title"], "message": message}, code
     return render_template(template or "errors/generic.html", **context), code
@@ -85,6 +89,10 @@ def http_error(error: HTTPException):
     """The error page of an ``abort()`` or a routing error, with its own status."""
     if error.code == 429:
         return too_many(error)
+    if request.path.startswith("/api/"):
+        from wiki.api.problems import from_http_error
+
+        return from_http_error(error)
     return _render(error.code or 500, error.description or "")
 
 
