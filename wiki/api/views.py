@@ -38,10 +38,28 @@ auth.limit_blueprint(bp)
 bp.register_error_handler(ApiProblem, from_problem)
 
 
+# ``/pages/<title>/revisions`` and ``/diff`` are read-only views of a page: a PUT there is
+# not a save of a sub-page called "revisions" (the page route would match it too).
+SUB_RESOURCES = frozenset({"revisions", "diff"})
+
+
 @bp.before_request
 def _authorize():
-    if request.endpoint not in PUBLIC_ENDPOINTS:
-        auth.authorize()
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    if request.endpoint == "api.put_page":
+        leaf = (request.view_args or {}).get("title", "").rsplit("/", 1)[-1].strip()
+        if leaf in SUB_RESOURCES:
+            raise ApiProblem(405, f"“{leaf}” can only be read.", headers={"Allow": "GET, HEAD"})
+    auth.authorize()
+
+
+@bp.after_request
+def _sub_resource_allow(response):
+    """Flask's OPTIONS answer merges the methods of every matching rule, PUT included."""
+    if request.method == "OPTIONS" and request.path.rsplit("/", 1)[-1] in SUB_RESOURCES:
+        response.headers["Allow"] = "GET, HEAD, OPTIONS"
+    return response
 
 
 def _title(raw: str) -> str:

@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from wiki.tokens.service import DEFAULT_EXPIRES_DAYS, MAX_EXPIRES_DAYS, MAX_NAME
@@ -10,8 +11,8 @@ class TokenForm(FlaskForm):
     scope = SelectField(
         "Scope",
         choices=[
-            ("read", "read: read pages, history and search"),
-            ("write", "write: also save pages"),
+            SelectChoice("read", "read: read pages, history and search"),
+            SelectChoice("write", "write: also save pages"),
         ],
         default="read",
     )
