@@ -28,6 +28,8 @@ class Config:
     WIKI_RENDER_TIMEOUT = float(_env("WIKI_RENDER_TIMEOUT", "5"))
     # Saves per user: PRODUCT.md promises at least 120 a minute.
     WIKI_SAVE_RATE = _env("WIKI_SAVE_RATE", "300 per minute")
+    # JSON API calls per token (per address without one); saves also count in WIKI_SAVE_RATE.
+    WIKI_API_RATE = _env("WIKI_API_RATE", "600 per minute")
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     # Proxies (load balancers) in front that set X-Forwarded-For/-Proto; without this, every
