@@ -1,9 +1,11 @@
 """Error pages with the right status code; never a bare 500 for something a user typed."""
 
+import json
 import time
 from datetime import UTC, datetime
+from http import HTTPStatus
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, Response, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -21,12 +23,28 @@ TITLES = {
 }
 
 
+def problem_response(
+    status: int, detail: str, *, headers: dict | None = None, title: str | None = None, **extra
+) -> Response:
+    """An RFC 9457 ``application/problem+json`` response; ``extra`` members go in as they are."""
+    if title is None:
+        try:
+            title = HTTPStatus(status).phrase
+        except ValueError:
+            title = "Error"
+    doc = {"type": "about:blank", "title": title, "status": status, "detail": detail or title}
+    doc.update(extra)
+    response = Response(json.dumps(doc), status, mimetype="application/problem+json")
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
 def _render(code: int, message: str):
     template = f"errors/{code}.html" if code in (400, 403, 404, 409, 413, 429, 500) else None
     context = {"code": code, "title": TITLES.get(code, "Error"), "message": message}
     if request.path.startswith("/api/"):  # the JSON API answers with RFC 9457 problems only
-        from wiki.api.problems import problem_response
-
         return problem_response(code, message), code
     if request.accept_mimetypes.best == "application/json":
         return {"error": context["title"], "message": message}, code
@@ -90,9 +108,9 @@ def http_error(error: HTTPException):
     if error.code == 429:
         return too_many(error)
     if request.path.startswith("/api/"):
-        from wiki.api.problems import from_http_error
-
-        return from_http_error(error)
+        allowed = getattr(error, "valid_methods", None)
+        headers = {"Allow": ", ".join(allowed)} if allowed else None
+        return problem_response(error.code or 500, error.description or "", headers=headers)
     return _render(error.code or 500, error.description or "")
 
 
