@@ -312,4 +312,3 @@ class Attachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     uploader: Mapped[User | None] = relationship()
-from wiki.tokens import models as _tokens_models  # noqa: E402, F401

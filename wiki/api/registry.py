@@ -1,20 +1,18 @@
 """API operations declared once: the route, its validation and its OpenAPI entry.
 
-``operation`` registers a view on the API blueprint and records what the OpenAPI document
-says about it; the view receives the query and body already validated by the same pydantic
-models the document is generated from.
+``wiki.api.views`` binds each :class:`Operation` to a route and validates its query and body
+with the operation's pydantic models; ``wiki.api.openapi`` documents the same operations
+from the same models.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import wraps
 
-from flask import Response, request
+from flask import Response
 from pydantic import BaseModel, ValidationError
 
-from wiki.api import bp
 from wiki.api.problems import ApiProblem
 
 JSON = "application/json"
@@ -31,8 +29,13 @@ class Operation:
     body: type[BaseModel] | None
     ok: dict[int, tuple[str, type[BaseModel]]]
     errors: tuple[int, ...]
-    writes: bool
+    handler: Callable
     links: dict[str, dict] = field(default_factory=dict)
+    decorators: tuple[Callable, ...] = ()
+
+    @property
+    def writes(self) -> bool:
+        return self.method not in ("GET", "HEAD")
 
 
 OPERATIONS: list[Operation] = []
@@ -52,20 +55,20 @@ def _invalid(error: ValidationError, where: str) -> ApiProblem:
     return ApiProblem(400, f"Invalid {where}: {place}: {first['msg']}", errors=errors)
 
 
-def parse_query(model: type[BaseModel]) -> BaseModel:
-    """The query string validated by ``model``. :raises ApiProblem: 400."""
+def validate_query(model: type[BaseModel], args: dict[str, str]) -> BaseModel:
+    """Query parameters validated by ``model``. :raises ApiProblem: 400."""
     try:
-        return model.model_validate(request.args.to_dict())
+        return model.model_validate(args)
     except ValidationError as error:
         raise _invalid(error, "query") from None
 
 
-def parse_body(model: type[BaseModel]) -> BaseModel:
-    """The JSON body validated by ``model``. :raises ApiProblem: 415 (not JSON), 400."""
-    if request.mimetype != JSON:
+def validate_body(model: type[BaseModel], mimetype: str, data: bytes) -> BaseModel:
+    """A JSON body validated by ``model``. :raises ApiProblem: 415 (not JSON), 400."""
+    if mimetype != JSON:
         raise ApiProblem(415, "Send the body as JSON (Content-Type: application/json).")
     try:
-        return model.model_validate_json(request.get_data(cache=False))
+        return model.model_validate_json(data)
     except ValidationError as error:
         raise _invalid(error, "body") from None
 
@@ -77,6 +80,12 @@ def json_response(model: BaseModel, status: int = 200, headers: dict | None = No
     return response
 
 
+def record(operation: Operation) -> Operation:
+    """Add ``operation`` to the document (the views register its route)."""
+    OPERATIONS.append(operation)
+    return operation
+
+
 def operation(
     rule: str,
     method: str,
@@ -85,28 +94,16 @@ def operation(
     summary: str,
     tag: str,
     ok: dict[int, tuple[str, type[BaseModel]]],
-    errors: Sequence[int] = (),
+    errors: tuple[int, ...] = (),
     query: type[BaseModel] | None = None,
     body: type[BaseModel] | None = None,
     links: dict[str, dict] | None = None,
-    decorators: Sequence[Callable] = (),
+    decorators: tuple[Callable, ...] = (),
 ) -> Callable:
-    """Register ``fn`` as ``method rule`` on the API blueprint, documented and validated."""
+    """Declare the decorated handler as the operation ``method rule`` (under /api)."""
 
-    def register(fn: Callable) -> Callable:
-        @wraps(fn)
-        def view(**kwargs):
-            if query is not None:
-                kwargs["query"] = parse_query(query)
-            if body is not None:
-                kwargs["body"] = parse_body(body)
-            return fn(**kwargs)
-
-        wrapped = view
-        for decorate in reversed(decorators):
-            wrapped = decorate(wrapped)
-        bp.add_url_rule(rule, endpoint=fn.__name__, view_func=wrapped, methods=[method])
-        OPERATIONS.append(
+    def declare(handler: Callable) -> Callable:
+        record(
             Operation(
                 rule,
                 method,
@@ -117,10 +114,11 @@ def operation(
                 body,
                 ok,
                 tuple(errors),
-                writes=method not in ("GET", "HEAD"),
-                links=links or {},
+                handler,
+                links or {},
+                tuple(decorators),
             )
         )
-        return wrapped
+        return handler
 
-    return register
+    return declare
