@@ -34,6 +34,8 @@ class Config:
     WIKI_HTML_CACHE_BYTES = int(_env("WIKI_HTML_CACHE_BYTES", str(32 * 1024 * 1024)))
     # Missed searches join the wanted pages once this many people made them.
     WIKI_WANTED_MIN_SEARCHERS = int(_env("WIKI_WANTED_MIN_SEARCHERS", "3"))
+    # JSON API calls per token (per address without one); saves also count in WIKI_SAVE_RATE.
+    WIKI_API_RATE = _env("WIKI_API_RATE", "600 per minute")
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     # Proxies (load balancers) in front that set X-Forwarded-For/-Proto; without this, every

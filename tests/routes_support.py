@@ -32,6 +32,7 @@ from wiki.models import Page, User
 from wiki.pages.drafts import save_draft
 from wiki.pages.editing import save_edit
 from wiki.structure.service import delete_page, set_protected
+from wiki.tokens.service import create_token
 
 PASSWORD = "password123"
 ROLES = ("anonymous", "editor", "admin")
@@ -120,6 +121,7 @@ def seed(app: Flask) -> None:
         bob = create_user(USERS["editor"], PASSWORD)
         create_user(TARGET_USER, PASSWORD)
         db.session.commit()
+        create_token(bob, "seeded", "read", None)
         save_edit("Home", "Welcome.\n", "", None, alice)
         for role in ROLES:
             for resource in RESOURCES:
@@ -258,6 +260,7 @@ def _argument(route: Route, name: str, title: str, world: World):
         "action": "promote",
         "tag": TAG,
         "filename": "css/wiki.css",
+        "token_id": 1,  # bob's, made by seed()
     }
     if name not in values:
         raise AssertionError(
@@ -284,6 +287,8 @@ QUERIES = {
     "history.revert POST": {"rev": "1"},
     "pages.view GET": {},
     "review.mark POST": {"rev": "1"},
+    "api.get_diff GET": {"from": "1", "to": "2"},
+    "api.search GET": {"q": "text"},
 }
 
 
@@ -339,6 +344,9 @@ def _form(route: Route, title: str, role: str, world: World) -> dict:
         },
         "notify.webhook_action": dict,
         "review.mark": dict,
+        "tokens.tokens": lambda: {"name": f"token of {role}", "scope": "read"},
+        "tokens.revoke": dict,
+        "api.put_page": lambda: {"body": f"Edited by {role}.\n", "base_rev": "2"},
     }
     if route.endpoint not in forms:
         raise AssertionError(

@@ -17,6 +17,14 @@ from tests import routes_support as rs
 EXPECTED = """
 admin.user_action POST       login 403 302
 admin.users GET              login 403 200
+api.docs GET                 200 200 200
+api.get_diff GET             200 200 200 | 200 200 200 | 404 404 404
+api.get_page GET             200 200 200 | 200 200 200 | 404 404 404
+api.get_revisions GET        200 200 200 | 200 200 200 | 404 404 404
+api.list_pages GET           200 200 200
+api.openapi GET              200 200 200
+api.put_page PUT             401 401 401 | 401 401 401 | 401 401 401
+api.search GET               200 200 200
 auth.login GET               200 302 302
 auth.login POST              302 302 302
 auth.logout POST             302 302 302
@@ -86,6 +94,9 @@ structure.stale GET          200 200 200
 structure.tag GET            200 200 200
 structure.tags GET           200 200 200
 structure.wanted GET         200 200 200
+tokens.revoke POST           login 303 303
+tokens.tokens GET            login 200 200
+tokens.tokens POST           login 201 201
 """
 
 # With WIKI_READ_ACCESS=registered, anonymous visitors reach only these (and their status).
@@ -98,6 +109,14 @@ REGISTERED_ONLY_PUBLIC = {
     # Links sent by mail carry their own signed token (issue 16); a forged one is refused.
     "notify.verify_email GET": 400,
     "notify.unsubscribe GET": 400,
+    # The API answers 401 problems, not log-in redirects; its document is public.
+    "api.openapi GET": 200,
+    "api.docs GET": 200,
+    "api.list_pages GET": 401,
+    "api.get_page GET": 401,
+    "api.get_revisions GET": 401,
+    "api.get_diff GET": 401,
+    "api.search GET": 401,
 }
 
 

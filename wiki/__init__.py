@@ -14,9 +14,10 @@ MODEL_MODULES = (
     "wiki.discuss.models",
     "wiki.notify.models",
     "wiki.review.models",
+    "wiki.tokens.models",
 )
 BLUEPRINTS = ("auth", "admin", "pages", "history", "search", "structure", "files")
-BLUEPRINTS += ("discuss", "notify", "review")  # issue 16
+BLUEPRINTS += ("discuss", "notify", "review", "tokens", "api")
 # The modules whose routes register on each domain's blueprint.
 VIEW_MODULES = {
     "pages": ("views", "drafts_views", "site_views"),

@@ -1,9 +1,11 @@
 """Error pages with the right status code; never a bare 500 for something a user typed."""
 
+import json
 import time
 from datetime import UTC, datetime
+from http import HTTPStatus
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, Response, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
@@ -26,9 +28,29 @@ TITLES = {
 BUSY_RETRY_AFTER = 5
 
 
+def problem_response(
+    status: int, detail: str, *, headers: dict | None = None, title: str | None = None, **extra
+) -> Response:
+    """An RFC 9457 ``application/problem+json`` response; ``extra`` members go in as they are."""
+    if title is None:
+        try:
+            title = HTTPStatus(status).phrase
+        except ValueError:
+            title = "Error"
+    doc = {"type": "about:blank", "title": title, "status": status, "detail": detail or title}
+    doc.update(extra)
+    response = Response(json.dumps(doc), status, mimetype="application/problem+json")
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
 def _render(code: int, message: str):
     template = f"errors/{code}.html" if code in (400, 403, 404, 409, 413, 429, 500) else None
     context = {"code": code, "title": TITLES.get(code, "Error"), "message": message}
+    if request.path.startswith("/api/"):  # the JSON API answers with RFC 9457 problems only
+        return problem_response(code, message), code
     if request.accept_mimetypes.best == "application/json":
         return {"error": context["title"], "message": message}, code
     return render_template(template or "errors/generic.html", **context), code
@@ -96,6 +118,10 @@ def http_error(error: HTTPException):
         return too_many(error)
     if isinstance(error, SecurityError):  # a Host not in TRUSTED_HOSTS: no URLs can be built
         return "Unknown host.", 400, {"Content-Type": "text/plain; charset=utf-8"}
+    if request.path.startswith("/api/"):
+        allowed = getattr(error, "valid_methods", None)
+        headers = {"Allow": ", ".join(allowed)} if allowed else None
+        return problem_response(error.code or 500, error.description or "", headers=headers)
     return _render(error.code or 500, error.description or "")
 
 

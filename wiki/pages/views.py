@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from wiki.auth import permissions
 from wiki.decorators import editor_required, read_access_required
-from wiki.extensions import db, limiter
+from wiki.extensions import db
 from wiki.lookup import find_page, parse_rev, revision_or_404, valid_title_or_400
 from wiki.models import Page, Redirect
 from wiki.pages import (
@@ -27,6 +27,7 @@ from wiki.pages import (
     section_edit,
 )
 from wiki.pages.forms import EditForm
+from wiki.pages.limits import save_limit
 from wiki.pages.visits import record_visit
 from wiki.rendering.cache import page_html
 from wiki.rendering.markdown import RenderError
@@ -94,13 +95,9 @@ def _missing_or_redirect(title: str, page: Page | None):
     )
 
 
-def _saver_key() -> str:
-    return f"saves:{current_user.id}"
-
-
 @bp.route("/edit/<title:title>", methods=["GET", "POST"])
 @editor_required
-@limiter.limit(lambda: current_app.config["WIKI_SAVE_RATE"], key_func=_saver_key, methods=["POST"])
+@save_limit("POST")
 def edit(title: str):
     title = valid_title_or_400(title)
     page = find_page(title)

@@ -1,0 +1,302 @@
+"""The API's operations: validated input in, JSON out, over the same services as the HTML
+views (saving goes through ``editing.save_edit``: same permissions, protection, deletion,
+size and rate rules, same three-way merge and conflict). No request here: ``wiki.api.views``
+binds each operation to its route and hands it the validated query, body and user.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from flask import url_for
+from sqlalchemy import select
+
+from wiki.api import queries, schemas
+from wiki.api.problems import ApiProblem
+from wiki.api.registry import json_response, operation
+from wiki.extensions import db
+from wiki.history import service as history
+from wiki.lookup import find_page
+from wiki.models import Page, Revision, User
+from wiki.pages import editing
+from wiki.pages.limits import save_limit
+from wiki.rendering.cache import page_html
+from wiki.rendering.markdown import RenderError
+from wiki.search import service as search_service
+from wiki.text import conflicts as conflict_markers
+from wiki.text.titles import TitleError, normalize_title
+
+PAGE = "/v1/pages/<title:title>"
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _title(raw: str) -> str:
+    try:
+        return normalize_title(raw)
+    except TitleError as error:
+        raise ApiProblem(400, f"Invalid title: {error}") from None
+
+
+def _live_page(raw: str) -> Page:
+    title = _title(raw)
+    page = find_page(title)
+    if page is None or page.deleted or not page.current_rev:
+        raise ApiProblem(404, f"There is no page called “{title}”.")
+    return page
+
+
+def _revision(page: Page, number: int | None) -> Revision:
+    number = page.current_rev if number is None else number
+    revision = db.session.scalar(
+        select(Revision).where(Revision.page_id == page.id, Revision.number == number)
+    )
+    if revision is None:
+        raise ApiProblem(
+            404, f"“{page.title}” has no revision {number}; it has {page.current_rev}."
+        )
+    return revision
+
+
+# -- pages ----------------------------------------------------------------------------------
+
+
+@operation(
+    "/v1/pages",
+    "GET",
+    operation_id="listPages",
+    summary="List page titles (filtered, paginated)",
+    tag="pages",
+    query=schemas.PageListQuery,
+    ok={200: ("Titles of live pages, case-insensitive order", schemas.PageList)},
+)
+def list_pages(query: schemas.PageListQuery):
+    titles, total = queries.live_titles(
+        prefix=query.prefix,
+        tag=query.tag,
+        offset=(query.page - 1) * query.per_page,
+        limit=query.per_page,
+    )
+    has_next = query.page * query.per_page < total
+    return json_response(
+        schemas.PageList(
+            titles=titles, page=query.page, per_page=query.per_page, total=total, has_next=has_next
+        )
+    )
+
+
+@operation(
+    PAGE,
+    "GET",
+    operation_id="getPage",
+    summary="Read a page (its current revision, or ?rev=N)",
+    tag="pages",
+    query=schemas.PageQuery,
+    ok={200: ("The page", schemas.PageOut)},
+    errors=(413,),
+)
+def get_page(title: str, query: schemas.PageQuery):
+    page = _live_page(title)
+    revision = _revision(page, query.rev)
+    try:
+        rendered = page_html(revision)
+    except RenderError as error:
+        raise ApiProblem(error.status, str(error)) from None
+    return json_response(
+        schemas.PageOut(
+            title=page.title,
+            revision=revision.number,
+            body=revision.body,
+            html=rendered.html,
+            tags=queries.page_tags(page.id),
+            updated_at=revision.created_at,
+            author=revision.author.username if revision.author else None,
+            protected=page.protected,
+        )
+    )
+
+
+_PAGE_LINKS = {
+    "GetSavedPage": {
+        "operationId": "getPage",
+        "parameters": {"title": "$request.path.title"},
+        "description": "Read the page just saved",
+    },
+    "GetSavedPageRevisions": {
+        "operationId": "getRevisions",
+        "parameters": {"title": "$request.path.title"},
+    },
+    "GetSavedPageDiff": {
+        "operationId": "getDiff",
+        "parameters": {"title": "$request.path.title", "to": "$response.body#/revision"},
+    },
+}
+
+
+@operation(
+    PAGE,
+    "PUT",
+    operation_id="putPage",
+    summary="Create (201) or save (200) a page; 409 with the marked merge on a conflict",
+    tag="pages",
+    body=schemas.PageWrite,
+    ok={
+        200: ("Saved (or unchanged); `merged` when three-way merged", schemas.PageSaved),
+        201: ("Created", schemas.PageSaved),
+    },
+    errors=(409, 413),
+    links=_PAGE_LINKS,
+    decorators=(save_limit("PUT"),),
+)
+def put_page(title: str, body: schemas.PageWrite, user: User):
+    title = _title(title)
+    try:
+        result = editing.save_edit(title, body.body, body.summary, body.base_rev, user)
+    except editing.EditConflict as conflict:
+        theirs = f"their version (revision {conflict.current_rev} by {conflict.current_author})"
+        raise ApiProblem(
+            409,
+            conflict.message,
+            current_rev=conflict.current_rev,
+            merged_body=conflict_markers.mark(conflict.merge.parts, theirs),
+        ) from None
+    except (editing.EditError, RenderError) as error:
+        raise ApiProblem(error.status, getattr(error, "message", None) or str(error)) from None
+    revision = result.revision
+    created = revision is not None and revision.number == 1
+    saved = schemas.PageSaved(
+        title=result.page.title,
+        revision=result.page.current_rev,
+        changed=revision is not None,
+        created=created,
+        merged=result.merged_with is not None,
+        merged_with=result.merged_with.number if result.merged_with is not None else None,
+    )
+    location = {"Location": url_for("api.get_page", title=result.page.title)}
+    return json_response(saved, 201 if created else 200, location)
+
+
+# -- history --------------------------------------------------------------------------------
+
+
+@operation(
+    PAGE + "/revisions",
+    "GET",
+    operation_id="getRevisions",
+    summary="A page's revisions, newest first (50 per page)",
+    tag="history",
+    query=schemas.RevisionsQuery,
+    ok={200: ("One page of the history", schemas.RevisionList)},
+)
+def get_revisions(title: str, query: schemas.RevisionsQuery):
+    page = _live_page(title)
+    listing = history.history_listing(page, query.page)
+    if listing is None:
+        raise ApiProblem(404, f"The history of “{page.title}” has fewer pages than {query.page}.")
+    return json_response(
+        schemas.RevisionList(
+            title=page.title,
+            revisions=[
+                schemas.RevisionOut(
+                    number=row.number,
+                    summary=row.summary,
+                    kind=row.kind,
+                    created_at=row.created_at,
+                    size=row.size,
+                    size_delta=row.size_delta,
+                    author=row.author,
+                )
+                for row in listing.rows
+            ],
+            page=listing.page,
+            pages=listing.pages or 1,
+            total=listing.total or 0,
+        )
+    )
+
+
+@operation(
+    PAGE + "/diff",
+    "GET",
+    operation_id="getDiff",
+    summary="The line diff between two revisions (default: the previous and the current)",
+    tag="history",
+    query=schemas.DiffQuery,
+    ok={200: ("The diff, as hunks of lines", schemas.DiffOut)},
+)
+def get_diff(title: str, query: schemas.DiffQuery):
+    page = _live_page(title)
+    new = page.current_rev if query.to_rev is None else query.to_rev
+    old = max(new - 1, 0) if query.from_rev is None else query.from_rev
+    if new > page.current_rev or old > page.current_rev:
+        raise ApiProblem(404, f"“{page.title}” has {page.current_rev} revisions.")
+    diff = history.diff_revisions(page, old, new)
+    if diff is None:
+        raise ApiProblem(404, f"“{page.title}” has no such revisions.")
+    return json_response(
+        schemas.DiffOut(
+            title=page.title,
+            from_rev=old,
+            to_rev=new,
+            added=diff.added,
+            removed=diff.removed,
+            simplified=diff.simplified,
+            skipped_after=diff.skipped_after,
+            hunks=[
+                schemas.HunkOut(
+                    skipped_before=hunk.skipped_before,
+                    lines=[
+                        schemas.DiffLineOut(
+                            kind=line.kind, old_no=line.old_no, new_no=line.new_no, text=line.text
+                        )
+                        for line in hunk.lines
+                    ],
+                )
+                for hunk in diff.hunks
+            ],
+        )
+    )
+
+
+# -- search ---------------------------------------------------------------------------------
+
+
+def plain_snippet(snippet_html: str) -> str:
+    """The search service's snippet as plain text (its markup is only highlighting)."""
+    return " ".join(html.unescape(_TAG.sub("", snippet_html)).split())
+
+
+@operation(
+    "/v1/search",
+    "GET",
+    operation_id="search",
+    summary="Search pages; ranked results with plain-text snippets",
+    tag="search",
+    query=schemas.SearchQuery,
+    ok={200: ("One page of ranked results", schemas.SearchOut)},
+    errors=(503,),
+)
+def search(query: schemas.SearchQuery):
+    try:
+        outcome = search_service.search(query.q, page=query.page, per_page=20)
+    except search_service.SearchUnavailable:
+        raise ApiProblem(503, "The search index is being rebuilt. Try again in a minute.") from None
+    results = outcome.results
+    return json_response(
+        schemas.SearchOut(
+            query=outcome.query.original,
+            total=results.total,
+            page=results.page,
+            pages=results.pages,
+            corrected_query=results.corrected_query,
+            results=[
+                schemas.SearchHitOut(
+                    title=hit.title,
+                    snippet=plain_snippet(hit.snippet_html),
+                    updated_at=hit.updated,
+                    author=hit.author,
+                )
+                for hit in results.hits
+            ],
+        )
+    )
