@@ -23,6 +23,14 @@ def find_page(title: str) -> Page | None:
     return db.session.scalar(select(Page).where(Page.title == title))
 
 
+def live_page_or_404(title: str) -> Page:
+    """A page that exists and is not deleted. :raises 404: (400 for an invalid title)"""
+    page = find_page(valid_title_or_400(title))
+    if page is None or page.deleted:
+        abort(404, f"There is no page called “{title}”.")
+    return page
+
+
 def parse_rev(value: str | None, *, name: str = "rev") -> int | None:
     """An optional positive revision number from the query string. :raises 400:"""
     try:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c16_collab'
-down_revision = 'abe8854cbd7a'
+down_revision = "c15_search"
 branch_labels = None
 depends_on = None
 

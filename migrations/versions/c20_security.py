@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c20_security"
-down_revision = "abe8854cbd7a"
+down_revision = "c17_tokens"
 branch_labels = None
 depends_on = None
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c21_perf"
-down_revision = "abe8854cbd7a"
+down_revision = "c20_security"
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@ from wiki.auth import permissions
 from wiki.decorators import admin_required, editor_required, read_access_required
 from wiki.extensions import db
 from wiki.forms import ActionForm
-from wiki.lookup import find_page, page_number, valid_title_or_400
+from wiki.lookup import find_page, live_page_or_404, page_number, valid_title_or_400
 from wiki.models import Page, Redirect
 from wiki.pages.page_templates import template_titles
 from wiki.refusals import Refusal
@@ -65,18 +65,11 @@ def backlinks(title: str):
     )
 
 
-def _live_page_or_404(title: str) -> Page:
-    page = find_page(title)
-    if page is None or page.deleted:
-        abort(404, f"There is no page called “{title}”.")
-    return page
-
-
 @bp.route("/rename/<title:title>", methods=["GET", "POST"])
 @editor_required
 def rename(title: str):
     title = valid_title_or_400(title)
-    page = _live_page_or_404(title)
+    page = live_page_or_404(title)
     if not permissions.can_edit(current_user, page):
         abort(403, "This page is protected: only administrators can rename or move it.")
     form = RenameForm()
