@@ -38,7 +38,7 @@ def test_four_space_nested_lists_render_as_before():
 
 def test_2_a_fence_without_blank_lines_is_code_between_two_paragraphs():
     out = html("Text\n```\ncode\n```\nMore\n")
-    assert out.startswith('<p>Text</p>\n<div class="highlight"><pre>')
+    assert out.startswith('<p>Text</p>\n<div class="language-text highlight"><pre>')
     assert "<code>code\n</code>" in out and out.endswith("<p>More</p>")
 
 
@@ -68,7 +68,7 @@ def test_5_markdown_inside_details_and_div_is_rendered():
 
 def test_6_an_item_content_indented_to_its_marker_stays_in_the_item():
     out = html("1. Step\n\n   ```sh\n   make\n   ```\n\n2. Next\n")
-    assert out.startswith('<ol>\n<li>\n<p>Step</p>\n<div class="highlight">')
+    assert out.startswith('<ol>\n<li>\n<p>Step</p>\n<div class="language-sh highlight">')
     assert "<ol" not in out[4:] and "<p>Next</p>\n</li>\n</ol>" in out
 
 

@@ -134,7 +134,7 @@ def test_toc_empty_below_two_headings() -> None:
 
 def test_fenced_code_is_highlighted_with_classes() -> None:
     html = html_of("```python\ndef f():\n    return 1\n```")
-    assert html.startswith('<div class="highlight"><pre>')
+    assert html.startswith('<div class="language-python highlight"><pre>')
     assert '<span class="k">def</span>' in html
     assert '<span class="nf">f</span>' in html
     assert "style=" not in html
