@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from wiki.auth.permissions import can_edit
 from wiki.db import begin_write
 from wiki.discuss.models import Comment, CommentEdit, Thread
 from wiki.extensions import db
 from wiki.models import Page, User, now_utc
 from wiki.notify import events as notify_events
-from wiki.pages.editing import can_edit
 from wiki.refusals import Refusal
 from wiki.rendering.cache import render_for_save
 from wiki.rendering.markdown import RenderError
