@@ -1,11 +1,20 @@
-"""Engine set-up and write transactions that serialize on SQLite and PostgreSQL alike."""
+"""Engine set-up and write transactions that serialize on SQLite and PostgreSQL alike: the
+write lock (:func:`begin_write`), the page lock (:func:`lock_pages`), writes a request may skip
+(:func:`write_if_free`) and what counts as "busy" (:func:`is_busy`)."""
 
-from sqlalchemy import ColumnElement, event, select, text
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import ColumnElement, Connection, event, select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from wiki.extensions import db
 from wiki.models import Page
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
 # PostgreSQL errors that mean "busy, try again later": lock_not_available,
@@ -40,7 +49,7 @@ def configure_engines(engine: Engine) -> None:
         if lock != "nowait":
             conn.exec_driver_sql("BEGIN IMMEDIATE" if lock else "BEGIN")
             return
-        # Best-effort writes (last-seen stamps) give up at once instead of queueing.
+        # Best-effort writes (write_if_free) give up at once instead of queueing.
         conn.exec_driver_sql("PRAGMA busy_timeout = 0")
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -48,21 +57,18 @@ def configure_engines(engine: Engine) -> None:
             conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
-def begin_write(*, wait: bool = True, serialize: str | None = None) -> None:
+def begin_write(*, serialize: str | None = None) -> None:
     """Start a fresh transaction that holds the database's write lock on SQLite.
 
     Ends whatever read transaction the request had open. On PostgreSQL the caller locks the
     rows it changes with ``SELECT … FOR UPDATE`` instead; ``serialize`` names a transaction
     advisory lock for writes that check-then-insert (the first-admin rule of registration).
-    ``wait=False``: raise :class:`OperationalError` at once when the database is busy.
     A busy database ends in :class:`OperationalError`, which :func:`is_busy` recognises and
     the error handler turns into 503 + ``Retry-After``.
     """
     db.session.rollback()
-    db.session.connection(execution_options={"write_lock": True if wait else "nowait"})
+    db.session.connection(execution_options={"write_lock": True})
     if is_postgres():
-        if not wait:
-            db.session.execute(text("SET LOCAL lock_timeout = '100ms'"))
         if serialize:
             db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": serialize})
 
@@ -80,6 +86,33 @@ def is_busy(error: BaseException) -> bool:
 
 def is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
+
+
+# Writes a request may skip (a visit, a render-cache fill, a missed search, "last seen"): they
+# never queue readers behind a save. They run on a connection of their own (the request's
+# session and its read transaction are left alone) and try the lock once: on SQLite
+# BEGIN IMMEDIATE with no busy wait, on PostgreSQL a short lock_timeout. Busy means skipped.
+PG_LOCK_TIMEOUT = "50ms"
+
+
+def write_if_free(action: Callable[[Connection], T]) -> T | None:
+    """Run ``action(connection)`` in a write transaction if the lock is free now, and commit.
+
+    Returns what ``action`` returned, or None when the database was busy or refused the
+    write (a lost race on a unique key, a lock timeout): nothing is written then.
+    """
+    try:
+        with db.engine.connect() as conn:
+            if is_postgres():
+                with conn.begin():
+                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{PG_LOCK_TIMEOUT}'")
+                    return action(conn)
+            conn = conn.execution_options(write_lock="nowait")
+            with conn.begin():
+                return action(conn)
+    except DBAPIError as error:
+        log.debug("best-effort write skipped: %s", error)
+        return None
 
 
 def lock_pages(*where: ColumnElement[bool]) -> list[Page]:

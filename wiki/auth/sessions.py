@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import OperationalError
 
 from wiki.auth.models import UserSession
-from wiki.db import begin_write
+from wiki.db import write_if_free
 from wiki.extensions import db, login_manager
 from wiki.models import User, now_utc
 
@@ -127,16 +126,13 @@ def touch(user: User) -> None:
     token = getattr(user, "session_token", None)
     if token is None or (seen is not None and now_utc() - seen < TOUCH_EVERY):
         return
-    user_id, now = user.id, now_utc()
-    try:
-        begin_write(wait=False)
-        db.session.execute(
-            update(UserSession).where(UserSession.id == _digest(token)).values(last_seen_at=now)
-        )
-        db.session.execute(update(User).where(User.id == user_id).values(last_seen_at=now))
-        db.session.commit()
-    except OperationalError:
-        db.session.rollback()
+    user_id, now, key = user.id, now_utc(), _digest(token)
+
+    def stamp(conn) -> None:
+        conn.execute(update(UserSession).where(UserSession.id == key).values(last_seen_at=now))
+        conn.execute(update(User).where(User.id == user_id).values(last_seen_at=now))
+
+    write_if_free(stamp)
 
 
 def end_session(token: str | None) -> None:

@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import Connection, String, any_, bindparam, select, union
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from wiki.best_effort import write_if_free
+from wiki.db import write_if_free
 from wiki.extensions import db
 from wiki.models import Attachment, Page, Redirect, RenderCache, Revision
 from wiki.rendering.guard import safe_render

@@ -2,7 +2,7 @@
 
 A miss is noted in the worker's memory (text, count, who searched) and written later, many at
 once, by a short-lived background thread that tries the write lock without waiting
-(wiki/best_effort.py): a search never queues behind a save, and a busy database only delays
+(wiki.db.write_if_free): a search never queues behind a save, and a busy database only delays
 the count. Memory is bounded (``MAX_PENDING`` texts, ``MAX_SEARCHERS`` searchers kept per
 text); past that, misses are dropped, which only undercounts.
 
@@ -23,7 +23,7 @@ from datetime import datetime
 from flask import Flask, current_app
 from sqlalchemy import Connection, func, select, update
 
-from wiki.best_effort import write_if_free
+from wiki.db import write_if_free
 from wiki.models import SearchMiss, SearchMissSearcher, now_utc
 from wiki.search.sources import dialect_insert
 
