@@ -18,7 +18,7 @@ from wiki.discuss.models import Comment, CommentEdit, Thread
 from wiki.extensions import db
 from wiki.models import Page, User, now_utc
 from wiki.notify import events as notify_events
-from wiki.refusals import Refusal
+from wiki.refusals import NotFound, Refusal
 from wiki.rendering.cache import render_for_save
 from wiki.rendering.markdown import RenderError
 
@@ -32,10 +32,6 @@ class DiscussError(Refusal):
 
 class NotAllowed(DiscussError):
     status = 403
-
-
-class Missing(DiscussError):
-    status = 404
 
 
 class TooLarge(DiscussError):
@@ -70,7 +66,7 @@ def _render(body: str, title: str) -> tuple[str, str]:
 def _live_page(page_id: int) -> Page:
     page = db.session.get(Page, page_id)
     if page is None or page.deleted:
-        raise Missing("That page does not exist any more.")
+        raise NotFound("That page does not exist any more.")
     return page
 
 
@@ -133,7 +129,7 @@ def start_thread(page: Page, subject: str, body: str, user: User) -> Comment:
 def _thread_of(page: Page, thread_id: int) -> Thread:
     thread = db.session.get(Thread, thread_id)
     if thread is None or thread.page_id != page.id:
-        raise Missing("There is no such thread on this page.")
+        raise NotFound("There is no such thread on this page.")
     return thread
 
 
@@ -159,7 +155,7 @@ def comment_of(page: Page, comment_id: int) -> tuple[Comment, Thread]:
     comment = db.session.get(Comment, comment_id)
     thread = db.session.get(Thread, comment.thread_id) if comment else None
     if comment is None or thread.page_id != page.id:
-        raise Missing("There is no such comment on this page.")
+        raise NotFound("There is no such comment on this page.")
     return comment, thread
 
 

@@ -9,6 +9,7 @@ from wiki.discuss.forms import ReplyForm, ThreadForm
 from wiki.extensions import limiter
 from wiki.forms import ActionForm
 from wiki.lookup import live_page_or_404
+from wiki.refusals import Refusal
 
 
 def _page(page, form=None, reply_to=None, reply_form=None, status=200, error=None):
@@ -50,7 +51,7 @@ def new_thread(title: str):
         return _page(page, form=form, status=400, error="The thread needs a subject and a comment.")
     try:
         comment = service.start_thread(page, form.subject.data, form.body.data, current_user)
-    except service.DiscussError as error:
+    except Refusal as error:
         return _page(page, form=form, status=error.status, error=error.message)
     return _to(page, comment)
 
@@ -67,7 +68,7 @@ def reply(title: str, thread_id: int):
         )
     try:
         comment = service.reply(page, thread_id, form.body.data, current_user)
-    except service.DiscussError as error:
+    except Refusal as error:
         return _page(
             page, reply_to=thread_id, reply_form=form, status=error.status, error=error.message
         )
@@ -82,7 +83,7 @@ def resolve(title: str, thread_id: int, action: str):
         abort(400, "The form was incomplete.")
     try:
         service.set_resolved(page, thread_id, action == "resolve", current_user)
-    except service.DiscussError as error:
+    except Refusal as error:
         abort(error.status, error.message)
     flash("Thread resolved." if action == "resolve" else "Thread reopened.", "success")
     return redirect(url_for("discuss.threads", title=page.title, _anchor=f"t{thread_id}"))
@@ -94,7 +95,7 @@ def edit_comment(title: str, comment_id: int):
     page = live_page_or_404(title)
     try:
         comment, thread = service.comment_of(page, comment_id)
-    except service.DiscussError as error:
+    except Refusal as error:
         abort(error.status, error.message)
     if comment.author_id != current_user.id or comment.hidden:
         abort(403, "You can only edit your own comments.")
@@ -106,7 +107,7 @@ def edit_comment(title: str, comment_id: int):
         try:
             service.edit_comment(page, comment_id, form.body.data, current_user)
             return _to(page, comment)
-        except service.DiscussError as error:
+        except Refusal as error:
             flash(error.message, "error")
             status = error.status
     else:
@@ -123,7 +124,7 @@ def comment_history(title: str, comment_id: int):
     page = live_page_or_404(title)
     try:
         comment, thread = service.comment_of(page, comment_id)
-    except service.DiscussError as error:
+    except Refusal as error:
         abort(error.status, error.message)
     if comment.hidden and not (current_user.is_authenticated and current_user.is_admin):
         abort(404, "This comment was hidden by an administrator.")
@@ -143,7 +144,7 @@ def hide(title: str, comment_id: int, action: str):
         abort(400, "The form was incomplete.")
     try:
         comment = service.set_hidden(page, comment_id, action == "hide", current_user)
-    except service.DiscussError as error:
+    except Refusal as error:
         abort(error.status, error.message)
     flash("Comment hidden." if action == "hide" else "Comment shown again.", "success")
     return _to(page, comment)

@@ -3,7 +3,6 @@ parent, template, then the editor), ``GET /source/<title>`` (the Markdown in the
 and ``/favicon.ico`` for clients that ask for it by that name."""
 
 from flask import (
-    abort,
     current_app,
     redirect,
     render_template,
@@ -17,7 +16,7 @@ from sqlalchemy import select
 from wiki.auth import permissions
 from wiki.decorators import editor_required, read_access_required
 from wiki.extensions import db
-from wiki.lookup import find_page, parse_rev, revision_or_404, valid_title_or_400
+from wiki.lookup import find_page, live_page_or_404, parse_rev, revision_or_404
 from wiki.models import Page
 from wiki.pages import bp
 from wiki.pages.page_templates import template_titles
@@ -80,9 +79,7 @@ def favicon():
 @read_access_required
 def source(title: str):
     """The page's Markdown inside the site's layout, with a Copy button and the raw file."""
-    page = find_page(valid_title_or_400(title))
-    if page is None or page.deleted:
-        abort(404, f"There is no page called “{title}”.")
+    page = live_page_or_404(title)
     revision = revision_or_404(page, parse_rev(request.args.get("rev")))
     can_edit = permissions.can_edit(current_user, page)
     return render_template("pages/source.html", page=page, revision=revision, can_edit=can_edit)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from wiki.auth import permissions
 from wiki.decorators import editor_required, read_access_required
 from wiki.extensions import db
-from wiki.lookup import find_page, parse_rev, revision_or_404, valid_title_or_400
+from wiki.lookup import find_page, live_page_or_404, parse_rev, revision_or_404, valid_title_or_400
 from wiki.models import Page, Redirect
 from wiki.pages import (
     bp,
@@ -259,9 +259,7 @@ def preview():
 @bp.route("/raw/<title:title>")
 @read_access_required
 def raw(title: str):
-    page = find_page(valid_title_or_400(title))
-    if page is None or page.deleted:
-        abort(404, f"There is no page called “{title}”.")
+    page = live_page_or_404(title)
     revision = revision_or_404(page, parse_rev(request.args.get("rev")))
     return Response(revision.body, content_type="text/markdown; charset=utf-8")
 

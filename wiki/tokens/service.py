@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from wiki.db import begin_write
 from wiki.extensions import db
 from wiki.models import User, now_utc
-from wiki.refusals import Refusal
+from wiki.refusals import NotFound, Refusal
 from wiki.tokens.models import SCOPES, ApiToken
 
 TOKEN_PREFIX = "nxw_"
@@ -29,10 +29,6 @@ LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 class TokenError(Refusal):
     """A refused token change (bad name, scope or expiry; not the owner)."""
-
-
-class TokenNotFound(TokenError):
-    status = 404
 
 
 def hash_token(raw: str) -> str:
@@ -108,13 +104,13 @@ def visible_tokens(user: User) -> list[ApiToken]:
 def revoke(token_id: int, user: User) -> ApiToken:
     """Revoke a token of ``user`` (an admin: anyone's). Revoking twice is harmless.
 
-    :raises TokenNotFound: no such token, or not one ``user`` may revoke.
+    :raises NotFound: no such token, or not one ``user`` may revoke.
     """
     begin_write()
     token = db.session.get(ApiToken, token_id)
     if token is None or (token.user_id != user.id and not user.is_admin):
         db.session.rollback()
-        raise TokenNotFound("There is no such token.")
+        raise NotFound("There is no such token.")
     if token.revoked_at is None:
         token.revoked_at = now_utc()
     db.session.commit()

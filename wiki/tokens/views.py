@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from wiki.decorators import editor_required
 from wiki.models import now_utc
+from wiki.refusals import NotFound
 from wiki.tokens import bp, service
 from wiki.tokens.forms import TokenForm
 
@@ -44,7 +45,7 @@ def tokens():
 def revoke(token_id: int):
     try:
         token = service.revoke(token_id, current_user)
-    except service.TokenNotFound as error:
+    except NotFound as error:
         flash(error.message, "error")
         return redirect(url_for("tokens.tokens"), 303)
     flash(f"Revoked the token “{token.name}”.", "success")
