@@ -47,10 +47,11 @@ from wiki.db import is_busy
 from wiki.decorators import editor_required
 from wiki.extensions import db
 from wiki.lookup import find_page, valid_title_or_400
-from wiki.models import User, now_utc
-from wiki.pages import bp, drafts, section_edit
+from wiki.models import Page, User, now_utc
+from wiki.pages import bp, drafts, navigation, section_edit
 from wiki.pages.editing import EditError
 from wiki.pages.forms import EditForm
+from wiki.pages.page_templates import template_titles
 from wiki.text.numbers import whole_number
 from wiki.text.titles import TitleError, normalize_title
 
@@ -288,7 +289,9 @@ def _editor_again(title: str, body: str, status: int):
         )
     page = find_page(title)
     headers = {"Retry-After": str(errors.BUSY_RETRY_AFTER)} if status == 503 else {}
-    return render_template("pages/edit.html", form=form, title=title, page=page), status, headers
+    context = editor_context(title)
+    html = render_template("pages/edit.html", form=form, title=title, page=page, **context)
+    return html, status, headers
 
 
 def restore_into(form: EditForm, title: str) -> drafts.DraftInfo | None:
@@ -329,7 +332,6 @@ def draft_token_for(title: str) -> str:
     return _serializer().dumps([current_user.id, title])
 
 
-@bp.app_template_global()
 def draft_offer_for(title: str) -> dict | None:
     """The current user's draft to offer in the editor (GET only), with page context."""
     if request.method != "GET" or not current_user.is_authenticated:
@@ -345,8 +347,27 @@ def draft_offer_for(title: str) -> dict | None:
     }
 
 
-@bp.app_template_global()
 def draft_editors(title: str) -> list[drafts.Editor]:
     """Other people editing ``title`` right now (soft presence, from their drafts)."""
     viewer = current_user.id if current_user.is_authenticated else None
     return drafts.active_editors(title, exclude_user_id=viewer)
+
+
+def editor_context(title: str) -> dict:
+    """What the editor shows beside the form, gathered by the view that renders it: the
+    draft to offer back, who else is editing, and the templates a new page can start from."""
+    return {
+        "draft_offer": draft_offer_for(title),
+        "editors": draft_editors(title),
+        "template_choices": template_titles(),
+    }
+
+
+def view_context(page: Page, is_current: bool) -> dict:
+    """What a page view shows around the article, gathered by the view: the footer (tags,
+    sub-pages), the page tree beside it, and who is editing it now (for logged-in readers)."""
+    return {
+        "footer": navigation.footer_info(page),
+        "tree": navigation.page_tree(page.title) if is_current else None,
+        "editors": draft_editors(page.title) if current_user.is_authenticated else [],
+    }

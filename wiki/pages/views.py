@@ -68,6 +68,7 @@ def view(title: str):
         changed=changed,
         redirected_from=request.args.get("redirectedfrom"),
         can_edit=permissions.can_edit(current_user, page),
+        **drafts_views.view_context(page, is_current),
     )
     page_cache.store(cache_key, html)
     return html
@@ -116,7 +117,13 @@ def edit(title: str):
             form.body.data = _section_text_or_404(page, section)
         elif request.args.get("draft") == "1":
             drafts_views.restore_into(form, title)
-        return render_template("pages/edit.html", form=form, title=title, page=page)
+        return render_template(
+            "pages/edit.html",
+            form=form,
+            title=title,
+            page=page,
+            **drafts_views.editor_context(title),
+        )
     if not form.validate():
         return _edit_again(form, title, page, "The form was incomplete: " + _errors(form), 400)
     try:
@@ -203,7 +210,12 @@ def _edit_again(form, title, page, message, status, preview_html=None):
     flash(message, "error")
     return (
         render_template(
-            "pages/edit.html", form=form, title=title, page=page, preview_html=preview_html
+            "pages/edit.html",
+            form=form,
+            title=title,
+            page=page,
+            preview_html=preview_html,
+            **drafts_views.editor_context(title),
         ),
         status,
     )
@@ -216,7 +228,12 @@ def _preview_again(form, title, page, body):
         return _edit_again(form, title, page, _message(error), error.status)
     card_and_html = render_template("pages/_preview.html", rendered=rendered)
     return render_template(
-        "pages/edit.html", form=form, title=title, page=page, preview_html=card_and_html
+        "pages/edit.html",
+        form=form,
+        title=title,
+        page=page,
+        preview_html=card_and_html,
+        **drafts_views.editor_context(title),
     )
 
 
@@ -239,6 +256,7 @@ def _conflict(form, title, page, conflict: editing.EditConflict | None):
             blocks=blocks,
             choices=conflict_markers.parse_choices(request.form),
             draft_token=drafts_views.draft_token_for(title),
+            editors=drafts_views.draft_editors(title),
         ),
         409,
     )

@@ -15,7 +15,6 @@ from wiki.models import Link, Page, PageTag, Redirect, SearchMiss
 from wiki.text.titles import SEPARATOR, TitleError, normalize_title
 
 WANTED_LIMIT = 200
-SUBPAGES_LIMIT = 200
 SEARCH_SYNTAX = (":", '"', "*", "(", ")")
 
 
@@ -35,13 +34,6 @@ class Wanted:
     @property
     def demand(self) -> int:
         return self.links + self.searches
-
-
-@dataclass(frozen=True)
-class FooterInfo:
-    tags: list[str]
-    subpages: list[str]
-    more_subpages: bool
 
 
 def _live():
@@ -74,24 +66,6 @@ def backlinks(title: str, page: Page | None) -> list[Backlink]:
         if source not in found or target == title:
             found[source] = Backlink(source, None if target == title else target)
     return list(found.values())
-
-
-def footer_info(page: Page) -> FooterInfo:
-    """Tags and sub-pages of a live page, for the page footer (two small queries)."""
-    tags = list(
-        db.session.scalars(
-            select(PageTag.tag).where(PageTag.page_id == page.id).order_by(PageTag.tag)
-        )
-    )
-    subpages = list(
-        db.session.scalars(
-            select(Page.title)
-            .where(Page.title.startswith(page.title + SEPARATOR, autoescape=True), _live())
-            .order_by(Page.title)
-            .limit(SUBPAGES_LIMIT + 1)
-        )
-    )
-    return FooterInfo(tags, subpages[:SUBPAGES_LIMIT], len(subpages) > SUBPAGES_LIMIT)
 
 
 def tag_counts() -> list[tuple[str, int]]:

@@ -9,34 +9,16 @@ from wiki.extensions import db
 from wiki.forms import ActionForm
 from wiki.lookup import find_page, live_page_or_404, page_number, valid_title_or_400
 from wiki.models import Page, Redirect
-from wiki.pages.page_templates import template_titles
+from wiki.pages import navigation
 from wiki.refusals import Refusal
 from wiki.rendering.markdown import RenderError
-from wiki.structure import bp, queries, tree
+from wiki.structure import bp, queries
 from wiki.structure import service as structure_service
 from wiki.structure.forms import ProtectForm, RenameForm
 from wiki.structure.freshness import stale_pages
 from wiki.structure.wanted import dismiss_searches
 
 ORPHANS_PER_PAGE = 200
-
-
-@bp.app_template_global()
-def structure_footer(page: Page) -> queries.FooterInfo:
-    """Tags and sub-pages for ``pages/_page_footer.html``."""
-    return queries.footer_info(page)
-
-
-@bp.app_template_global()
-def page_template_choices() -> list[str]:
-    """Pages under ``Templates/`` for the create form's template picker."""
-    return template_titles()
-
-
-@bp.app_template_global("page_tree")
-def page_tree_global(title: str) -> tree.PageTree:
-    """Ancestors, siblings and sub-pages for ``structure/_page_tree.html``."""
-    return tree.page_tree(title)
 
 
 @bp.app_template_global()
@@ -139,7 +121,7 @@ def confirm_delete(title: str):
     return render_template(
         "structure/delete.html",
         page=page,
-        info=queries.footer_info(page),
+        info=navigation.footer_info(page),
         backlinks=queries.backlinks(page.title, page),
     )
 

@@ -1,5 +1,6 @@
-"""The page tree beside a page: its ancestors, its siblings (each with its children, so they
-can be expanded) and its own children. One query, bounded by ``LIMIT`` titles."""
+"""Where a page sits among the others, for the page view: the tree beside it (its ancestors,
+its siblings, each with its children so they can be expanded, and its own children: one query
+bounded by ``LIMIT`` titles) and the footer under it (tags and sub-pages)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, or_, select
 
 from wiki.extensions import db
-from wiki.models import Page
+from wiki.models import Page, PageTag
 from wiki.text.titles import SEPARATOR
 
+SUBPAGES_LIMIT = 200  # sub-pages listed under a page
 LIMIT = 1500  # titles read for one tree: a level with more shows its first ones and "more"
 LEVEL_LIMIT = 60  # entries shown at one level
 
@@ -89,3 +91,31 @@ def page_tree(title: str) -> PageTree:
     stmt = select(Page.title).where(Page.deleted.is_(False), level)
     titles = db.session.scalars(stmt.order_by(func.lower(Page.title)).limit(LIMIT)).all()
     return build_tree(title, titles)
+
+
+@dataclass(frozen=True)
+class FooterInfo:
+    tags: list[str]
+    subpages: list[str]
+    more_subpages: bool
+
+
+def footer_info(page: Page) -> FooterInfo:
+    """Tags and sub-pages of a live page, for the page footer (two small queries)."""
+    tags = list(
+        db.session.scalars(
+            select(PageTag.tag).where(PageTag.page_id == page.id).order_by(PageTag.tag)
+        )
+    )
+    subpages = list(
+        db.session.scalars(
+            select(Page.title)
+            .where(
+                Page.title.startswith(page.title + SEPARATOR, autoescape=True),
+                Page.deleted.is_(False),
+            )
+            .order_by(Page.title)
+            .limit(SUBPAGES_LIMIT + 1)
+        )
+    )
+    return FooterInfo(tags, subpages[:SUBPAGES_LIMIT], len(subpages) > SUBPAGES_LIMIT)
