@@ -132,9 +132,8 @@ def test_print_hides_the_site_and_shows_link_urls(page, live_app):
     page.emulate_media(media="print")
     for selector in (".site-header", ".page-sidebar", ".page-tabs", ".page-tools"):
         assert not page.locator(selector).is_visible(), selector
-    after = page.evaluate(
-        "() => getComputedStyle(document.querySelector('.markdown-body a[href^=http]'), '::after').content"
-    )
+    link = page.locator(".markdown-body a[href^=http]")
+    after = link.evaluate("a => getComputedStyle(a, '::after').content")
     assert "https://docs.example.test/x" in after
 
 
