@@ -69,10 +69,11 @@
   localTimes(document);
   document.addEventListener("preview:updated", function (e) { localTimes(e.target); });
 
-  // Contents and page tree start folded on phones, so the article starts near the top.
-  if (narrow.matches) {
-    Array.prototype.forEach.call(document.querySelectorAll(".sidebar-fold[open]"), function (d) {
-      d.open = false;
+  // Contents and page tree come folded (so on phones the article starts near the top, with
+  // or without JavaScript); wide screens have room for them beside the article: open them.
+  if (!narrow.matches) {
+    Array.prototype.forEach.call(document.querySelectorAll(".sidebar-fold"), function (d) {
+      d.open = true;
     });
   }
 })();
