@@ -134,10 +134,14 @@ def test_toc_empty_below_two_headings() -> None:
 
 def test_fenced_code_is_highlighted_with_classes() -> None:
     html = html_of("```python\ndef f():\n    return 1\n```")
+    # The language class is the code block's label on the page (static/js/reading.js).
     assert html.startswith('<div class="language-python highlight"><pre>')
     assert '<span class="k">def</span>' in html
     assert '<span class="nf">f</span>' in html
     assert "style=" not in html
+    # Only language-<name> classes pass besides the allowlist: no site layout classes.
+    raw = html_of('<p><span class="language-py page-sidebar">y</span></p>')
+    assert '<span class="language-py">y</span>' in raw
 
 
 def test_code_block_options_keep_their_classes() -> None:

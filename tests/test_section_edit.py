@@ -130,3 +130,13 @@ def test_page_view_has_an_edit_link_per_heading_for_editors_only(client, editor,
     assert links == ["1", "2", "3", "4"]
     auth.logout()
     assert "?section=" not in client.get("/wiki/Guide").get_data(as_text=True)
+
+
+def test_preview_with_card_shows_the_front_matter_card_escaped(client, editor):
+    body = "---\nlevel: beginner\nverified_with: <script>alert(1)</script>\n---\n# T\n\ntext"
+    plain = client.post("/preview", data={"body": body, "title": "T"}).get_data(as_text=True)
+    assert "learning-card" not in plain and "<h1" in plain
+    card = client.post("/preview", data={"body": body, "title": "T", "card": "1"})
+    text = card.get_data(as_text=True)
+    assert 'class="learning-card"' in text and "Beginner" in text and "<h1" in text
+    assert "<script>" not in text and "&lt;script&gt;" in text

@@ -15,6 +15,7 @@
     var data = new URLSearchParams();
     data.set("body", textarea.value);
     data.set("title", form.dataset.title || "");
+    data.set("card", "1"); // the front-matter card as the saved page shows it
     fetch(form.dataset.previewUrl, {
       method: "POST",
       // Read the token each time: drafts.js refreshes it after a re-login in another tab.
@@ -32,6 +33,8 @@
       .then(function (res) {
         if (res.ok) {
           preview.innerHTML = res.text; // sanitized by the server's one gate
+          var staticCard = document.getElementById("preview-card"); // the no-JS preview's card
+          if (staticCard) staticCard.remove();
           preview.dispatchEvent(new CustomEvent("preview:updated", { bubbles: true }));
         } else {
           preview.textContent = res.text;

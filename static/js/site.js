@@ -66,13 +66,62 @@
       el.title = text;
     });
   }
+  // Recent changes and contributions are grouped by UTC day on the server: regroup them by
+  // the reader's own day, so a row's local time always sits under its local date.
+  function dayKey(d) {
+    return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" +
+      String(d.getDate()).padStart(2, "0");
+  }
+  var dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+  function dayLabel(d) {
+    var today = new Date();
+    var yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+    if (dayKey(d) === dayKey(today)) return "Today";
+    if (dayKey(d) === dayKey(yesterday)) return "Yesterday";
+    return dayFormat.format(d);
+  }
+  function localDays() {
+    var sections = document.querySelectorAll("section.rc-day");
+    if (!sections.length) return;
+    var parent = sections[0].parentNode;
+    var rows = [];
+    Array.prototype.forEach.call(sections, function (section) {
+      Array.prototype.forEach.call(section.querySelectorAll("li.rc-row"), function (row) {
+        var t = row.querySelector("time[datetime]");
+        var d = t && parse(t.getAttribute("datetime"));
+        if (d) rows.push({ row: row, day: d });
+      });
+    });
+    if (!rows.length) return;
+    var anchor = sections[0];
+    var current = null;
+    rows.forEach(function (item) {
+      var key = dayKey(item.day);
+      if (!current || current.dataset.day !== key) {
+        current = document.createElement("section");
+        current.className = "rc-day";
+        current.dataset.day = key;
+        var h = document.createElement("h2");
+        h.textContent = dayLabel(item.day);
+        var ul = document.createElement("ul");
+        ul.className = "rc-list";
+        current.appendChild(h);
+        current.appendChild(ul);
+        parent.insertBefore(current, anchor);
+      }
+      current.lastChild.appendChild(item.row);
+    });
+    Array.prototype.forEach.call(sections, function (section) { section.remove(); });
+  }
+  localDays();
   localTimes(document);
   document.addEventListener("preview:updated", function (e) { localTimes(e.target); });
 
-  // Contents and page tree start folded on phones, so the article starts near the top.
-  if (narrow.matches) {
-    Array.prototype.forEach.call(document.querySelectorAll(".sidebar-fold[open]"), function (d) {
-      d.open = false;
+  // Contents and page tree come folded (so on phones the article starts near the top, with
+  // or without JavaScript); wide screens have room for them beside the article: open them.
+  if (!narrow.matches) {
+    Array.prototype.forEach.call(document.querySelectorAll(".sidebar-fold"), function (d) {
+      d.open = true;
     });
   }
 })();

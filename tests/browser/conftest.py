@@ -110,6 +110,9 @@ def watch(page, problems: PageProblems):
     page.on("pageerror", lambda err: problems.append(f"pageerror: {err}"))
 
     def on_dialog(dialog):
+        if dialog.type == "beforeunload":  # "leave with unsaved changes?": the test meant to
+            dialog.accept()
+            return
         problems.append(f"dialog: {dialog.message}")
         dialog.dismiss()
 

@@ -155,5 +155,9 @@ def test_files_view_upload_and_versions(page, tmp_path):
     page.goto("/wiki/Django/ORM")
     shown = '.markdown-body img[src="/files/Django/ORM/schema.png"]'
     assert natural_width(page, shown) == 1600  # the display copy
-    page.click(shown)
-    page.wait_for_url("**/files/Django/ORM/schema.png?original=1")
+    page.click(shown)  # enlarges in place, showing the original (issue 14)
+    big = page.locator("dialog.lightbox[open] img")
+    big.wait_for()
+    assert big.get_attribute("src").endswith("/files/Django/ORM/schema.png?original=1")
+    page.wait_for_function("() => document.querySelector('dialog.lightbox img').naturalWidth > 0")
+    assert natural_width(page, "dialog.lightbox img") > 1600  # the original, not the copy

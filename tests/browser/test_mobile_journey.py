@@ -47,7 +47,10 @@ CUT_OFF = """() => {
     for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
       if (getComputedStyle(a).overflow === "visible") continue;
       const b = a.getBoundingClientRect();
-      if (r.right > b.right + 1 || r.left < b.left - 1) { out.push("clipped: " + el.outerHTML.slice(0, 90)); break; }
+      if (r.right > b.right + 1 || r.left < b.left - 1) {
+        out.push("clipped: " + el.outerHTML.slice(0, 90));
+        break;
+      }
     }
   }
   return out;

@@ -132,9 +132,8 @@ def test_print_hides_the_site_and_shows_link_urls(page, live_app):
     page.emulate_media(media="print")
     for selector in (".site-header", ".page-sidebar", ".page-tabs", ".page-tools"):
         assert not page.locator(selector).is_visible(), selector
-    after = page.evaluate(
-        "() => getComputedStyle(document.querySelector('.markdown-body a[href^=http]'), '::after').content"
-    )
+    link = page.locator(".markdown-body a[href^=http]")
+    after = link.evaluate("a => getComputedStyle(a, '::after').content")
     assert "https://docs.example.test/x" in after
 
 
@@ -159,3 +158,27 @@ def test_source_tab_is_in_the_layout_with_copy_and_raw_link(browser, live_server
     page.get_by_role("link", name="Back to the page").click()
     page.wait_for_url("**/wiki/Notes")
     ctx.close()
+
+
+def test_recent_changes_are_grouped_by_the_readers_day(browser, live_server, live_app):
+    alice = client_for(live_app)
+    register_user(alice, "alice")
+    save(alice, "Clock", "one")
+    save(alice, "Other", "two")
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):  # UTC+14 and UTC-11
+        ctx = browser.new_context(base_url=live_server.url, timezone_id=zone)
+        page = ctx.new_page()
+        page.goto("/recent")
+        rows = page.evaluate(
+            """() => [...document.querySelectorAll('li.rc-row')].map(li => {
+                 const d = new Date(li.querySelector('time').getAttribute('datetime'));
+                 const key = d.getFullYear() + '-' + String(d.getMonth() + 1).padStart(2, '0')
+                   + '-' + String(d.getDate()).padStart(2, '0');
+                 return [key, li.closest('section.rc-day').dataset.day,
+                         li.querySelector('time').textContent];
+               })"""
+        )
+        assert len(rows) == 2
+        for local_day, section_day, text in rows:
+            assert local_day == section_day and ":" in text
+        ctx.close()

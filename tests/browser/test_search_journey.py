@@ -32,7 +32,8 @@ def test_pick_a_suggestion_with_the_keyboard(page, live_app):
     listbox = page.get_by_role("listbox", name="Page suggestions")
     listbox.wait_for()
     options = listbox.get_by_role("option")
-    assert options.count() == 3
+    assert options.count() == 4  # three pages, then "Search all pages for …"
+    assert options.nth(3).inner_text() == "Search all pages for “cel”"
     assert options.nth(0).inner_text().startswith("Celery")
     assert box.get_attribute("aria-expanded") == "true"
     box.press("ArrowDown")

@@ -7,14 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
 from wiki.extensions import db
 from wiki.models import Page, PageTag
 from wiki.text.titles import SEPARATOR
 
 SUBPAGES_LIMIT = 200  # sub-pages listed under a page
-LIMIT = 1500  # titles read for one tree: a level with more shows its first ones and "more"
+LIMIT = 1500  # sub-pages read for one level: a bigger level shows its first ones
 LEVEL_LIMIT = 60  # entries shown at one level
 
 
@@ -77,19 +77,33 @@ def build_tree(title: str, titles: Iterable[str]) -> PageTree:
 
 
 def page_tree(title: str) -> PageTree:
-    """The tree beside the live page ``title``: one query of the titles under its parent that
-    are at most one level deeper than the page, A–Z."""
+    """The tree beside the live page ``title``, A–Z, in two small queries: the titles under
+    the page's parent down to one level below the page (at the top level, which is the whole
+    wiki: the first ``LEVEL_LIMIT`` + 1 top-level titles and the page's own sub-pages), then
+    the ancestors."""
     parts = title.split(SEPARATOR)
     depth = len(parts) - 1
     slashes = func.length(Page.title) - func.length(func.replace(Page.title, SEPARATOR, ""))
-    level = slashes <= depth + 1
-    if depth:
-        parent = SEPARATOR.join(parts[:-1])
-        ancestors = [SEPARATOR.join(parts[: i + 1]) for i in range(depth)]
-        under = and_(Page.title.startswith(parent + SEPARATOR, autoescape=True), level)
-        level = or_(under, Page.title.in_(ancestors))
-    stmt = select(Page.title).where(Page.deleted.is_(False), level)
-    titles = db.session.scalars(stmt.order_by(func.lower(Page.title)).limit(LIMIT)).all()
+    live = Page.deleted.is_(False)
+    order = func.lower(Page.title)
+    if not depth:
+        top = ~Page.title.contains(SEPARATOR, autoescape=True)
+        titles = list(
+            db.session.scalars(
+                select(Page.title).where(top, live).order_by(order).limit(LEVEL_LIMIT + 1)
+            )
+        )
+        under = Page.title.startswith(title + SEPARATOR, autoescape=True)
+        titles += db.session.scalars(
+            select(Page.title).where(under, slashes == 1, live).order_by(order).limit(LIMIT)
+        )
+        return build_tree(title, titles)
+    # The prefix test comes first: slashes are only counted on the rows it lets through.
+    under = Page.title.startswith(SEPARATOR.join(parts[:-1]) + SEPARATOR, autoescape=True)
+    stmt = select(Page.title).where(under, slashes <= depth + 1, live)
+    titles = list(db.session.scalars(stmt.order_by(order).limit(LIMIT)))
+    ancestors = [SEPARATOR.join(parts[: i + 1]) for i in range(depth)]
+    titles += db.session.scalars(select(Page.title).where(Page.title.in_(ancestors), live))
     return build_tree(title, titles)
 
 

@@ -226,13 +226,13 @@ def _preview_again(form, title, page, body):
         rendered = editing.render_preview(body, title)
     except (editing.EditError, RenderError) as error:
         return _edit_again(form, title, page, _message(error), error.status)
-    card_and_html = render_template("pages/_preview.html", rendered=rendered)
     return render_template(
         "pages/edit.html",
         form=form,
         title=title,
         page=page,
-        preview_html=card_and_html,
+        preview_html=rendered.html,
+        preview_card=render_template("pages/_page_notices.html", rendered=rendered),
         **drafts_views.editor_context(title),
     )
 
@@ -271,6 +271,9 @@ def preview():
         rendered = editing.render_preview(body, title)
     except (editing.EditError, RenderError) as error:
         return Response(_message(error), error.status, mimetype="text/plain")
+    if request.form.get("card") != "1":
+        return Response(rendered.html, mimetype="text/html")
+    # The editor's live preview: the front-matter card too, as the saved page shows it.
     return Response(render_template("pages/_preview.html", rendered=rendered), mimetype="text/html")
 
 
