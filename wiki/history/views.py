@@ -325,5 +325,6 @@ def contributions(name: str):
         user=user,
         listing=listing,
         days=_by_day(listing.rows),
+        api_notes=api_changes.api_summaries([row.id for row in listing.rows]),
         edits=history_service.edit_count(user.id),
     )
