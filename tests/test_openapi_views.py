@@ -53,6 +53,10 @@ def test_invalid_document_still_saves_and_shows_an_error_box(client, editor):
 def test_diff_has_an_api_changes_view_with_breaking_changes_first(client, api_page):
     source = client.get("/diff/Books_API?from=1&to=2").get_data(as_text=True)
     assert "mode=api" in source and "6 breaking</span>" in source  # the tab, with its count
+    # Above the source diff: the first ten (here all seven), breaking first.
+    assert source.count('<li class="api-change api-change-breaking">') == 6
+    assert source.count('<li class="api-change">') == 1
+    assert "operation removed" in source
     response = client.get("/diff/Books_API?from=1&to=2&mode=api")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -80,6 +84,7 @@ def test_recent_changes_say_how_many_breaking_changes(client, api_page, app):
     assert summary.startswith("API: ") and "breaking change" in summary
     assert summary in html
     assert html.count("breaking change") == 1  # revision 3 changed only prose
+    assert summary in client.get("/user/bob").get_data(as_text=True)  # contributions too
 
 
 def test_api_summary_for_notifications(app, client, api_page):
@@ -143,3 +148,12 @@ def test_block_naming_an_attachment_shows_that_document(client, editor):
     assert save_page(client, "Other API", "```openapi\nopenapi: nope.yaml\n```").status_code == 302
     html = client.get("/wiki/Other_API").get_data(as_text=True)
     assert "no attachment called “nope.yaml”" in html
+
+
+def test_source_diff_lists_ten_api_changes_and_links_to_all(client, editor):
+    old = document(20)
+    assert save_page(client, "Big API", fence(old)).status_code == 302
+    assert save_page(client, "Big API", fence(document(4))).status_code == 302
+    html = client.get("/diff/Big_API?from=1&to=2").get_data(as_text=True)
+    assert html.count('<li class="api-change api-change-breaking">') == 10
+    assert "… and 6 more" in html and "mode=api" in html and "all API changes</a>" in html
