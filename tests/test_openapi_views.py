@@ -85,6 +85,7 @@ def test_recent_changes_say_how_many_breaking_changes(client, api_page, app):
     assert summary in html
     assert html.count("breaking change") == 1  # revision 3 changed only prose
     assert summary in client.get("/user/bob").get_data(as_text=True)  # contributions too
+    assert f"; {summary})" in client.get("/recent.atom").get_data(as_text=True)  # and the feed
 
 
 def test_api_summary_for_notifications(app, client, api_page):
@@ -157,3 +158,13 @@ def test_source_diff_lists_ten_api_changes_and_links_to_all(client, editor):
     html = client.get("/diff/Big_API?from=1&to=2").get_data(as_text=True)
     assert html.count('<li class="api-change api-change-breaking">') == 10
     assert "… and 6 more" in html and "mode=api" in html and "all API changes</a>" in html
+
+
+def test_alias_bomb_page_saves_with_an_error_box(client, editor):
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)]
+    body = fence("openapi: 3.1.0\n" + "\n".join(lines))
+    assert save_page(client, "Bomb API", body).status_code == 302
+    html = client.get("/wiki/Bomb_API").get_data(as_text=True)
+    assert "expands to more than" in html
+    assert "*a8, *a8" in client.get("/raw/Bomb_API").get_data(as_text=True)  # text kept

@@ -277,7 +277,7 @@ def recent():
     )
 
 
-def _feed_entry(row: history_service.RevisionRow, host: str) -> atom.FeedEntry:
+def _feed_entry(row: history_service.RevisionRow, host: str, api_note: str = "") -> atom.FeedEntry:
     what = "new page" if row.number == 1 else f"revision {row.number}"
     delta = f"{row.size_delta:+,} bytes"
     return atom.FeedEntry(
@@ -286,7 +286,7 @@ def _feed_entry(row: history_service.RevisionRow, host: str) -> atom.FeedEntry:
         link=url_for("history.diff", title=row.page_title, to=row.number, _external=True),
         updated=row.created_at,
         author=row.author or "unknown",
-        summary=f"{row.summary or 'No summary'} ({delta})",
+        summary=f"{row.summary or 'No summary'} ({delta}{'; ' + api_note if api_note else ''})",
     )
 
 
@@ -295,6 +295,7 @@ def _feed_entry(row: history_service.RevisionRow, host: str) -> atom.FeedEntry:
 def recent_atom():
     form = ChangesFilterForm(request.args)
     listing, _ = _filtered_changes(form, 1)
+    notes = api_changes.api_summaries([row.id for row in listing.rows])
     host = request.host.split(":")[0] or "localhost"
     feed = atom.Feed(
         id=request.url,
@@ -302,7 +303,7 @@ def recent_atom():
         self_link=request.url,
         alternate_link=url_for("history.recent", _external=True, **request.args.to_dict()),
         updated=datetime.now(UTC),
-        entries=[_feed_entry(row, host) for row in listing.rows],
+        entries=[_feed_entry(row, host, notes.get(row.id, "")) for row in listing.rows],
         generator=current_app.config["WIKI_NAME"],
     )
     return Response(atom.build_feed(feed), content_type=atom.CONTENT_TYPE)
