@@ -27,6 +27,7 @@ from markdown.util import AtomicString
 from pymdownx.arithmatex import arithmatex_fenced_format
 
 from wiki.rendering.openapi.html import openapi_fence
+from wiki.rendering.openapi.toc import with_api_entries
 from wiki.rendering.sanitize import sanitize_html
 
 RENDERER_VERSION = 5
@@ -391,7 +392,7 @@ def render_markdown(
         page_html = checked_html(md.convert(text))
         tokens = getattr(md, "toc_tokens", [])
         toc = toc_list(getattr(md, "toc", "")) if _count_headings(tokens) >= 2 else ""
-        toc_html = sanitize_html(toc) if toc else ""
+        toc_html = with_api_entries(sanitize_html(toc) if toc else "", page_html)
     except RecursionError:
         raise _too_complex("it is nested too deeply", 400) from None
     return Rendered(
