@@ -51,14 +51,16 @@ def between(page_id: int, old_no: int, new_no: int) -> ApiChanges:
     Blocks that name an attachment are compared with the attachment's newest version on both
     sides (attachment versions are not tied to page revisions).
     """
-    revisions = {
-        r.number: r
-        for r in db.session.scalars(
-            select(Revision).where(
-                Revision.page_id == page_id, Revision.number.in_({old_no, new_no})
-            )
+    wanted = (Revision.page_id == page_id, Revision.number.in_({old_no, new_no}))
+    # Most pages hold no API: find that out without loading the two bodies.
+    if (
+        db.session.scalar(
+            select(Revision.id).where(*wanted, Revision.body.contains("openapi")).limit(1)
         )
-    }
+        is None
+    ):
+        return _NO_API
+    revisions = {r.number: r for r in db.session.scalars(select(Revision).where(*wanted))}
     if new_no not in revisions:
         return _NO_API
     return api_changes(revisions.get(old_no), revisions[new_no])
