@@ -269,3 +269,16 @@ def test_megabyte_documents_render_in_the_guard_or_are_refused_clearly(operation
     else:
         assert "oa-error" in html
         assert "split it" in html or "not valid JSON" in html
+
+
+def test_page_contents_list_each_operation_under_the_heading_of_the_block():
+    body = "## Intro\n\nText.\n\n## Reference\n\n" + fence(BOOKS) + "\n## After\n\nMore.\n"
+    rendered = render(body, existing=())
+    toc = rendered.toc_html
+    reference = toc.index('href="#h-reference"')
+    assert reference < toc.index('href="#h-tag-books"') < toc.index('href="#h-op-getbook"')
+    assert toc.index('href="#h-op-getbook"') < toc.index('href="#h-after"')
+    assert '<a href="#h-op-getbook">GET /books/{id}/</a>' in toc
+    # A large reference lists only its tags there (its own list has every operation).
+    big = render("## A\n\nx\n\n## API\n\n" + fence(json.dumps(document(60))), existing=())
+    assert 'href="#h-tag-tag-0"' in big.toc_html and "h-op-" not in big.toc_html

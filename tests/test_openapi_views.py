@@ -53,6 +53,10 @@ def test_invalid_document_still_saves_and_shows_an_error_box(client, editor):
 def test_diff_has_an_api_changes_view_with_breaking_changes_first(client, api_page):
     source = client.get("/diff/Books_API?from=1&to=2").get_data(as_text=True)
     assert "mode=api" in source and "6 breaking</span>" in source  # the tab, with its count
+    # Above the source diff: the first ten (here all seven), breaking first.
+    assert source.count('<li class="api-change api-change-breaking">') == 6
+    assert source.count('<li class="api-change">') == 1
+    assert "operation removed" in source
     response = client.get("/diff/Books_API?from=1&to=2&mode=api")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -80,6 +84,8 @@ def test_recent_changes_say_how_many_breaking_changes(client, api_page, app):
     assert summary.startswith("API: ") and "breaking change" in summary
     assert summary in html
     assert html.count("breaking change") == 1  # revision 3 changed only prose
+    assert summary in client.get("/user/bob").get_data(as_text=True)  # contributions too
+    assert f"; {summary})" in client.get("/recent.atom").get_data(as_text=True)  # and the feed
 
 
 def test_api_summary_for_notifications(app, client, api_page):
@@ -143,3 +149,22 @@ def test_block_naming_an_attachment_shows_that_document(client, editor):
     assert save_page(client, "Other API", "```openapi\nopenapi: nope.yaml\n```").status_code == 302
     html = client.get("/wiki/Other_API").get_data(as_text=True)
     assert "no attachment called “nope.yaml”" in html
+
+
+def test_source_diff_lists_ten_api_changes_and_links_to_all(client, editor):
+    old = document(20)
+    assert save_page(client, "Big API", fence(old)).status_code == 302
+    assert save_page(client, "Big API", fence(document(4))).status_code == 302
+    html = client.get("/diff/Big_API?from=1&to=2").get_data(as_text=True)
+    assert html.count('<li class="api-change api-change-breaking">') == 10
+    assert "… and 6 more" in html and "mode=api" in html and "all API changes</a>" in html
+
+
+def test_alias_bomb_page_saves_with_an_error_box(client, editor):
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)]
+    body = fence("openapi: 3.1.0\n" + "\n".join(lines))
+    assert save_page(client, "Bomb API", body).status_code == 302
+    html = client.get("/wiki/Bomb_API").get_data(as_text=True)
+    assert "expands to more than" in html
+    assert "*a8, *a8" in client.get("/raw/Bomb_API").get_data(as_text=True)  # text kept

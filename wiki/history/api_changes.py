@@ -1,8 +1,9 @@
 """API changes between revisions of pages that hold ```openapi blocks (issue #18).
 
 The comparison itself is pure (:mod:`wiki.rendering.openapi.compare`); this module reads the
-revision bodies and keeps results in a per-process cache keyed by the two revision ids:
-revisions never change, so an entry never goes stale. Recent changes and notifications ask
+revision bodies and keeps results in a per-process cache keyed by the two compared texts
+(after attachments are written in), so an entry can never be stale: not after an attachment
+changes, nor in a process that serves several wikis (tests). Recent changes and notifications ask
 :func:`api_summary` ("API: 2 breaking changes"); the diff page asks :func:`api_changes`.
 """
 
@@ -23,11 +24,15 @@ from wiki.rendering.openapi_sources import with_attachments
 CACHE_SIZE = 512  # comparisons kept per process
 SUMMARY_BUDGET = 0.4  # seconds of comparing one listing may spend; the rest waits for later
 _NO_API = ApiChanges()
-_cache: OrderedDict[tuple[int, int], ApiChanges] = OrderedDict()
+_cache: OrderedDict[tuple[int, int, int, int], ApiChanges] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _remember(key: tuple[int, int], changes: ApiChanges) -> None:
+def _key(old_body: str, new_body: str) -> tuple[int, int, int, int]:
+    return (len(old_body), hash(old_body), len(new_body), hash(new_body))
+
+
+def _remember(key: tuple[int, int, int, int], changes: ApiChanges) -> None:
     with _lock:
         _cache[key] = changes
         _cache.move_to_end(key)
@@ -35,7 +40,7 @@ def _remember(key: tuple[int, int], changes: ApiChanges) -> None:
             _cache.popitem(last=False)
 
 
-def _cached(key: tuple[int, int]) -> ApiChanges | None:
+def _cached(key: tuple[int, int, int, int]) -> ApiChanges | None:
     with _lock:
         return _cache.get(key)
 
@@ -46,14 +51,16 @@ def between(page_id: int, old_no: int, new_no: int) -> ApiChanges:
     Blocks that name an attachment are compared with the attachment's newest version on both
     sides (attachment versions are not tied to page revisions).
     """
-    revisions = {
-        r.number: r
-        for r in db.session.scalars(
-            select(Revision).where(
-                Revision.page_id == page_id, Revision.number.in_({old_no, new_no})
-            )
+    wanted = (Revision.page_id == page_id, Revision.number.in_({old_no, new_no}))
+    # Most pages hold no API: find that out without loading the two bodies.
+    if (
+        db.session.scalar(
+            select(Revision.id).where(*wanted, Revision.body.contains("openapi")).limit(1)
         )
-    }
+        is None
+    ):
+        return _NO_API
+    revisions = {r.number: r for r in db.session.scalars(select(Revision).where(*wanted))}
     if new_no not in revisions:
         return _NO_API
     return api_changes(revisions.get(old_no), revisions[new_no])
@@ -69,13 +76,22 @@ def api_changes(old: Revision | None, new: Revision) -> ApiChanges:
     old_body = old.body if old is not None else ""
     if not (might_have_api(old_body) or might_have_api(new.body)):
         return _NO_API
-    key = (old.id if old is not None else 0, new.id)
+    return _compared(*_bodies(old, new))
+
+
+def _compared(old_body: str, new_body: str) -> ApiChanges:
+    key = _key(old_body, new_body)
     found = _cached(key)
     if found is None:
-        title = new.page.title
-        found = compare_bodies(with_attachments(old_body, title), with_attachments(new.body, title))
+        found = compare_bodies(old_body, new_body)
         _remember(key, found)
     return found
+
+
+def _bodies(old: Revision | None, new: Revision) -> tuple[str, str]:
+    title = new.page.title
+    old_body = with_attachments(old.body, title) if old is not None else ""
+    return old_body, with_attachments(new.body, title)
 
 
 def api_summary(revision_id: int) -> str:
@@ -111,11 +127,11 @@ def api_summaries(revision_ids: list[int], budget: float | None = SUMMARY_BUDGET
         old = db.session.scalar(
             select(Revision).where(Revision.page_id == page_id, Revision.number == number - 1)
         )
-        key = (old.id if old is not None else 0, rev_id)
-        if _cached(key) is None and budget is not None:
-            if time.perf_counter() - started > budget:
-                continue
-        summary = api_changes(old, new).summary
+        bodies = _bodies(old, new)
+        over = budget is not None and time.perf_counter() - started > budget
+        if over and _cached(_key(*bodies)) is None:
+            continue  # shown on a later view, once compared
+        summary = _compared(*bodies).summary
         if summary:
             out[rev_id] = summary
     return out

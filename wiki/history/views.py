@@ -275,7 +275,7 @@ def recent():
     )
 
 
-def _feed_entry(row: history_service.RevisionRow, host: str) -> atom.FeedEntry:
+def _feed_entry(row: history_service.RevisionRow, host: str, api_note: str = "") -> atom.FeedEntry:
     what = "new page" if row.number == 1 else f"revision {row.number}"
     delta = f"{row.size_delta:+,} bytes"
     return atom.FeedEntry(
@@ -284,7 +284,7 @@ def _feed_entry(row: history_service.RevisionRow, host: str) -> atom.FeedEntry:
         link=external_url("history.diff", title=row.page_title, to=row.number),
         updated=row.created_at,
         author=row.author or "unknown",
-        summary=f"{row.summary or 'No summary'} ({delta})",
+        summary=f"{row.summary or 'No summary'} ({delta}{'; ' + api_note if api_note else ''})",
     )
 
 
@@ -293,6 +293,7 @@ def _feed_entry(row: history_service.RevisionRow, host: str) -> atom.FeedEntry:
 def recent_atom():
     form = ChangesFilterForm(request.args)
     listing, _ = _filtered_changes(form, 1)
+    notes = api_changes.api_summaries([row.id for row in listing.rows])
     host = feed_host()
     args = request.args.to_dict()
     feed = atom.Feed(
@@ -304,7 +305,7 @@ def recent_atom():
         self_link=external_url("history.recent_atom", **args),
         alternate_link=external_url("history.recent", **args),
         updated=datetime.now(UTC),
-        entries=[_feed_entry(row, host) for row in listing.rows],
+        entries=[_feed_entry(row, host, notes.get(row.id, "")) for row in listing.rows],
         generator=current_app.config["WIKI_NAME"],
     )
     return Response(atom.build_feed(feed), content_type=atom.CONTENT_TYPE)
@@ -327,5 +328,6 @@ def contributions(name: str):
         user=user,
         listing=listing,
         days=_by_day(listing.rows),
+        api_notes=api_changes.api_summaries([row.id for row in listing.rows]),
         edits=history_service.edit_count(user.id),
     )

@@ -34,6 +34,7 @@ from wiki.rendering.limits import RenderError as RenderError
 from wiki.rendering.limits import check_complexity as check_complexity
 from wiki.rendering.limits import too_complex as too_complex
 from wiki.rendering.openapi.html import openapi_fence
+from wiki.rendering.openapi.toc import with_api_entries
 from wiki.rendering.sanitize import sanitize_html
 
 # 5: GitHub's list, fence and HTML block structure (gfm); 6: openapi fences render as references
@@ -364,7 +365,7 @@ def render_markdown(
         page_html = checked_html(md.convert(text))
         tokens = getattr(md, "toc_tokens", [])
         toc = toc_list(getattr(md, "toc", "")) if _count_headings(tokens) >= 2 else ""
-        toc_html = sanitize_html(toc) if toc else ""
+        toc_html = with_api_entries(sanitize_html(toc) if toc else "", page_html)
     except RecursionError:
         raise too_complex("it is nested too deeply", 400) from None
     return Rendered(

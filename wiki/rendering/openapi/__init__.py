@@ -1,8 +1,14 @@
 """OpenAPI documents in pages: rendered as API references, compared between revisions.
 
-Pure package (no Flask, no database): :func:`render_block` turns the text of one ```openapi
-block into HTML; :func:`compare_bodies` lists the API changes between two page bodies.
-Attachments a block refers to are read by the caller and passed in as text.
+Pure package (no Flask, no database):
+
+- ``loading`` reads YAML/JSON safely (alias bombs refused), ``validating`` checks it with
+  openapi-spec-validator (no network, no files), ``refs`` follows internal ``$ref``s;
+- ``html`` (with ``schema_html``) renders one ```openapi block: :func:`render_block`, the
+  superfences formatter ``openapi_fence``; ``toc`` adds its operations to the page contents;
+- ``compare`` lists the API changes between two page bodies: :func:`compare_bodies`;
+- ``blocks`` finds the blocks in Markdown and writes in the attachments they name (the caller,
+  ``wiki.rendering.openapi_sources``, reads those from the database).
 """
 
 from wiki.rendering.openapi.compare import ApiChanges, Change, compare_bodies, compare_documents

@@ -150,6 +150,10 @@ class _Found:
             self.changes.append(Change(operation, where, message, breaking))
 
 
+def _names(value: Any) -> set[str]:
+    return {v for v in value if isinstance(v, str)} if isinstance(value, list) else set()
+
+
 def _type_text(types: set[str]) -> str:
     return " | ".join(sorted(types)) or "any"
 
@@ -267,8 +271,8 @@ class _OperationDiff:
         self._enum(old.get("enum"), new.get("enum"), where, request)
         old_props = old.get("properties") if isinstance(old.get("properties"), dict) else {}
         new_props = new.get("properties") if isinstance(new.get("properties"), dict) else {}
-        old_req = set(old.get("required") or []) if isinstance(old.get("required"), list) else set()
-        new_req = set(new.get("required") or []) if isinstance(new.get("required"), list) else set()
+        old_req = _names(old.get("required"))
+        new_req = _names(new.get("required"))
         for name in old_props:
             field_where = f"{where} › {name}"
             if name not in new_props:

@@ -129,7 +129,12 @@ def render_block(source: str, attachments: Mapping[str, str] | None = None) -> s
             )
         full = operations <= FULL_DETAIL_OPERATIONS
         validate(document, thorough=full)
-        markup = DocumentHTML(document, full_detail=full).render()
+        try:
+            markup = DocumentHTML(document, full_detail=full).render()
+        except (AttributeError, TypeError, KeyError, ValueError, IndexError) as error:
+            # Validation passed, so this is a shape the renderer did not expect: say so on
+            # the page rather than fail the save.
+            raise OpenAPIError(f"a part of it could not be shown ({error})") from None
         if len(markup) > MAX_HTML_CHARS:
             raise OpenAPIError(
                 f"its reference would be {len(markup) // 1000:,} KB of HTML, more than a page"
@@ -177,7 +182,7 @@ class DocumentHTML:
 
     def render(self) -> str:
         groups: dict[str, list[tuple[str, Operation]]] = {}
-        for tag in self.doc.get("tags") or []:
+        for tag in _as_list(self.doc.get("tags")):
             if isinstance(tag, dict) and "name" in tag:
                 groups.setdefault(str(tag["name"]), [])
         for op in iter_operations(self.doc, self.resolver):
@@ -201,7 +206,7 @@ class DocumentHTML:
             f'<span class="oa-spec">OpenAPI {escape(str(self.doc.get("openapi")))}</span></p>',
             self.describe(info.get("description")),
         ]
-        servers = [s for s in self.doc.get("servers") or [] if isinstance(s, dict)]
+        servers = [s for s in _as_list(self.doc.get("servers")) if isinstance(s, dict)]
         if servers:
             items = "".join(
                 f"<li><code>{escape(str(s.get('url', '')))}</code> "
@@ -226,7 +231,7 @@ class DocumentHTML:
 
     def _tag_section(self, tag: str, ident: str, ops: list[tuple[str, Operation]]) -> str:
         description = ""
-        for entry in self.doc.get("tags") or []:
+        for entry in _as_list(self.doc.get("tags")):
             if isinstance(entry, dict) and str(entry.get("name")) == tag:
                 description = self.describe(entry.get("description"))
         body = "".join(self._operation(op_id, op) for op_id, op in ops)
@@ -372,6 +377,10 @@ class DocumentHTML:
             f'<div class="oa-tag oa-schemas"><h3 id="{ident}">Schemas{_permalink(ident)}</h3>'
             f"{''.join(parts)}</div>"
         )
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _badge(method: str) -> str:

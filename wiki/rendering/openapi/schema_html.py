@@ -24,7 +24,7 @@ _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
 
 def anchor(prefix: str, text: str) -> str:
     """A stable element id: ``h-`` (the only prefix page ids may use), ``prefix`` and a slug."""
-    slug = _ID_UNSAFE.sub("-", text).strip("-").lower()
+    slug = _ID_UNSAFE.sub("-", str(text)).strip("-").lower()
     return f"h-{prefix}-{slug or 'x'}"
 
 
@@ -47,8 +47,8 @@ def merged_schema(schema: dict[str, Any], resolver: Resolver, depth: int = 0) ->
     if not isinstance(parts, list) or depth > MAX_DEPTH:
         return schema
     merged = {k: v for k, v in schema.items() if k != "allOf"}
-    properties = dict(merged.get("properties") or {})
-    required = list(merged.get("required") or [])
+    properties = dict(merged["properties"]) if isinstance(merged.get("properties"), dict) else {}
+    required = list(merged["required"]) if isinstance(merged.get("required"), list) else []
     for part in parts[:50]:
         part = resolver.resolve(part)
         if not isinstance(part, dict):
@@ -172,7 +172,8 @@ class SchemaHTML:
         properties = target.get("properties")
         if not isinstance(properties, dict) or not properties:
             return ""
-        required = set(r for r in target.get("required") or [] if isinstance(r, str))
+        listed = target.get("required") if isinstance(target.get("required"), list) else []
+        required = {r for r in listed if isinstance(r, str)}
         rows = []
         for name, prop in properties.items():
             if self.rows_left <= 0:
