@@ -40,14 +40,18 @@ from bench.prose import page_lines  # noqa: E402
 from bench.serving import start_gunicorn, wrk  # noqa: E402
 
 MAKE_TOKEN = """
+from sqlalchemy import select
 from wiki import create_app
 from wiki.auth.accounts import create_user
 from wiki.extensions import db
+from wiki.models import User
 from wiki.tokens.service import create_token
 app = create_app()
 with app.app_context():
-    user = create_user("bench", "bench-password-1")
-    db.session.commit()
+    user = db.session.scalar(select(User).where(User.username == "bench"))
+    if user is None:
+        user = create_user("bench", "bench-password-1")
+        db.session.commit()
     print(create_token(user, "bench", "write", 1)[1])
 """
 
@@ -84,7 +88,10 @@ def _puts(base: str, token: str, runs: int) -> list[float]:
             raise SystemExit(f"PUT answered {response.status}: {data}")
         return data
 
-    rev = put("\n".join(lines), 0)["revision"]
+    conn.request("GET", path, headers=headers)
+    current = conn.getresponse()
+    start_rev = json.loads(current.read())["revision"] if current.status == 200 else 0
+    rev = put("\n".join(lines), start_rev)["revision"]
     timings = []
     for i in range(runs):
         n = (i * 7) % len(lines)
@@ -101,10 +108,15 @@ def main() -> None:
     parser.add_argument("--size", default="10k")
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--puts", type=int, default=100)
+    parser.add_argument(
+        "--workdir", help="keep the imported wiki here and reuse it next time (the import is slow)"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
-    tmp = tempfile.mkdtemp(prefix="nexus-bench-api-")
+    tmp = args.workdir or tempfile.mkdtemp(prefix="nexus-bench-api-")
+    os.makedirs(tmp, exist_ok=True)
+    imported = os.path.exists(os.path.join(tmp, "wiki.db"))
     env = dict(os.environ, PATH=VENV_BIN + ":" + os.environ["PATH"])
     env.update(
         DATABASE_URL=f"sqlite:///{tmp}/wiki.db",
@@ -116,7 +128,8 @@ def main() -> None:
     corpus = os.path.join(CORPUS, args.size)
     t0 = time.time()
     _run(["flask", "--app", "wsgi", "db", "upgrade"], env, capture_output=True)
-    _run(["flask", "--app", "wsgi", "import", corpus], env, capture_output=True)
+    if not imported:
+        _run(["flask", "--app", "wsgi", "import", corpus], env, capture_output=True)
     token = _run(
         [sys.executable, "-c", MAKE_TOKEN], env, capture_output=True, text=True
     ).stdout.split()[-1]
@@ -138,7 +151,8 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not args.workdir:
+            shutil.rmtree(tmp, ignore_errors=True)
     print(f"\n{'route':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}")
     for name, r in (
         ("bare 10 KB template", bare),

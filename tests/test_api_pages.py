@@ -180,3 +180,20 @@ def test_search_snippets_are_plain_text(client, editor, app):
     snippet = result["results"][0]["snippet"]
     assert "Redis" in snippet and "<" not in snippet and "&amp;" not in snippet
     assert_problem(client.get("/api/v1/search"), 400)
+
+
+def test_cached_page_documents_follow_every_change(client, editor, app):
+    token = make_token(app, "bob")
+    put_page(client, "Hub", token, {"body": "See [[Spoke]]."})
+    first = client.get("/api/v1/pages/Hub").get_json()
+    assert 'class="wikilink missing"' in first["html"]  # a red link: Spoke does not exist
+    assert client.get("/api/v1/pages/Hub").get_json() == first  # served again (cached)
+    put_page(client, "Spoke", token, {"body": "here"})
+    assert "missing" not in client.get("/api/v1/pages/Hub").get_json()["html"]
+    put_page(client, "Hub", token, {"body": "Changed.", "base_rev": 1})
+    assert client.get("/api/v1/pages/Hub").get_json()["revision"] == 2
+    assert client.get("/api/v1/pages/Hub?rev=1").get_json()["body"] == "See [[Spoke]]."
+    editor.logout()
+    editor.login("alice")
+    assert client.post("/delete/Spoke").status_code in (302, 303)
+    assert_problem(client.get("/api/v1/pages/Spoke"), 404)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from tests.api_support import assert_problem, bearer, make_token, put_page
+from tests.conftest import AuthActions, CSRFClient
 from wiki.extensions import db
 from wiki.tokens.models import ApiToken
 from wiki.tokens.service import hash_token
@@ -162,3 +163,37 @@ def test_api_saves_share_the_editors_save_limit(app_config):
     limited = put_page(client, "C", raw, {"body": "three"})
     assert_problem(limited, 429)
     assert "Retry-After" in limited.headers
+
+
+def test_a_tokens_budget_counts_across_servers_on_redis(app, app_config, redis_db):
+    """With Redis as the limit store, two app servers share each token's budget."""
+    import uuid
+
+    from tests.app_server import running
+    from tests.conftest import REDIS_URL
+
+    app.test_client_class = CSRFClient
+    AuthActions(app.test_client()).register("alice")
+    raw = make_token(app, "alice", "read")
+    prefix = f"nexus-api-test-{uuid.uuid4().hex}"
+    config = {
+        **app_config,
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "RATELIMIT_KEY_PREFIX": prefix,
+        "WIKI_API_RATE": "4 per minute",
+    }
+    try:
+        with running(config, config) as (a, b):
+            statuses = [
+                server.client().get("/api/v1/pages", headers=bearer(raw)).status
+                for server in (a, b, a, b, a)
+            ]
+            limited = b.client().get("/api/v1/pages", headers=bearer(raw))
+        assert statuses == [200, 200, 200, 200, 429]
+        assert limited.status == 429 and int(limited.headers["retry-after"]) >= 1
+        assert limited.headers["content-type"] == "application/problem+json"
+    finally:
+        keys = list(redis_db.scan_iter(f"*{prefix}*"))
+        if keys:
+            redis_db.delete(*keys)
+    assert keys, "the API limits were not counted in Redis"

@@ -9,12 +9,12 @@ from __future__ import annotations
 import html
 import re
 
-from flask import url_for
+from flask import Response, url_for
 from sqlalchemy import select
 
-from wiki.api import queries, schemas
+from wiki.api import json_cache, queries, schemas
 from wiki.api.problems import ApiProblem
-from wiki.api.registry import json_response, operation
+from wiki.api.registry import JSON, json_response, operation
 from wiki.extensions import db
 from wiki.history import service as history
 from wiki.lookup import find_page
@@ -96,24 +96,31 @@ def list_pages(query: schemas.PageListQuery):
     errors=(413,),
 )
 def get_page(title: str, query: schemas.PageQuery):
+    title = _title(title)
+    return Response(
+        json_cache.cached(("page", title, query.rev), lambda: _page_document(title, query.rev)),
+        mimetype=JSON,
+    )
+
+
+def _page_document(title: str, rev: int | None) -> bytes:
     page = _live_page(title)
-    revision = _revision(page, query.rev)
+    revision = _revision(page, rev)
     try:
         rendered = page_html(revision)
     except RenderError as error:
         raise ApiProblem(error.status, str(error)) from None
-    return json_response(
-        schemas.PageOut(
-            title=page.title,
-            revision=revision.number,
-            body=revision.body,
-            html=rendered.html,
-            tags=queries.page_tags(page.id),
-            updated_at=revision.created_at,
-            author=revision.author.username if revision.author else None,
-            protected=page.protected,
-        )
+    document = schemas.PageOut(
+        title=page.title,
+        revision=revision.number,
+        body=revision.body,
+        html=rendered.html,
+        tags=queries.page_tags(page.id),
+        updated_at=revision.created_at,
+        author=revision.author.username if revision.author else None,
+        protected=page.protected,
     )
+    return document.model_dump_json(by_alias=True).encode()
 
 
 _PAGE_LINKS = {

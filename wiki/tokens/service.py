@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import joinedload
 
 from wiki.db import begin_write
 from wiki.extensions import db
@@ -73,7 +74,11 @@ def authenticate(raw: str) -> ApiToken | None:
     None. Records the use (at most once a minute); never raises for any input."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
+    token = db.session.scalar(
+        select(ApiToken)
+        .options(joinedload(ApiToken.user))
+        .where(ApiToken.token_hash == hash_token(raw))
+    )
     now = now_utc()
     if token is None or not token.is_valid(now) or not token.user.is_active:
         return None
