@@ -1,3 +1,5 @@
+import os
+
 from flask import (
     Response,
     abort,
@@ -18,7 +20,7 @@ from wiki.decorators import editor_required, read_access_required
 from wiki.extensions import db, limiter
 from wiki.lookup import find_page, parse_rev, revision_or_404, valid_title_or_400
 from wiki.models import Page, Redirect, Revision
-from wiki.pages import bp, drafts_views, editing, page_cache
+from wiki.pages import bp, drafts_views, editing, page_cache, preview_gate
 from wiki.pages.forms import EditForm
 from wiki.pages.visits import record_visit
 from wiki.rendering.cache import page_html
@@ -244,15 +246,33 @@ def _conflict(form, title, page, conflict: editing.EditConflict | None):
     )
 
 
+def _previewer_key() -> str:
+    return f"previews:{current_user.id}"
+
+
+def preview_slot():
+    """One of the host's ``WIKI_RENDER_SLOTS`` preview slots (see wiki.pages.preview_gate)."""
+    cfg = current_app.config
+    path = os.path.join(current_app.instance_path, "render-slots.lock")
+    return preview_gate.render_slot(path, cfg["WIKI_RENDER_SLOTS"], cfg["WIKI_PREVIEW_WAIT"])
+
+
 @bp.route("/preview", methods=["POST"])
 @editor_required
+@limiter.limit(lambda: current_app.config["WIKI_PREVIEW_RATE"], key_func=_previewer_key)
 def preview():
     body = request.form.get("body", "")
     title = request.form.get("title") or None
     try:
-        rendered = editing.render_preview(body, title)
+        with preview_slot():
+            rendered = editing.render_preview(
+                body, title, timeout=current_app.config["WIKI_PREVIEW_TIMEOUT"]
+            )
     except (editing.EditError, RenderError) as error:
         return Response(_message(error), error.status, mimetype="text/plain")
+    except preview_gate.Busy:
+        message = "The preview is busy right now; it updates when you type again."
+        return Response(message, 503, {"Retry-After": "2"}, mimetype="text/plain")
     return Response(rendered.html, mimetype="text/html")
 
 
