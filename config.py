@@ -26,6 +26,14 @@ class Config:
     # Page bodies over 1 MiB are refused with 413; the request cap leaves room for the form.
     WIKI_MAX_BODY_BYTES = 1024 * 1024
     WIKI_RENDER_TIMEOUT = float(_env("WIKI_RENDER_TIMEOUT", "5"))
+    # Live previews: a shorter time limit than a save, a per-user rate, and at most
+    # WIKI_RENDER_SLOTS rendering at once per host (keep it below the number of workers).
+    WIKI_PREVIEW_TIMEOUT = float(_env("WIKI_PREVIEW_TIMEOUT", "2"))
+    WIKI_PREVIEW_RATE = _env("WIKI_PREVIEW_RATE", "60 per minute")
+    WIKI_RENDER_SLOTS = int(_env("WIKI_RENDER_SLOTS", "1"))
+    WIKI_PREVIEW_WAIT = float(_env("WIKI_PREVIEW_WAIT", "3"))
+    # Diffs and blame of revisions larger than this are for logged-in readers only.
+    WIKI_ANON_DIFF_MAX_BYTES = int(_env("WIKI_ANON_DIFF_MAX_BYTES", str(256 * 1024)))
     # Saves per user: PRODUCT.md promises at least 120 a minute.
     WIKI_SAVE_RATE = _env("WIKI_SAVE_RATE", "300 per minute")
     # Caches of page views (wiki/pages/page_cache.py, wiki/rendering/cache.py), per worker.

@@ -87,8 +87,10 @@ def test_stripping_is_lossless_and_damaged_files_are_refused():
         Image.open(io.BytesIO(strip_metadata(data, "image/png"))) as after,
     ):
         assert before.tobytes() == after.tobytes()
-    with pytest.raises(MetadataError):
-        strip_metadata(b"\xff\xd8\xff\xe1\xff\xff truncated", "image/jpeg")
+    with pytest.raises(MetadataError):  # damaged, with EXIF inside: refused
+        strip_metadata(b"\xff\xd8\xff\xe1\xff\xffExif\x00\x00 truncated", "image/jpeg")
+    damaged = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR truncated"  # no metadata: kept
+    assert strip_metadata(damaged, "image/png") == damaged
     assert strip_metadata(b"%PDF-1.4 text", "application/pdf") == b"%PDF-1.4 text"
 
 

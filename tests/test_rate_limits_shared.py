@@ -1,5 +1,6 @@
 """Rate limits with ``RATELIMIT_STORAGE_URI`` on Redis count across app instances, and the
-429 page says when to try again.
+429 page says when to try again. (Log-in failures are counted in the database, with or
+without Redis: tests/test_login_limits.py.)
 
 Each cross-instance test starts two app servers as separate processes (nothing shared but
 the database and Redis) with a key prefix of its own, so parallel runs never meet in Redis.
@@ -20,8 +21,17 @@ PASSWORD = "password123"
 
 
 @pytest.fixture
-def two_servers(app_config, redis_db):
+def redis_prefix(redis_db):
     prefix = f"nexus-test-{uuid.uuid4().hex}"
+    yield prefix
+    keys = list(redis_db.scan_iter(f"*{prefix}*"))
+    if keys:
+        redis_db.delete(*keys)
+
+
+@pytest.fixture
+def two_servers(app_config, redis_prefix):
+    prefix = redis_prefix
     config = {
         **app_config,
         "RATELIMIT_STORAGE_URI": REDIS_URL,
@@ -30,9 +40,6 @@ def two_servers(app_config, redis_db):
     }
     with running(config, config) as servers:
         yield servers
-    keys = list(redis_db.scan_iter(f"*{prefix}*"))
-    assert keys, "the limits were not counted in Redis"
-    redis_db.delete(*keys)
 
 
 def _login_status(server, username: str, password: str = "wrong-password") -> int:
@@ -57,7 +64,7 @@ def test_failed_logins_from_one_address_count_across_servers(two_servers):
     assert _login_status(b, "user-b") == 429
 
 
-def test_registrations_and_saves_count_across_servers(two_servers):
+def test_registrations_and_saves_count_across_servers(two_servers, redis_db, redis_prefix):
     a, b = two_servers
     for number in range(20):  # 20 registrations an hour from one address
         response = (a, b)[number % 2].client().register(f"newcomer{number}", PASSWORD)
@@ -73,6 +80,7 @@ def test_registrations_and_saves_count_across_servers(two_servers):
         assert response.status == 302, (number, response.status)
     assert on_b.save_page("Busy page", "One too many.\n").status == 429
     assert on_a.save_page("Busy page", "One too many.\n").status == 429
+    assert list(redis_db.scan_iter(f"*{redis_prefix}*")), "the limits were not counted in Redis"
 
 
 def test_429_page_says_when_to_retry(client):

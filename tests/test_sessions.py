@@ -138,3 +138,16 @@ def test_cookies_from_before_server_sessions_are_refused(app, client, auth):
     with client.session_transaction() as sess:
         sess["_user_id"] = "1"  # what a cookie issued by the old code carried
     assert not _logged_in(client)
+
+
+def test_cli_reset_password_and_deactivate_end_sessions(app, client, auth):
+    auth.register("alice")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "reset-password", "alice", "--password", "new-pass-123"])
+    assert result.exit_code == 0 and "1 session(s) ended" in result.output
+    assert not _logged_in(client)
+    _login(client, password="new-pass-123")
+    assert _logged_in(client)
+    result = runner.invoke(args=["users", "deactivate", "alice"])
+    assert result.exit_code == 0
+    assert not _logged_in(client)

@@ -4,6 +4,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from wiki.auth import sessions
 from wiki.auth.accounts import AccountError, create_user, find_user, set_password, set_role
 from wiki.extensions import db
 from wiki.models import ROLE_ADMIN
@@ -48,8 +49,9 @@ def users_deactivate(username: str) -> None:
     """Stop USERNAME from logging in; their edits stay."""
     user = _user_or_fail(username)
     user.active = False
+    ended = sessions.end_sessions(user.id)
     db.session.commit()
-    click.echo(f"{user.username} is deactivated.")
+    click.echo(f"{user.username} is deactivated; {ended} session(s) ended.")
 
 
 @users_cli.command("reset-password")
@@ -62,8 +64,9 @@ def users_reset_password(username: str, password: str) -> None:
         set_password(user, password)
     except AccountError as error:
         raise click.ClickException(str(error)) from error
+    ended = sessions.end_sessions(user.id)  # a reset is for a lost or leaked password
     db.session.commit()
-    click.echo(f"Password of {user.username} changed.")
+    click.echo(f"Password of {user.username} changed; {ended} session(s) ended.")
 
 
 def register_cli(app: Flask) -> None:

@@ -155,6 +155,14 @@ def revision_rows(page: Page, numbers: Iterable[int]) -> dict[int, RevisionRow]:
     return found
 
 
+def largest_size(page: Page, numbers: Iterable[int]) -> int:
+    """Bytes of the largest of these revisions of ``page`` (0 when none exist)."""
+    stmt = select(func.max(Revision.size)).where(
+        Revision.page_id == page.id, Revision.number.in_(list(numbers))
+    )
+    return db.session.scalar(stmt) or 0
+
+
 def diff_revisions(page: Page, old: int, new: int, *, full: bool = False) -> Diff | None:
     """Diff revision ``old`` (0: the empty page before creation) to ``new``; None if missing."""
     old_body = "" if old == 0 else revision_body(page, old)

@@ -66,6 +66,22 @@ def _readable_page(title: str) -> Page:
     return page
 
 
+def _bound_for_anonymous(page: Page, *numbers: int) -> None:
+    """Diffs and blame of huge revisions cost seconds of CPU: logged-in readers only.
+
+    :raises 403: for an anonymous reader past ``WIKI_ANON_DIFF_MAX_BYTES``.
+    """
+    if current_user.is_authenticated:
+        return
+    limit = current_app.config["WIKI_ANON_DIFF_MAX_BYTES"]
+    if history_service.largest_size(page, numbers) > limit:
+        abort(
+            403,
+            f"This page is longer than {limit // 1024} KB: log in to compare or blame its "
+            "versions. Its history and every version stay open to all.",
+        )
+
+
 def _find_user(name: str) -> User | None:
     """The user called ``name`` (any case); None for names no account can have."""
     if not USERNAME_RE.match(name):  # also keeps NUL bytes etc. away from the database
@@ -150,6 +166,7 @@ def _rendered_context(page: Page, old_no: int, new_no: int) -> dict:
 def diff(title: str):
     page = _readable_page(title)
     old_no, new_no = _diff_range(page)
+    _bound_for_anonymous(page, old_no, new_no)
     context = {
         "page": page,
         "new": _row_or_404(page, new_no),
@@ -178,6 +195,7 @@ def diff(title: str):
 def blame(title: str):
     page = _readable_page(title)
     number = parse_rev(request.args.get("rev")) or page.current_rev
+    _bound_for_anonymous(page, number)
     current_rev = page.current_rev
     lines = history_service.blame(page, number)
     if lines is None:

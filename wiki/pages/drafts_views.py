@@ -227,6 +227,10 @@ def _keep_refused_edit() -> None:
 
 @bp.errorhandler(429)
 def keep_text_when_limited(error):
+    if request.endpoint == "pages.preview":  # shown as text in the editor's preview pane
+        response, code, headers = errors.too_many(error)
+        message = "The preview pauses: too many previews in a minute. Keep typing."
+        return Response(message, code, headers, mimetype="text/plain")
     _keep_refused_edit()
     return errors.too_many(error)
 

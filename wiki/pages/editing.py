@@ -74,14 +74,15 @@ def check_body_size(body: str) -> None:
         raise BodyTooLarge("The page is larger than the 1 MiB limit. Split it into sub-pages.")
 
 
-def render_preview(body: str, title: str | None) -> Rendered:
+def render_preview(body: str, title: str | None, *, timeout: float | None = None) -> Rendered:
     """The HTML a save of ``body`` would show, without saving.
 
+    ``timeout``: seconds, shorter than a save's (``WIKI_RENDER_TIMEOUT``) when given.
     :raises BodyTooLarge: over 1 MiB. :raises RenderError: too complex to render.
     """
     body = normalize_body(body)
     check_body_size(body)
-    return render_for_save(body, title)
+    return render_for_save(body, title, timeout=timeout)
 
 
 def _revision_body(page: Page, number: int) -> str:

@@ -1,3 +1,5 @@
+import os
+
 from flask import (
     Response,
     abort,
@@ -14,7 +16,7 @@ from sqlalchemy import func, select
 
 from wiki.auth import permissions
 from wiki.decorators import editor_required, read_access_required
-from wiki.extensions import db
+from wiki.extensions import db, limiter
 from wiki.lookup import find_page, live_page_or_404, parse_rev, revision_or_404, valid_title_or_400
 from wiki.models import Page, Redirect
 from wiki.pages import (
@@ -24,6 +26,7 @@ from wiki.pages import (
     generations,  # noqa: F401
     page_cache,
     page_templates,
+    preview_gate,
     section_edit,
 )
 from wiki.pages.forms import EditForm
@@ -262,15 +265,33 @@ def _conflict(form, title, page, conflict: editing.EditConflict | None):
     )
 
 
+def _previewer_key() -> str:
+    return f"previews:{current_user.id}"
+
+
+def preview_slot():
+    """One of the host's ``WIKI_RENDER_SLOTS`` preview slots (see wiki.pages.preview_gate)."""
+    cfg = current_app.config
+    path = os.path.join(current_app.instance_path, "render-slots.lock")
+    return preview_gate.render_slot(path, cfg["WIKI_RENDER_SLOTS"], cfg["WIKI_PREVIEW_WAIT"])
+
+
 @bp.route("/preview", methods=["POST"])
 @editor_required
+@limiter.limit(lambda: current_app.config["WIKI_PREVIEW_RATE"], key_func=_previewer_key)
 def preview():
     body = request.form.get("body", "")
     title = request.form.get("title") or None
     try:
-        rendered = editing.render_preview(body, title)
+        with preview_slot():
+            rendered = editing.render_preview(
+                body, title, timeout=current_app.config["WIKI_PREVIEW_TIMEOUT"]
+            )
     except (editing.EditError, RenderError) as error:
         return Response(_message(error), error.status, mimetype="text/plain")
+    except preview_gate.Busy:
+        message = "The preview is busy right now; it updates when you type again."
+        return Response(message, 503, {"Retry-After": "2"}, mimetype="text/plain")
     if request.form.get("card") != "1":
         return Response(rendered.html, mimetype="text/html")
     # The editor's live preview: the front-matter card too, as the saved page shows it.

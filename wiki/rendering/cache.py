@@ -87,8 +87,9 @@ def image_sizes(title: str | None) -> dict[str, tuple[int, int]]:
     return {name: (width, height) for name, width, height in rows}
 
 
-def render_for_save(body: str, title: str | None) -> Rendered:
-    """Render under the time and depth guard. :raises RenderError: too complex."""
+def render_for_save(body: str, title: str | None, *, timeout: float | None = None) -> Rendered:
+    """Render under the time and depth guard (``timeout`` seconds, else the configured
+    ``WIKI_RENDER_TIMEOUT``). :raises RenderError: too complex."""
     body = with_attachments(body, title)  # ```openapi blocks naming an attachment
     existing = existing_titles(extract_link_targets(body))
     return safe_render(
@@ -96,7 +97,7 @@ def render_for_save(body: str, title: str | None) -> Rendered:
         existing=existing,
         page_title=title,
         image_sizes=image_sizes(title) if "](" in body else None,
-        timeout=current_app.config["WIKI_RENDER_TIMEOUT"],
+        timeout=timeout or current_app.config["WIKI_RENDER_TIMEOUT"],
     )
 
 

@@ -3,8 +3,10 @@
 Pure module: bytes in, bytes out. The pixels are untouched (segments and chunks are dropped,
 never decoded), so stripping is lossless and fast. A JPEG's EXIF orientation is the one fact
 worth keeping (the browser needs it to show the photo upright): it survives as a minimal
-EXIF block holding nothing else. A file whose structure cannot be followed raises
-:class:`MetadataError`, so the caller can refuse it rather than publish a location.
+EXIF block holding nothing else. A file whose structure cannot be followed comes back as
+it is when no metadata marker appears anywhere in it (browsers show many slightly broken
+files), else raises :class:`MetadataError`, so the caller can refuse it rather than publish
+a location.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ _JPEG_DROP = {0xE1, 0xED, 0xFE}  # APP1 (EXIF, XMP), APP13 (Photoshop IPTC), COM
 _PNG_DROP = {b"eXIf", b"tEXt", b"zTXt", b"iTXt", b"tIME"}
 _WEBP_DROP = {b"EXIF", b"XMP "}
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_MARKERS = (b"Exif\x00\x00", b"eXIf", b"tEXt", b"iTXt", b"zTXt", b"XMP", b"xmpmeta", b"Photoshop")
 
 
 class MetadataError(ValueError):
@@ -24,15 +27,18 @@ class MetadataError(ValueError):
 def strip_metadata(data: bytes, content_type: str) -> bytes:
     """``data`` without its metadata for JPEG, PNG and WebP; other types come back as they are.
 
-    :raises MetadataError: a JPEG, PNG or WebP whose structure cannot be followed.
+    :raises MetadataError: a JPEG, PNG or WebP whose structure cannot be followed and that
+        holds something that looks like metadata.
     """
-    if content_type == "image/jpeg":
-        return _strip_jpeg(data)
-    if content_type == "image/png":
-        return _strip_png(data)
-    if content_type == "image/webp":
-        return _strip_webp(data)
-    return data
+    strip = {"image/jpeg": _strip_jpeg, "image/png": _strip_png, "image/webp": _strip_webp}
+    if content_type not in strip:
+        return data
+    try:
+        return strip[content_type](data)
+    except MetadataError:
+        if any(marker in data for marker in _MARKERS):
+            raise
+        return data
 
 
 def _orientation_exif(segment: bytes) -> int:
