@@ -98,7 +98,7 @@ def list_pages(query: schemas.PageListQuery):
 def get_page(title: str, query: schemas.PageQuery):
     title = _title(title)
     return Response(
-        json_cache.cached(("page", title, query.rev), lambda: _page_document(title, query.rev)),
+        json_cache.cached(title, ("page", query.rev), lambda: _page_document(title, query.rev)),
         mimetype=JSON,
     )
 

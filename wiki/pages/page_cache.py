@@ -58,17 +58,22 @@ def _cacheable() -> bool:
     )
 
 
+def generation(title: str) -> int | None:
+    """The live page's generation (one indexed query); None when it is missing or deleted."""
+    return db.session.scalar(
+        select(Page.generation).where(Page.title == title, Page.deleted.is_(False))
+    )
+
+
 def lookup(title: str) -> tuple[Key | None, Response | None]:
     """(key to store under, cached response or None); key is None when not cacheable."""
     if not _cacheable():
         return None, None
-    generation = db.session.scalar(
-        select(Page.generation).where(Page.title == title, Page.deleted.is_(False))
-    )
-    if generation is None:
+    page_generation = generation(title)
+    if page_generation is None:
         return None, None  # missing, deleted or moved: those answers are not cached
     args = request.args
-    key = (title, args.get("rev"), args.get("redirectedfrom"), generation)
+    key = (title, args.get("rev"), args.get("redirectedfrom"), page_generation)
     store = store_of(current_app)
     with store.lock:
         hit = store.entries.get(key)
