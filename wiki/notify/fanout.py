@@ -89,7 +89,7 @@ def _notify(users, event: Event, kind: str, **fields) -> None:
         db.session.execute(insert(Notification), rows)
 
 
-def _fold_edits(users: set[int], event: Event) -> set[int]:
+def _fold_edits(users: set[int], event: Event, summary: str) -> set[int]:
     """Extend unread edit entries by the same person ending just before this revision.
 
     Returns the users whose entry was extended (they get no new entry).
@@ -109,7 +109,12 @@ def _fold_edits(users: set[int], event: Event) -> set[int]:
         db.session.execute(
             update(Notification)
             .where(match)
-            .values(to_rev=event.revision, edits=Notification.edits + 1, updated_at=now_utc())
+            .values(
+                to_rev=event.revision,
+                edits=Notification.edits + 1,
+                text=summary,  # the latest edit's summary
+                updated_at=now_utc(),
+            )
             .execution_options(synchronize_session=False)
         )
     return folded
@@ -138,7 +143,7 @@ def _page_saved(event: Event, data: dict) -> None:
     _notify(
         mentioned, event, "mention", from_rev=event.revision, to_rev=event.revision, text=summary
     )
-    fresh = readers - _fold_edits(readers, event)
+    fresh = readers - _fold_edits(readers, event, summary)
     _notify(fresh, event, "edit", from_rev=event.revision, to_rev=event.revision, text=summary)
     _deliver(event, readers | mentioned)
 
