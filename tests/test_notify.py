@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from tests.collab_support import drain, save_as, scalar, scalars, users
+from wiki.discuss.models import Thread
 from wiki.extensions import db
 from wiki.models import Page, User
 from wiki.notify.models import Event, Notification, Watch
@@ -190,3 +191,23 @@ def test_the_unread_count_is_one_indexed_query(client, wiki):
             plan = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)
             assert "ix_notifications_user_read" in " ".join(str(row) for row in plan)
         db.session.remove()
+
+
+def test_a_burst_of_replies_is_one_entry(client, wiki):
+    app = client.application
+    save_as(wiki, client, "carol", "Topic", "text")
+    wiki.login("bob")
+    client.post("/discuss/Topic", data={"subject": "Chatty", "body": "first"})
+    thread_id = scalar(app, select(Thread.id))
+    for n in range(5):
+        assert (
+            client.post(f"/discuss/Topic/{thread_id}", data={"body": f"reply {n}"}).status_code
+            == 302
+        )
+        drain(app)
+    wiki.logout()
+    notes = [(n.kind, n.edits) for n in _notes(app, "carol")]
+    assert notes == [("thread", 1), ("reply", 5)]
+    wiki.login("carol")
+    listing = client.get("/notifications").get_data(as_text=True)
+    assert "bob replied on Topic (5 replies)" in listing

@@ -120,6 +120,28 @@ def _fold_edits(users: set[int], event: Event, summary: str) -> set[int]:
     return folded
 
 
+def _fold_replies(users: set[int], event: Event) -> set[int]:
+    """Extend unread reply entries of the same thread by the same person; returns their users."""
+    if not users or event.actor_id is None:
+        return set()
+    match = and_(
+        Notification.kind == "reply",
+        Notification.read.is_(False),
+        Notification.thread_id == event.thread_id,
+        Notification.actor_id == event.actor_id,
+        Notification.user_id.in_(users),
+    )
+    folded = set(db.session.scalars(select(Notification.user_id).where(match)))
+    if folded:
+        db.session.execute(
+            update(Notification)
+            .where(match)
+            .values(comment_id=event.comment_id, edits=Notification.edits + 1, updated_at=now_utc())
+            .execution_options(synchronize_session=False)
+        )
+    return folded
+
+
 def _mentioned(event: Event, page: Page, text_before: str, text_after: str) -> set[int]:
     names = mentions.new_mentions(text_before, text_after)
     return {u.id for u in mentions.mentioned_readers(names, page)} - {event.actor_id}
@@ -177,6 +199,8 @@ def _comment_created(event: Event, data: dict) -> None:
     kind = "thread" if data.get("new_thread") else "reply"
     subject = (data.get("subject") or "")[:300]
     _notify(mentioned, event, "mention", text=subject)
+    if kind == "reply":  # a burst of replies by one person in one thread is one entry
+        users = users - _fold_replies(users, event)
     _notify(users, event, kind, text=subject)
     _deliver(event, users | mentioned)
 

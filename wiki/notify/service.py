@@ -104,6 +104,8 @@ def entry_view(n: Notification, page: Page, actor: User | None, *, absolute=Fals
         url = link("history.diff", title=title, **{"from": max(n.from_rev - 1, 1), "to": n.to_rev})
     elif n.kind in ("thread", "reply"):
         text = f"{who} {'started a thread' if n.kind == 'thread' else 'replied'} on {title}"
+        if n.edits > 1:
+            text += f" ({n.edits} replies)"
         url = link("discuss.threads", title=title, _anchor=f"c{n.comment_id}")
     elif n.kind == "mention":
         text = f"{who} mentioned you on {title}"
