@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from flask import current_app
 from sqlalchemy import and_, insert, or_, select, update
 
 from wiki.db import begin_write
@@ -211,7 +212,7 @@ def _deliver(event: Event, notified: set[int]) -> None:
     for hook in db.session.scalars(select(Webhook).where(Webhook.active.is_(True))):
         if event.kind in hook.events.split(","):
             rows.append({"channel": "webhook", "target_id": hook.id})
-    if notified:
+    if notified and current_app.config.get("MAIL_URL"):
         each = select(NotifySettings.user_id).where(
             NotifySettings.user_id.in_(notified),
             NotifySettings.email_mode == "each",

@@ -1,6 +1,6 @@
 """Watching, /notifications, /settings (email preferences) and the links sent by mail."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from wiki.decorators import editor_required
@@ -76,7 +76,9 @@ def settings():
             form.email_notifications.data,
             form.auto_watch.data,
         )
-        if queued:
+        if queued and not current_app.config.get("MAIL_URL"):
+            flash("Saved. This wiki sends no mail yet (MAIL_URL is not set).", "info")
+        elif queued:
             flash(
                 "Saved. We sent a link to your new address: mail starts once you open it.",
                 "success",
