@@ -211,3 +211,28 @@ def test_a_burst_of_replies_is_one_entry(client, wiki):
     wiki.login("carol")
     listing = client.get("/notifications").get_data(as_text=True)
     assert "bob replied on Topic (5 replies)" in listing
+
+
+def test_old_events_are_pruned_once_delivered(client, wiki):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from wiki.models import now_utc
+    from wiki.notify.models import Delivery
+    from wiki.notify.service import prune_events
+
+    app = client.application
+    save_as(wiki, client, "bob", "Old", "a")
+    save_as(wiki, client, "bob", "Other", "b")
+    drain(app)
+    with app.app_context():
+        old = now_utc() - timedelta(days=40)
+        db.session.execute(update(Event).where(Event.revision == 1).values(created_at=old))
+        first = db.session.scalar(select(func.min(Event.id)))
+        db.session.add(Delivery(event_id=first, channel="webhook", target_id=1, status="pending"))
+        db.session.commit()
+        assert prune_events() == 1  # both are old: the one still to send stays
+        left = db.session.scalars(select(Event.id)).all()
+        db.session.remove()
+    assert left == [first]

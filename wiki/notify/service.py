@@ -216,3 +216,24 @@ def queue_due_digests() -> int:
             queued += 1
         db.session.commit()
     return queued
+
+
+def prune_events() -> int:
+    """Delete events (and their delivery log) older than ``WIKI_EVENT_RETENTION_DAYS`` that
+    have nothing left to send; returns how many. Notifications are kept."""
+    from wiki.notify.models import Delivery, Event
+
+    days = float(current_app.config.get("WIKI_EVENT_RETENTION_DAYS", 30))
+    unsent = (
+        select(Delivery.id)
+        .where(Delivery.event_id == Event.id, Delivery.status.in_(("pending", "sending")))
+        .exists()
+    )
+    begin_write()
+    count = db.session.execute(
+        delete(Event).where(
+            Event.state == "done", Event.created_at < now_utc() - timedelta(days=days), ~unsent
+        )
+    ).rowcount
+    db.session.commit()
+    return count
