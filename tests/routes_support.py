@@ -271,6 +271,7 @@ COLLAB_ARGUMENTS = {
         "discuss.resolve": "resolve",
         "discuss.hide": "hide",
         "notify.webhook_action": "test",
+        "review.reviewer": "grant",
     },
 }
 
@@ -333,6 +334,7 @@ def _form(route: Route, title: str, role: str, world: World) -> dict:
         },
         "notify.webhook_action": dict,
         "review.mark": dict,
+        "review.reviewer": dict,
     }
     if route.endpoint not in forms:
         raise AssertionError(
