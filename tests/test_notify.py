@@ -236,3 +236,33 @@ def test_old_events_are_pruned_once_delivered(client, wiki):
         left = db.session.scalars(select(Event.id)).all()
         db.session.remove()
     assert left == [first]
+
+
+def test_an_event_commits_or_rolls_back_with_its_change(client, wiki, monkeypatch):
+    """The event row is part of the save's transaction: a save that fails after recording it
+    leaves neither the revision nor the event; a save that succeeds leaves exactly one."""
+    from wiki.models import Revision
+    from wiki.notify import events as notify_events
+    from wiki.pages import editing
+
+    app = client.application
+    real = notify_events.record_page_saved
+
+    def record_then_fail(*args, **kwargs):
+        real(*args, **kwargs)
+        db.session.flush()  # the event row is written…
+        raise RuntimeError("crash before the commit")  # …and the transaction dies
+
+    with app.app_context():
+        bob = db.session.scalar(select(User).where(User.username == "bob"))
+        monkeypatch.setattr(notify_events, "record_page_saved", record_then_fail)
+        with pytest.raises(RuntimeError):
+            editing.save_edit("Atomic", "text", "", None, bob)
+        db.session.rollback()
+        assert db.session.scalar(select(func.count(Event.id))) == 0
+        assert db.session.scalar(select(func.count(Revision.id))) == 0
+        monkeypatch.setattr(notify_events, "record_page_saved", real)
+        result = editing.save_edit("Atomic", "text", "", None, bob)
+        events = db.session.execute(select(Event.kind, Event.revision, Event.state)).all()
+        assert events == [("page.saved", result.revision.number, "new")]
+        db.session.remove()
