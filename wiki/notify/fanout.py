@@ -63,7 +63,7 @@ def watchers(page: Page, event: Event) -> set[int]:
     stmt = (
         select(Watch.user_id)
         .join(User, User.id == Watch.user_id)
-        .where(own, User.active, Watch.created_at <= event.created_at)
+        .where(own, User.active, User.is_system.is_(False), Watch.created_at <= event.created_at)
     )
     return set(db.session.scalars(stmt))
 
