@@ -14,6 +14,7 @@ QUICK = [
     ["bench_merge.py"],
     ["bench_editing.py"],
     ["bench_history.py"],
+    ["bench_notify.py"],
     ["bench_page_views.py", "--sizes", "1k", "--duration", "10"],
 ]
 

@@ -278,6 +278,7 @@ COLLAB_ARGUMENTS = {
         "discuss.resolve": "resolve",
         "discuss.hide": "hide",
         "notify.webhook_action": "test",
+        "review.reviewer": "grant",
     },
 }
 
@@ -347,6 +348,7 @@ def _form(route: Route, title: str, role: str, world: World) -> dict:
         "tokens.tokens": lambda: {"name": f"token of {role}", "scope": "read"},
         "tokens.revoke": dict,
         "api.put_page": lambda: {"body": f"Edited by {role}.\n", "base_rev": "2"},
+        "review.reviewer": dict,
     }
     if route.endpoint not in forms:
         raise AssertionError(

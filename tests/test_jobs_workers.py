@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 import redis
@@ -185,3 +186,27 @@ def test_a_crash_between_commit_and_send_delivers_exactly_once(
     assert request["headers"]["x-nexus-delivery"] == event_id
     assert json.loads(request["body"])["page"]["title"] == "Crash test"
     assert scalars(app, select(Delivery.attempts)) == [2]
+
+
+def test_a_hanging_endpoint_never_blocks_saves(thread_app_config, client, auth, receiver):
+    """The worker thread is stuck on an endpoint that never answers: saves go on as usual."""
+    app = client.application
+    app.config["WIKI_WEBHOOK_TIMEOUT"] = 30  # blocking on it would take 30 s per save
+    try:
+        users(auth, "alice", "bob")
+        auth.login("alice")
+        client.post(
+            "/admin/webhooks",
+            data={"url": receiver.url("/hang"), "events": ["page.saved"], "format": "json"},
+        )
+        auth.logout()
+        save_as(auth, client, "bob", "Topic", "first")
+        wait_for(lambda: receiver.requests)  # the worker is now waiting on the endpoint
+        started = time.monotonic()
+        for n in range(3):
+            save_as(auth, client, "bob", "Topic", f"edit {n}")
+        assert time.monotonic() - started < 20.0
+        assert len(scalars(app, select(Event.id))) == 4  # all recorded, delivery catches up
+    finally:
+        receiver.hang.set()
+        worker_for(app).stop()

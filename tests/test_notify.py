@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from tests.collab_support import drain, save_as, scalar, scalars, users
+from wiki.discuss.models import Thread
 from wiki.extensions import db
 from wiki.models import Page, User
 from wiki.notify.models import Event, Notification, Watch
@@ -189,4 +190,79 @@ def test_the_unread_count_is_one_indexed_query(client, wiki):
             sql, params = queries[0]
             plan = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)
             assert "ix_notifications_user_read" in " ".join(str(row) for row in plan)
+        db.session.remove()
+
+
+def test_a_burst_of_replies_is_one_entry(client, wiki):
+    app = client.application
+    save_as(wiki, client, "carol", "Topic", "text")
+    wiki.login("bob")
+    client.post("/discuss/Topic", data={"subject": "Chatty", "body": "first"})
+    thread_id = scalar(app, select(Thread.id))
+    for n in range(5):
+        assert (
+            client.post(f"/discuss/Topic/{thread_id}", data={"body": f"reply {n}"}).status_code
+            == 302
+        )
+        drain(app)
+    wiki.logout()
+    notes = [(n.kind, n.edits) for n in _notes(app, "carol")]
+    assert notes == [("thread", 1), ("reply", 5)]
+    wiki.login("carol")
+    listing = client.get("/notifications").get_data(as_text=True)
+    assert "bob replied on Topic (5 replies)" in listing
+
+
+def test_old_events_are_pruned_once_delivered(client, wiki):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from wiki.models import now_utc
+    from wiki.notify.models import Delivery
+    from wiki.notify.service import prune_events
+
+    app = client.application
+    save_as(wiki, client, "bob", "Old", "a")
+    save_as(wiki, client, "bob", "Other", "b")
+    drain(app)
+    with app.app_context():
+        old = now_utc() - timedelta(days=40)
+        db.session.execute(update(Event).where(Event.revision == 1).values(created_at=old))
+        first = db.session.scalar(select(func.min(Event.id)))
+        db.session.add(Delivery(event_id=first, channel="webhook", target_id=1, status="pending"))
+        db.session.commit()
+        assert prune_events() == 1  # both are old: the one still to send stays
+        left = db.session.scalars(select(Event.id)).all()
+        db.session.remove()
+    assert left == [first]
+
+
+def test_an_event_commits_or_rolls_back_with_its_change(client, wiki, monkeypatch):
+    """The event row is part of the save's transaction: a save that fails after recording it
+    leaves neither the revision nor the event; a save that succeeds leaves exactly one."""
+    from wiki.models import Revision
+    from wiki.notify import events as notify_events
+    from wiki.pages import editing
+
+    app = client.application
+    real = notify_events.record_page_saved
+
+    def record_then_fail(*args, **kwargs):
+        real(*args, **kwargs)
+        db.session.flush()  # the event row is written…
+        raise RuntimeError("crash before the commit")  # …and the transaction dies
+
+    with app.app_context():
+        bob = db.session.scalar(select(User).where(User.username == "bob"))
+        monkeypatch.setattr(notify_events, "record_page_saved", record_then_fail)
+        with pytest.raises(RuntimeError):
+            editing.save_edit("Atomic", "text", "", None, bob)
+        db.session.rollback()
+        assert db.session.scalar(select(func.count(Event.id))) == 0
+        assert db.session.scalar(select(func.count(Revision.id))) == 0
+        monkeypatch.setattr(notify_events, "record_page_saved", real)
+        result = editing.save_edit("Atomic", "text", "", None, bob)
+        events = db.session.execute(select(Event.kind, Event.revision, Event.state)).all()
+        assert events == [("page.saved", result.revision.number, "new")]
         db.session.remove()

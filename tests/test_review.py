@@ -80,3 +80,21 @@ def test_recent_changes_filter_to_unreviewed(client, wiki):
     assert "Unchecked" in page and "/wiki/Checked" not in page and "By admin" not in page
     everything = client.get("/recent").get_data(as_text=True)
     assert "/wiki/Checked" in everything and "By admin" in everything
+
+
+def test_admins_grant_the_role_from_the_users_page(client, wiki):
+    from sqlalchemy import select
+
+    from tests.collab_support import scalar
+    from wiki.models import User
+
+    bob = scalar(client.application, select(User.id).where(User.username == "bob"))
+    wiki.login("alice")
+    assert "Make reviewer" in client.get("/admin/users").get_data(as_text=True)
+    assert client.post(f"/admin/reviewers/{bob}/grant").status_code == 302
+    assert scalar(client.application, select(User.role).where(User.id == bob)) == "reviewer"
+    assert client.post(f"/admin/reviewers/{bob}/revoke").status_code == 302
+    assert scalar(client.application, select(User.role).where(User.id == bob)) == "editor"
+    wiki.logout()
+    wiki.login("rita")
+    assert client.post(f"/admin/reviewers/{bob}/grant").status_code == 403

@@ -75,6 +75,7 @@ pages.preview POST           login 200 200
 pages.raw GET                200 200 200 | 200 200 200 | 404 404 404
 pages.save_draft POST        401 200 200 | 401 403 200 | 401 403 403
 pages.view GET               200 200 200 | 200 200 200 | 404 404 404
+review.reviewer POST         login 403 302
 review.mark POST             login 403 302 | login 403 302 | login 403 404
 review.queue GET             login 403 200
 search.search GET            200 200 200

@@ -99,7 +99,7 @@ def upgrade():
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.create_index('ix_notifications_page', ['page_id', 'kind'], unique=False)
         batch_op.create_index('ix_notifications_user_read', ['user_id', 'read'], unique=False)
-        batch_op.create_index('ix_notifications_user_updated', ['user_id', 'updated_at'], unique=False)
+        batch_op.create_index('ix_notifications_user_updated', ['user_id', 'updated_at', 'id'], unique=False)
 
     op.create_table('review_marks',
     sa.Column('page_id', sa.Integer(), nullable=False),

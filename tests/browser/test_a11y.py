@@ -35,6 +35,9 @@ PAGES = [
     (f"/blame/{RICH_PATH}", False),
     ("/tags", False),
     ("/", True),
+    (f"/discuss/{RICH_PATH}", True),
+    ("/notifications", True),
+    ("/settings", True),
 ]
 # Checked for overflow and labels only (axe runs on the pages above).
 MORE_PAGES = [
@@ -50,6 +53,8 @@ MORE_PAGES = [
     (f"/rename/{RICH_PATH}", True),
     ("/profile", True),
     ("/admin/users", True),
+    ("/admin/webhooks", True),
+    ("/review", True),
 ]
 WIDTHS = (375, 1280)
 # Form controls with no accessible name.

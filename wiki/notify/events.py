@@ -37,7 +37,7 @@ def _add(kind: str, page: Page | None, actor: User | None, **fields) -> Event:
 
 def auto_watch(user: User | None, page: Page) -> None:
     """Watch ``page`` for ``user`` unless they turned auto-watching off or already watch it."""
-    if user is None or page.id is None:
+    if user is None or page.id is None or user.is_system:  # the starter-content loader
         return
     if db.session.get(Watch, (user.id, page.id)) is not None:
         return

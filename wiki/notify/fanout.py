@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from flask import current_app
 from sqlalchemy import and_, insert, or_, select, update
 
 from wiki.db import begin_write
@@ -62,7 +63,7 @@ def watchers(page: Page, event: Event) -> set[int]:
     stmt = (
         select(Watch.user_id)
         .join(User, User.id == Watch.user_id)
-        .where(own, User.active, Watch.created_at <= event.created_at)
+        .where(own, User.active, User.is_system.is_(False), Watch.created_at <= event.created_at)
     )
     return set(db.session.scalars(stmt))
 
@@ -89,7 +90,7 @@ def _notify(users, event: Event, kind: str, **fields) -> None:
         db.session.execute(insert(Notification), rows)
 
 
-def _fold_edits(users: set[int], event: Event) -> set[int]:
+def _fold_edits(users: set[int], event: Event, summary: str) -> set[int]:
     """Extend unread edit entries by the same person ending just before this revision.
 
     Returns the users whose entry was extended (they get no new entry).
@@ -109,7 +110,34 @@ def _fold_edits(users: set[int], event: Event) -> set[int]:
         db.session.execute(
             update(Notification)
             .where(match)
-            .values(to_rev=event.revision, edits=Notification.edits + 1, updated_at=now_utc())
+            .values(
+                to_rev=event.revision,
+                edits=Notification.edits + 1,
+                text=summary,  # the latest edit's summary
+                updated_at=now_utc(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return folded
+
+
+def _fold_replies(users: set[int], event: Event) -> set[int]:
+    """Extend unread reply entries of the same thread by the same person; returns their users."""
+    if not users or event.actor_id is None:
+        return set()
+    match = and_(
+        Notification.kind == "reply",
+        Notification.read.is_(False),
+        Notification.thread_id == event.thread_id,
+        Notification.actor_id == event.actor_id,
+        Notification.user_id.in_(users),
+    )
+    folded = set(db.session.scalars(select(Notification.user_id).where(match)))
+    if folded:
+        db.session.execute(
+            update(Notification)
+            .where(match)
+            .values(comment_id=event.comment_id, edits=Notification.edits + 1, updated_at=now_utc())
             .execution_options(synchronize_session=False)
         )
     return folded
@@ -138,7 +166,7 @@ def _page_saved(event: Event, data: dict) -> None:
     _notify(
         mentioned, event, "mention", from_rev=event.revision, to_rev=event.revision, text=summary
     )
-    fresh = readers - _fold_edits(readers, event)
+    fresh = readers - _fold_edits(readers, event, summary)
     _notify(fresh, event, "edit", from_rev=event.revision, to_rev=event.revision, text=summary)
     _deliver(event, readers | mentioned)
 
@@ -169,6 +197,8 @@ def _comment_created(event: Event, data: dict) -> None:
     kind = "thread" if data.get("new_thread") else "reply"
     subject = (data.get("subject") or "")[:300]
     _notify(mentioned, event, "mention", text=subject)
+    if kind == "reply":  # a burst of replies by one person in one thread is one entry
+        users = users - _fold_replies(users, event)
     _notify(users, event, kind, text=subject)
     _deliver(event, users | mentioned)
 
@@ -179,7 +209,7 @@ def _deliver(event: Event, notified: set[int]) -> None:
     for hook in db.session.scalars(select(Webhook).where(Webhook.active.is_(True))):
         if event.kind in hook.events.split(","):
             rows.append({"channel": "webhook", "target_id": hook.id})
-    if notified:
+    if notified and current_app.config.get("MAIL_URL"):
         each = select(NotifySettings.user_id).where(
             NotifySettings.user_id.in_(notified),
             NotifySettings.email_mode == "each",

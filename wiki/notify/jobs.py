@@ -1,9 +1,15 @@
-"""The notification job: fan out new events, queue due digests, send due deliveries."""
+"""The notification job: fan out new events, queue due digests, send due deliveries, and
+once an hour drop old events whose deliveries are done."""
 
 from __future__ import annotations
 
+import time
+
 from wiki.jobs.runner import job
 from wiki.notify import delivery, fanout, service
+
+PRUNE_EVERY = 3600.0
+_last_prune = [0.0]
 
 
 @job("notify.process")
@@ -14,4 +20,7 @@ def process() -> float | None:
     service.queue_due_digests()
     while fanout.fan_out_pending():
         pass
+    if time.monotonic() - _last_prune[0] > PRUNE_EVERY:
+        _last_prune[0] = time.monotonic()
+        service.prune_events()
     return delivery.deliver_due()

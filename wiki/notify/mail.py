@@ -50,6 +50,7 @@ def build(to: str, subject: str, text: str, html: str, *, key: str, unsubscribe:
     msg["X-Nexus-Delivery"] = key
     if unsubscribe:
         msg["List-Unsubscribe"] = f"<{unsubscribe}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
     return msg

@@ -75,7 +75,7 @@ class Notification(db.Model):
     __table_args__ = (
         # The header's unread count and the folding lookup.
         Index("ix_notifications_user_read", "user_id", "read"),
-        Index("ix_notifications_user_updated", "user_id", "updated_at"),
+        Index("ix_notifications_user_updated", "user_id", "updated_at", "id"),
         Index("ix_notifications_page", "page_id", "kind"),
     )
 

@@ -104,6 +104,8 @@ def entry_view(n: Notification, page: Page, actor: User | None, *, absolute=Fals
         url = link("history.diff", title=title, **{"from": max(n.from_rev - 1, 1), "to": n.to_rev})
     elif n.kind in ("thread", "reply"):
         text = f"{who} {'started a thread' if n.kind == 'thread' else 'replied'} on {title}"
+        if n.edits > 1:
+            text += f" ({n.edits} replies)"
         url = link("discuss.threads", title=title, _anchor=f"c{n.comment_id}")
     elif n.kind == "mention":
         text = f"{who} mentioned you on {title}"
@@ -214,3 +216,24 @@ def queue_due_digests() -> int:
             queued += 1
         db.session.commit()
     return queued
+
+
+def prune_events() -> int:
+    """Delete events (and their delivery log) older than ``WIKI_EVENT_RETENTION_DAYS`` that
+    have nothing left to send; returns how many. Notifications are kept."""
+    from wiki.notify.models import Delivery, Event
+
+    days = float(current_app.config.get("WIKI_EVENT_RETENTION_DAYS", 30))
+    unsent = (
+        select(Delivery.id)
+        .where(Delivery.event_id == Event.id, Delivery.status.in_(("pending", "sending")))
+        .exists()
+    )
+    begin_write()
+    count = db.session.execute(
+        delete(Event).where(
+            Event.state == "done", Event.created_at < now_utc() - timedelta(days=days), ~unsent
+        )
+    ).rowcount
+    db.session.commit()
+    return count

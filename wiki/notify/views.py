@@ -1,9 +1,10 @@
 """Watching, /notifications, /settings (email preferences) and the links sent by mail."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from wiki.decorators import editor_required
+from wiki.extensions import csrf
 from wiki.forms import ActionForm
 from wiki.lookup import live_page_or_404
 from wiki.notify import bp, mail, service
@@ -76,7 +77,9 @@ def settings():
             form.email_notifications.data,
             form.auto_watch.data,
         )
-        if queued:
+        if queued and not current_app.config.get("MAIL_URL"):
+            flash("Saved. This wiki sends no mail yet (MAIL_URL is not set).", "info")
+        elif queued:
             flash(
                 "Saved. We sent a link to your new address: mail starts once you open it.",
                 "success",
@@ -106,14 +109,12 @@ def verify_email(token: str):
 
 
 @bp.route("/notifications/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed token is the proof; mail clients POST it (RFC 8058 one-click)
 def unsubscribe(token: str):
     user_id = mail.unsubscribe_user(token)
     if user_id is None:
         abort(400, "This unsubscribe link is invalid.")
-    form = ActionForm()
     if request.method == "POST":
-        if not form.validate():
-            abort(400, "The form was incomplete.")
         service.unsubscribe(user_id)
         return render_template("notify/unsubscribed.html")
-    return render_template("notify/unsubscribe.html", form=form)
+    return render_template("notify/unsubscribe.html")

@@ -4,9 +4,11 @@ import click
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from wiki.decorators import editor_required
+from wiki.decorators import admin_required, editor_required
+from wiki.extensions import db
 from wiki.forms import ActionForm
 from wiki.lookup import parse_rev, valid_title_or_400
+from wiki.models import User
 from wiki.review import bp, service
 
 
@@ -49,6 +51,24 @@ def mark(title: str):
         abort(403 if error.status == 400 else error.status, error.message)
     flash(f"{title}: revisions up to {upto} are reviewed.", "success")
     return redirect(url_for("review.queue"))
+
+
+@bp.route("/admin/reviewers/<int:user_id>/<any(grant, revoke):action>", methods=["POST"])
+@admin_required
+def reviewer(user_id: int, action: str):
+    """Admins give or take back the reviewer role (the button on /admin/users)."""
+    if not ActionForm().validate():
+        abort(400, "The form was incomplete.")
+    user = db.get_or_404(User, user_id)
+    try:
+        service.set_reviewer(user.username, action == "grant")
+    except service.ReviewError as error:
+        abort(400, error.message)
+    flash(
+        f"{user.username} is {'now a reviewer' if action == 'grant' else 'an editor again'}.",
+        "success",
+    )
+    return redirect(url_for("admin.users"))
 
 
 @bp.cli.command("grant")
