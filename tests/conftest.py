@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 
 from wiki import create_app
 from wiki.extensions import db
+from wiki.search import misses as search_misses
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -140,6 +141,7 @@ def app_config(database_url, tmp_path) -> dict:
 def app(app_config):
     app = create_app(**app_config)
     yield app
+    search_misses.discard(app)  # its background writer must not reach the next test's database
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

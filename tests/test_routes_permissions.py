@@ -67,6 +67,9 @@ notify.webhooks_admin POST   login 403 302
 pages.discard_draft POST     login 302 302 | login 302 302 | login 302 302
 pages.draft GET              401 200 200 | 401 404 404 | 401 404 404
 pages.draft_token GET        401 200 200 | 401 200 200 | 401 200 200
+pages.favicon GET            200 200 200
+pages.new GET                login 200 200
+pages.source GET             200 200 200 | 200 200 200 | 404 404 404
 pages.edit GET               login 200 200 | login 403 200 | login 403 403
 pages.edit POST              login 302 302 | login 403 302 | login 403 403
 pages.home GET               200 200 200
@@ -83,6 +86,7 @@ search.suggest GET           200 200 200
 static GET                   200 200 200
 structure.backlinks GET      200 200 200 | 200 200 200 | 200 200 200
 structure.delete POST        login 403 302 | login 403 302 | login 403 404
+structure.confirm_delete GET login 403 200 | login 403 200 | login 403 404
 structure.deleted GET        login 403 200
 structure.dismiss_wanted POST login 403 404
 structure.orphaned GET       200 200 200
@@ -105,6 +109,7 @@ REGISTERED_ONLY_PUBLIC = {
     "auth.login GET": 200,
     "auth.register GET": 200,
     "static GET": 200,
+    "pages.favicon GET": 200,  # browsers ask for it on every first load
     "pages.draft GET": 401,
     "pages.draft_token GET": 401,
     # Links sent by mail carry their own signed token (issue 16); a forged one is refused.

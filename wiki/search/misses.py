@@ -45,6 +45,7 @@ class _Pending:
         self.lock = threading.Lock()
         self.misses: dict[str, _Miss] = {}
         self.flusher: threading.Thread | None = None
+        self.closed = False  # set by discard(): an app being torn down writes nothing more
 
 
 def _pending(app: Flask) -> _Pending:
@@ -82,6 +83,14 @@ def note(text: str, searcher: str | None) -> None:
             pending.flusher.start()
 
 
+def discard(app: Flask) -> None:
+    """Forget the misses not written yet and write none later (an app shutting down: tests)."""
+    pending = _pending(app)
+    with pending.lock:
+        pending.closed = True
+        pending.misses.clear()
+
+
 def _flush_soon(app: Flask) -> None:
     delay = app.config.get("WIKI_SEARCH_MISS_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS)
     for _ in range(30):  # give up after a while: the next miss starts another thread
@@ -99,7 +108,7 @@ def flush() -> bool:
     pending = _pending(current_app._get_current_object())
     with pending.lock:
         batch, pending.misses = pending.misses, {}
-    if not batch:
+    if not batch or pending.closed:
         return True
     if write_if_free(lambda conn: _write(conn, batch)) is None:
         with pending.lock:  # busy: keep them for the next try
