@@ -152,7 +152,7 @@ def test_repeated_headings_are_numbered_across_pieces(cut_everywhere):
 def test_table_of_contents_links_are_sanitized_one_by_one(cut_everywhere):
     body = "\n\n".join(f"## Part {i} & <b>more</b>\n\ntext" for i in range(5))
     cache = _assert_same(body)
-    links = [key for key in cache.tocs._entries if len(key) == 1]
+    links = [key for key in cache.tocs if len(key) == 1]
     assert len(links) == 5 and all(key[0].startswith("<a href=") for key in links)
 
 
