@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -73,9 +74,12 @@ class Browser:
 
     def post(self, path: str, form: dict) -> int:
         data = urllib.parse.urlencode(form).encode()
-        with self.opener.open(self.base + path, data=data, timeout=60) as response:
-            response.read()
-            return response.status
+        try:
+            with self.opener.open(self.base + path, data=data, timeout=60) as response:
+                response.read()
+                return response.status
+        except urllib.error.HTTPError as error:  # e.g. the redirect to a Home not written
+            return error.code
 
     def register(self, username: str) -> None:
         token = _csrf(self.get("/register"))

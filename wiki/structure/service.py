@@ -285,7 +285,7 @@ def _rewrite_linking_pages(
             sources = lock_pages(Page.id.in_(batch), Page.deleted.is_(False))
             bodies = _current_bodies([source.id for source in sources])
             for done, source in enumerate(sources):
-                if time.monotonic() - started > REWRITE_BATCH_SECONDS:
+                if done and time.monotonic() - started > REWRITE_BATCH_SECONDS:
                     pending = [s.id for s in sources[done:]] + pending  # the next batch
                     break
                 _rewrite_one(source, bodies[source.id], moves, user, summary, result, ready)
