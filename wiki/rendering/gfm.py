@@ -49,6 +49,7 @@ _READER = (
     .enable("table")
     .disable(["inline", "text_join"], ignoreInvalid=True)
 )
+_LANGUAGE = re.compile(r"[\w#+.-]+")
 _MARKER = re.compile(r"(\d{1,9})([.)])|([-+*])")
 _FENCE_OPTIONS = re.compile(r'(?:[\w-]+=(?:"[^"]*"|\'[^\']*\'|\S+)\s*)+\Z')  # superfences
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)")
@@ -56,7 +57,9 @@ _VOID = frozenset("area base br col embed hr img input link meta source track wb
 _ALERT = re.compile(r"\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*(?:\n|\Z)", re.I)
 _ALERT_LINE = re.compile(r" {0,3}> ?\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*\Z", re.I)
 # Lines that may start something to rewrite: list items, fences, HTML, alerts.
-_CANDIDATE = re.compile(r"^ *(?:[-+*] |\d{1,9}[.)] |```|~~~|<[a-zA-Z/]|> ?\[!)", re.M)
+_CANDIDATE = re.compile(
+    r"^ *(?:[-+*] |\d{1,9}[.)] |```|~~~|<[a-zA-Z/]|> ?\[!|#|[=*_-]{3})|^ {1,3}#", re.M
+)
 MAX_LIST_DEPTH = 40  # as the renderer's MAX_NESTING
 ALERT_KINDS = ("note", "tip", "important", "warning", "caution")
 ASCII_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
@@ -113,9 +116,11 @@ class _Structure(Preprocessor):
             token = tokens[i]
             end = _closing(tokens, i)
             if token.type == "blockquote_open" and previous is not None:
-                self._separate_quotes(previous, token, rewrite)
-            previous = token if token.type == "blockquote_open" else None
+                if previous.type == "blockquote_open":
+                    self._separate_quotes(previous, token, rewrite)
             if token.type in ("bullet_list_open", "ordered_list_open"):
+                if previous is not None and previous.type.endswith("_list_open"):
+                    self._separate(token.map[0], rewrite)  # "- a" then "+ b": two lists
                 saved = (list(rewrite.out), set(rewrite.blank_before))
                 try:
                     self._list(tokens, i, end, rewrite)
@@ -125,6 +130,13 @@ class _Structure(Preprocessor):
                 self._fence(token, rewrite, None)
             elif token.type == "html_block" and token.map:
                 self._html(token, rewrite)
+            elif token.type == "heading_open" and token.map:
+                self._heading(token, tokens[i + 1].content, rewrite)
+            elif token.type == "hr" and token.map and token.map[0] > 0:
+                rewrite.blank_before.add(token.map[0])  # not a setext underline
+            elif token.type == "paragraph_open" and token.map:
+                self._paragraph(token.map, rewrite)
+            previous = token
             i = end + 1
         return rewrite.result()
 
@@ -135,14 +147,38 @@ class _Structure(Preprocessor):
         if not before.map or not quote.map:
             return
         first = quote.map[0]
-        if not (
-            _ALERT_LINE.match(rewrite.lines[before.map[0]])
-            or _ALERT_LINE.match(rewrite.lines[first])
+        if _ALERT_LINE.match(rewrite.lines[before.map[0]]) or _ALERT_LINE.match(
+            rewrite.lines[first]
         ):
-            return
+            self._separate(first, rewrite)
+
+    def _separate(self, first: int, rewrite: _Rewrite) -> None:
+        """An empty stashed block before line ``first``: what comes next starts anew."""
         separator = self.md.htmlStash.store("<!-- -->")  # sanitizing drops the comment
-        rewrite.set(first, separator, "", rewrite.lines[first])
+        rewrite.set(first, separator, "", *(rewrite.out[first] or [rewrite.lines[first]]))
         rewrite.blank_before.add(first)
+
+    @staticmethod
+    def _heading(token, content: str, rewrite: _Rewrite) -> None:
+        """A heading written as an ATX heading Python-Markdown reads the same way: no indent,
+        no closing hashes (an escaped one kept), a space after the opening ones; a setext
+        heading's lines joined on one line."""
+        content = " ".join(content.split("\n"))
+        line = "#" * int(token.tag[1]) + (" " + content if content else "")
+        if content.endswith("#"):
+            line += " #"  # Python-Markdown would take the content's own "#" as closing
+        first, last = token.map
+        if line != rewrite.lines[first] or last - first > 1:
+            rewrite.set(first, line)
+            for i in range(first + 1, last):
+                rewrite.set(i)
+
+    @staticmethod
+    def _paragraph(span: list[int], rewrite: _Rewrite) -> None:
+        """A paragraph line starting with "#" ("#5 bolt", "#hashtag") is no heading."""
+        for i in range(*span):
+            if rewrite.lines[i].startswith("#"):
+                rewrite.set(i, "\\" + rewrite.lines[i])
 
     def _list(self, tokens, start: int, end: int, rewrite: _Rewrite) -> None:
         lines = rewrite.lines
@@ -207,7 +243,7 @@ class _Structure(Preprocessor):
             raise _Unsupported  # an item starting with a blank line
         if spaces == 0 or spaces > 4:
             raise _Unsupported  # (spaces > 4: indented code on the marker's line)
-        bullet = marker.group(3) or marker.group(1) + "."
+        bullet = marker.group(3) or f"{int(marker.group(1))}."  # "003)" starts at 3
         parent_new = parent.new if parent else 0
         item = _Item(marker.end() + spaces, parent_new + 4, first)
         rewrite.set(first, " " * parent_new + bullet + " " + rest[spaces:])
@@ -242,7 +278,12 @@ class _Structure(Preprocessor):
         words = info.split(maxsplit=1)
         if len(words) == 2 and not info.startswith("{") and not _FENCE_OPTIONS.match(words[1]):
             info = words[0]  # "js title" -> "js": GitHub uses the first word
+        if info and not info.startswith("{") and not _LANGUAGE.fullmatch(info.split()[0]):
+            info = ""  # not a language Python-Markdown's fences accept ("```;")
         body_end = closing if closed else last
+        if not closed:  # it ends with its container; blank lines at the end are not code
+            while body_end - 1 > first and not lines[body_end - 1].strip():
+                body_end -= 1
         rewrite.set(first, new + token.markup + info)
         for i in range(first + 1, body_end):
             body = lines[i]
@@ -253,8 +294,8 @@ class _Structure(Preprocessor):
             tail.append("")  # text right after the fence starts a new paragraph
         if closed:
             rewrite.set(closing, *tail)
-        else:  # an unclosed fence ends with its container
-            rewrite.set(last - 1, *(rewrite.out[last - 1] or [lines[last - 1]]), *tail)
+        else:
+            rewrite.set(body_end - 1, *(rewrite.out[body_end - 1] or []), *tail)
         if item is None:  # (in a list item Python-Markdown needs none, and would loosen it)
             rewrite.blank_before.add(first)
 
