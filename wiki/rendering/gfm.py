@@ -70,15 +70,40 @@ def _indent(line: str) -> int:
 
 
 class _Rewrite:
-    """Per source line: the lines that replace it (``None`` keeps it as it is)."""
+    """Per source line: the lines that replace it (``None`` keeps it as it is).
+
+    Changes since :meth:`begin` can be undone with :meth:`undo`, at the cost of the changes
+    only (a page of many short lists must not copy the page once per list).
+    """
 
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
         self.out: list[list[str] | None] = [None] * len(lines)
         self.blank_before: set[int] = set()
+        self._journal: list[tuple[int, list[str] | None]] | None = None
+        self._blanks: list[int] = []
 
     def set(self, i: int, *new: str) -> None:
+        if self._journal is not None:
+            self._journal.append((i, self.out[i]))
         self.out[i] = list(new)
+
+    def blank(self, i: int) -> None:
+        """A blank line before line ``i`` (unless the line before is blank)."""
+        if i not in self.blank_before:
+            self.blank_before.add(i)
+            self._blanks.append(i)
+
+    def begin(self) -> None:
+        self._journal, self._blanks = [], []
+
+    def undo(self) -> None:
+        for i, old in reversed(self._journal or []):
+            self.out[i] = old
+        self.blank_before.difference_update(self._blanks)
+
+    def end(self) -> None:
+        self._journal, self._blanks = None, []
 
     def result(self) -> list[str]:
         result: list[str] = []
@@ -121,11 +146,12 @@ class _Structure(Preprocessor):
             if token.type in ("bullet_list_open", "ordered_list_open"):
                 if previous is not None and previous.type.endswith("_list_open"):
                     self._separate(token.map[0], rewrite)  # "- a" then "+ b": two lists
-                saved = (list(rewrite.out), set(rewrite.blank_before))
+                rewrite.begin()
                 try:
                     self._list(tokens, i, end, rewrite)
                 except _Unsupported:
-                    rewrite.out, rewrite.blank_before = saved
+                    rewrite.undo()
+                rewrite.end()
             elif token.type == "fence":
                 self._fence(token, rewrite, None)
             elif token.type == "html_block" and token.map:
@@ -133,7 +159,7 @@ class _Structure(Preprocessor):
             elif token.type == "heading_open" and token.map:
                 self._heading(token, tokens[i + 1].content, rewrite)
             elif token.type == "hr" and token.map and token.map[0] > 0:
-                rewrite.blank_before.add(token.map[0])  # not a setext underline
+                rewrite.blank(token.map[0])  # not a setext underline
             elif token.type == "paragraph_open" and token.map:
                 self._paragraph(token.map, rewrite)
             previous = token
@@ -156,7 +182,7 @@ class _Structure(Preprocessor):
         """An empty stashed block before line ``first``: what comes next starts anew."""
         separator = self.md.htmlStash.store("<!-- -->")  # sanitizing drops the comment
         rewrite.set(first, separator, "", *(rewrite.out[first] or [rewrite.lines[first]]))
-        rewrite.blank_before.add(first)
+        rewrite.blank(first)
 
     @staticmethod
     def _heading(token, content: str, rewrite: _Rewrite) -> None:
@@ -192,7 +218,7 @@ class _Structure(Preprocessor):
                 first = token.map[0]
                 parent = stack[-1] if stack else None
                 if parent is None and first > 0 and lines[first - 1].strip():
-                    rewrite.blank_before.add(first)  # a list right after a paragraph line
+                    rewrite.blank(first)  # a list right after a paragraph line
                 outer_loose = all(loose for loose, _ in lists)
                 lists.append([outer_loose and _is_loose(tokens, n), 0])
             elif token.type in ("bullet_list_close", "ordered_list_close"):
@@ -200,7 +226,7 @@ class _Structure(Preprocessor):
             elif token.type == "list_item_open":
                 stack.append(self._item(token, stack, rewrite))
                 if lists and lists[-1][0] and lists[-1][1]:
-                    rewrite.blank_before.add(token.map[0])
+                    rewrite.blank(token.map[0])
                 if lists:
                     lists[-1][1] += 1
             elif token.type == "list_item_close":
@@ -297,7 +323,7 @@ class _Structure(Preprocessor):
         else:
             rewrite.set(body_end - 1, *(rewrite.out[body_end - 1] or []), *tail)
         if item is None:  # (in a list item Python-Markdown needs none, and would loosen it)
-            rewrite.blank_before.add(first)
+            rewrite.blank(first)
 
     def _html(self, token, rewrite: _Rewrite) -> None:
         """Stash an HTML block that leaves an element open (or closes one it did not open),
@@ -309,7 +335,7 @@ class _Structure(Preprocessor):
         rewrite.set(first, placeholder, "")
         for i in range(first + 1, last):
             rewrite.set(i)
-        rewrite.blank_before.add(first)
+        rewrite.blank(first)
 
 
 def _may_need_rewriting(text: str) -> bool:
