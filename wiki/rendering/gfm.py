@@ -26,22 +26,21 @@ alert markup are part of Markdown's output, which ``sanitize_html`` cleans as a 
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as etree
 
 import markdown
 from markdown.extensions import Extension
-from markdown.inlinepatterns import (
-    ImageReferenceInlineProcessor,
-    InlineProcessor,
-    ReferenceInlineProcessor,
-    ShortImageReferenceInlineProcessor,
-    ShortReferenceInlineProcessor,
-    SimpleTagInlineProcessor,
-)
+from markdown.inlinepatterns import SimpleTagInlineProcessor
 from markdown.preprocessors import Preprocessor
-from markdown.treeprocessors import Treeprocessor
-from markdown.util import INLINE_PLACEHOLDER_RE
 from markdown_it import MarkdownIt
+
+from wiki.rendering.gfm_inline import (
+    Alerts,
+    HardBreak,
+    ImageReference,
+    Reference,
+    ShortImageReference,
+    ShortReference,
+)
 
 # CommonMark block structure, tables included; inline parsing is not needed.
 _READER = (
@@ -54,14 +53,12 @@ _MARKER = re.compile(r"(\d{1,9})([.)])|([-+*])")
 _FENCE_OPTIONS = re.compile(r'(?:[\w-]+=(?:"[^"]*"|\'[^\']*\'|\S+)\s*)+\Z')  # superfences
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)")
 _VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
-_ALERT = re.compile(r"\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*(?:\n|\Z)", re.I)
 _ALERT_LINE = re.compile(r" {0,3}> ?\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*\Z", re.I)
 # Lines that may start something to rewrite: list items, fences, HTML, alerts.
 _CANDIDATE = re.compile(
     r"^ *(?:[-+*] |\d{1,9}[.)] |```|~~~|<[a-zA-Z/]|> ?\[!|#|[=*_-]{3})|^ {1,3}#", re.M
 )
 MAX_LIST_DEPTH = 40  # as the renderer's MAX_NESTING
-ALERT_KINDS = ("note", "tip", "important", "warning", "caution")
 ASCII_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 
 
@@ -378,74 +375,6 @@ def _balanced(block: str) -> bool:
     return not stack
 
 
-class _CodeLabelMixin:
-    """Reference labels holding code (``[`git-node`][]``): look them up by their source text,
-    backticks included, as the definition ``[`git-node`]: url`` names them."""
-
-    def evalId(self, data, index, text):  # noqa: N802
-        id_, end, handled = super().evalId(data, index, text)
-        if id_ and "\x02" in id_:
-            id_ = INLINE_PLACEHOLDER_RE.sub(self._label_text, id_)
-        return id_, end, handled
-
-    def _label_text(self, match: re.Match[str]) -> str:
-        node = self.md.treeprocessors["inline"].stashed_nodes.get(match.group(1))
-        if isinstance(node, str):
-            return node
-        if node is None:
-            return ""
-        text = "".join(node.itertext())
-        return f"`{text}`" if node.tag == "code" else text.lower()
-
-
-class _Reference(_CodeLabelMixin, ReferenceInlineProcessor):
-    pass
-
-
-class _ShortReference(_CodeLabelMixin, ShortReferenceInlineProcessor):
-    pass
-
-
-class _ImageReference(_CodeLabelMixin, ImageReferenceInlineProcessor):
-    pass
-
-
-class _ShortImageReference(_CodeLabelMixin, ShortImageReferenceInlineProcessor):
-    pass
-
-
-class _HardBreak(InlineProcessor):
-    """A backslash at the end of a line is a line break, as in CommonMark."""
-
-    def handleMatch(self, m, data):  # noqa: N802
-        return etree.Element("br"), m.start(0), m.end(0)
-
-
-class _Alerts(Treeprocessor):
-    """``> [!NOTE]`` quotes become ``<div class="markdown-alert markdown-alert-note">``
-    callouts with a title, as GitHub marks them up."""
-
-    def run(self, root: etree.Element) -> None:
-        for parent in root.iter():
-            for i, quote in enumerate(parent):
-                if quote.tag != "blockquote" or not len(quote) or quote[0].tag != "p":
-                    continue
-                first = quote[0]
-                match = _ALERT.match(first.text or "")
-                if match is None:
-                    continue
-                kind = match.group(1).lower()
-                first.text = first.text[match.end() :]
-                if not first.text and not len(first):
-                    quote.remove(first)
-                callout = etree.Element("div", {"class": f"markdown-alert markdown-alert-{kind}"})
-                title = etree.SubElement(callout, "p", {"class": "markdown-alert-title"})
-                title.text = kind.capitalize()
-                callout.extend(list(quote))
-                callout.tail = quote.tail
-                parent[i] = callout
-
-
 class GfmExtension(Extension):
     """Register the GitHub-structure pieces (see the module docstring)."""
 
@@ -455,12 +384,12 @@ class GfmExtension(Extension):
         md.ESCAPED_CHARS = sorted(set(md.ESCAPED_CHARS) | set(ASCII_PUNCTUATION))
         ref = markdown.inlinepatterns
         patterns = md.inlinePatterns
-        patterns.register(_Reference(ref.REFERENCE_RE, md), "reference", 170)
-        patterns.register(_ImageReference(ref.IMAGE_REFERENCE_RE, md), "image_reference", 140)
-        patterns.register(_ShortReference(ref.REFERENCE_RE, md), "short_reference", 130)
-        short_image = _ShortImageReference(ref.IMAGE_REFERENCE_RE, md)
+        patterns.register(Reference(ref.REFERENCE_RE, md), "reference", 170)
+        patterns.register(ImageReference(ref.IMAGE_REFERENCE_RE, md), "image_reference", 140)
+        patterns.register(ShortReference(ref.REFERENCE_RE, md), "short_reference", 130)
+        short_image = ShortImageReference(ref.IMAGE_REFERENCE_RE, md)
         patterns.register(short_image, "short_image_ref", 125)
-        patterns.register(_HardBreak(r"\\\n", md), "gfm_hard_break", 181)
+        patterns.register(HardBreak(r"\\\n", md), "gfm_hard_break", 181)
         single_tilde = r"(?<![~\\])(~)(?![~\s])(.+?)(?<![~\s\\])~(?!~)"
         patterns.register(SimpleTagInlineProcessor(single_tilde, "del"), "gfm_tilde", 59)
-        md.treeprocessors.register(_Alerts(md), "gfm_alerts", 25)
+        md.treeprocessors.register(Alerts(md), "gfm_alerts", 25)
