@@ -188,7 +188,7 @@ class _Structure(Preprocessor):
         heading's lines joined on one line."""
         content = " ".join(content.split("\n"))
         line = "#" * int(token.tag[1]) + (" " + content if content else "")
-        if content.endswith("#"):
+        if content.endswith(("#", "\\")):
             line += " #"  # Python-Markdown would take the content's own "#" as closing
         first, last = token.map
         if line != rewrite.lines[first] or last - first > 1:
@@ -228,12 +228,24 @@ class _Structure(Preprocessor):
                     lists[-1][1] += 1
             elif token.type == "list_item_close":
                 stack.pop()
-            elif token.type == "blockquote_open" and stack:
-                continue  # its lines are re-indented with the item's other lines
+            elif token.type == "blockquote_open" and stack and token.map:
+                self._quote_in_item(token.map, stack[-1], rewrite)
             elif token.type == "fence" and stack:
                 self._fence(token, rewrite, stack[-1])
             elif token.type == "paragraph_open" and stack and token.map:
                 self._keep_continuation(token.map, stack[-1], rewrite)
+
+    @staticmethod
+    def _quote_in_item(span: list[int], item: _Item, rewrite: _Rewrite) -> None:
+        """A quote right under an item's first line: Python-Markdown reads it as a quote
+        only when indented less than four spaces past the item's parent."""
+        first, last = span
+        if first != item.first + 1:
+            return  # (after a blank line, the four-space indent is what it needs)
+        for i in range(first, last):
+            body = rewrite.lines[i]
+            if body.strip():
+                rewrite.set(i, " " * (item.new - 2) + body[min(_indent(body), item.content) :])
 
     @staticmethod
     def _keep_continuation(span: list[int], item: _Item, rewrite: _Rewrite) -> None:
@@ -328,7 +340,7 @@ class _Structure(Preprocessor):
         if _balanced(token.content):
             return
         first, last = token.map
-        placeholder = self.md.htmlStash.store(token.content.rstrip("\n"))
+        placeholder = self.md.htmlStash.store(token.content.strip())  # "<div" starts it
         rewrite.set(first, placeholder, "")
         for i in range(first + 1, last):
             rewrite.set(i)
