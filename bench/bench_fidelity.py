@@ -7,7 +7,8 @@ packages, READMEs and docs of Node and Debian packages) with the wiki's renderer
 cmark-gfm; both pass the wiki's sanitizer and the normaliser of ``fidelity_support``.
 
 Prints the pass rate per spec section, the share of documents with the same structure, the
-differing documents, and the p95 render time of a 50 KB README (render + sanitizer).
+differing documents, and the render time of a 50 KB README (render + sanitizer), whole and
+in pieces, against the renderer at a git ref.
 
 Run from the repository root: ``.venv/bin/python bench/bench_fidelity.py [-v] [--show NAME]``
 (``-v`` lists failing spec examples; ``--show NAME`` prints both normalised forms of a
@@ -18,13 +19,16 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import statistics
 import time
 from collections import defaultdict
 
+import check_gfm_regression
 import fidelity_support as fs
 
 from wiki.rendering.markdown import RenderError, render
+from wiki.rendering.pieces import PieceCache, render_pieces
 
 
 def _wiki(text: str) -> str | None:
@@ -81,21 +85,40 @@ def _documents(show: str | None) -> None:
         print("  differs:", name)
 
 
-def _timing() -> None:
+def _p95(run, repeat: int = 30) -> tuple[float, float]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), statistics.quantiles(times, n=20)[-1]
+
+
+def _timing(ref: str) -> None:
+    """Render + sanitizer of a 50 KB README, whole, and in pieces after a one-line edit
+    (what the render worker does on a save); and the renderer at ``ref`` for comparison."""
     docs = [text for _, text in fs.github_documents() if 8_000 < len(text)]
     readme = ""
     while len(readme) < 50_000:
         readme += "\n\n".join(docs) + "\n\n"
     readme = readme[:50_000].rsplit("\n\n", 1)[0]
-    times = []
-    for _ in range(30):
-        started = time.perf_counter()
-        render(readme, existing=())
-        times.append((time.perf_counter() - started) * 1000)
-    p95 = statistics.quantiles(times, n=20)[-1]
+    old = check_gfm_regression._old_renderer(ref)
+    cache = PieceCache()
+    edits = iter(range(10_000))
+
+    def edited() -> None:
+        render_pieces(readme + f"\n\nEdit {next(edits)}.\n", existing=(), cache=cache)
+
+    print(f"\n50 KB README ({len(readme)} chars from the documents above), render + sanitizer:")
+    for label, run in (
+        ("whole render, this renderer", lambda: render(readme, existing=())),
+        (f"whole render, renderer at {ref}", lambda: old.render(readme, existing=())),
+        ("in pieces after a one-line edit", edited),
+    ):
+        median, p95 = _p95(run)
+        print(f"  {label:<36} median {median:6.1f} ms  p95 {p95:6.1f} ms  (30 runs)")
     print(
-        f"\n50 KB README ({len(readme)} chars from the documents above): render + sanitizer"
-        f" median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms (30 runs, busy machine)"
+        f"  load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
     )
 
 
@@ -104,12 +127,13 @@ def main() -> None:
     parser.add_argument("-v", action="store_true", help="list failing spec examples")
     parser.add_argument("--show", help="a document name (substring) or spec example number")
     parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument("--ref", default="main", help="git ref of the renderer to time against")
     args = parser.parse_args()
     _spec("spec.txt", False, args.v, args.show)
     _spec("extensions.txt", True, args.v, None)
     _documents(args.show)
     if not args.no_timing:
-        _timing()
+        _timing(args.ref)
 
 
 if __name__ == "__main__":

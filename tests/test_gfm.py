@@ -9,8 +9,8 @@ from sqlalchemy import select
 from tests.conftest import save_page
 from wiki.extensions import db
 from wiki.models import Page, RenderCache, Revision
+from wiki.rendering import pieces
 from wiki.rendering.markdown import RENDERER_VERSION, RenderError, render
-from wiki.rendering.pieces import PieceCache, render_pieces
 
 
 def html(markdown: str) -> str:
@@ -136,17 +136,23 @@ def test_pathological_nesting_is_still_refused():
     assert error.value.status == 400
 
 
-def test_pieces_render_the_new_structure_byte_for_byte():
-    blocks = [
-        f"## Part {n}\n\nIntro {n}:\n- a\n  - b\n\n<details>\n<summary>S</summary>\n\n"
-        f"1. Step\n\n   ```sh\n   make {n}\n   ```\n\n</details>\n\n> [!NOTE]\n> n{n}\n"
-        for n in range(40)
+def test_pieces_render_the_new_structure_byte_for_byte(monkeypatch):
+    monkeypatch.setattr(pieces, "MIN_DOCUMENT", 1)
+    monkeypatch.setattr(pieces, "CUT_ONE_IN", 1)  # cut wherever allowed
+    parts = [
+        f"## Part {n}\n\nIntro {n}:\n- a\n  - b\n\n1. Step\n\n   ```sh\n   make {n}\n   ```\n\n"
+        f"> [!NOTE]\n> n{n}\n\n> [!TIP]\n> t{n}\n\n- x\n+ y\n\nText\n***\n#{n} tag\n"
+        for n in range(20)
     ]
-    body = "\n".join(blocks)
-    whole = render(body, existing=())
-    cache = PieceCache()
-    for _ in range(2):
-        assert render_pieces(body, existing=(), cache=cache).html == whole.html
+    for body, whole_renders in (
+        ("\n".join(parts), 0),
+        ("<details>\n<summary>S</summary>\n\n" + "\n".join(parts) + "\n</details>\n", 2),
+    ):
+        whole = render(body, existing=())
+        cache = pieces.PieceCache()
+        for _ in range(2):
+            assert pieces.render_pieces(body, existing=(), cache=cache).html == whole.html
+        assert cache.whole_renders == whole_renders  # (an open <details> is not cut)
 
 
 def test_render_diff_lists_the_pages_a_new_renderer_changes(app, client, editor, runner):

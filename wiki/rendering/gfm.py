@@ -26,22 +26,21 @@ alert markup are part of Markdown's output, which ``sanitize_html`` cleans as a 
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as etree
 
 import markdown
 from markdown.extensions import Extension
-from markdown.inlinepatterns import (
-    ImageReferenceInlineProcessor,
-    InlineProcessor,
-    ReferenceInlineProcessor,
-    ShortImageReferenceInlineProcessor,
-    ShortReferenceInlineProcessor,
-    SimpleTagInlineProcessor,
-)
+from markdown.inlinepatterns import SimpleTagInlineProcessor
 from markdown.preprocessors import Preprocessor
-from markdown.treeprocessors import Treeprocessor
-from markdown.util import INLINE_PLACEHOLDER_RE
 from markdown_it import MarkdownIt
+
+from wiki.rendering.gfm_inline import (
+    Alerts,
+    HardBreak,
+    ImageReference,
+    Reference,
+    ShortImageReference,
+    ShortReference,
+)
 
 # CommonMark block structure, tables included; inline parsing is not needed.
 _READER = (
@@ -49,16 +48,17 @@ _READER = (
     .enable("table")
     .disable(["inline", "text_join"], ignoreInvalid=True)
 )
+_LANGUAGE = re.compile(r"[\w#+.-]+")
 _MARKER = re.compile(r"(\d{1,9})([.)])|([-+*])")
 _FENCE_OPTIONS = re.compile(r'(?:[\w-]+=(?:"[^"]*"|\'[^\']*\'|\S+)\s*)+\Z')  # superfences
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)")
 _VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
-_ALERT = re.compile(r"\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*(?:\n|\Z)", re.I)
 _ALERT_LINE = re.compile(r" {0,3}> ?\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*\Z", re.I)
 # Lines that may start something to rewrite: list items, fences, HTML, alerts.
-_CANDIDATE = re.compile(r"^ *(?:[-+*] |\d{1,9}[.)] |```|~~~|<[a-zA-Z/]|> ?\[!)", re.M)
+_CANDIDATE = re.compile(
+    r"^ *(?:[-+*] |\d{1,9}[.)] |```|~~~|<[a-zA-Z/]|> ?\[!|#|[=*_-]{3})|^ {1,3}#", re.M
+)
 MAX_LIST_DEPTH = 40  # as the renderer's MAX_NESTING
-ALERT_KINDS = ("note", "tip", "important", "warning", "caution")
 ASCII_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 
 
@@ -67,15 +67,40 @@ def _indent(line: str) -> int:
 
 
 class _Rewrite:
-    """Per source line: the lines that replace it (``None`` keeps it as it is)."""
+    """Per source line: the lines that replace it (``None`` keeps it as it is).
+
+    Changes since :meth:`begin` can be undone with :meth:`undo`, at the cost of the changes
+    only (a page of many short lists must not copy the page once per list).
+    """
 
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
         self.out: list[list[str] | None] = [None] * len(lines)
         self.blank_before: set[int] = set()
+        self._journal: list[tuple[int, list[str] | None]] | None = None
+        self._blanks: list[int] = []
 
     def set(self, i: int, *new: str) -> None:
+        if self._journal is not None:
+            self._journal.append((i, self.out[i]))
         self.out[i] = list(new)
+
+    def blank(self, i: int) -> None:
+        """A blank line before line ``i`` (unless the line before is blank)."""
+        if i not in self.blank_before:
+            self.blank_before.add(i)
+            self._blanks.append(i)
+
+    def begin(self) -> None:
+        self._journal, self._blanks = [], []
+
+    def undo(self) -> None:
+        for i, old in reversed(self._journal or []):
+            self.out[i] = old
+        self.blank_before.difference_update(self._blanks)
+
+    def end(self) -> None:
+        self._journal, self._blanks = None, []
 
     def result(self) -> list[str]:
         result: list[str] = []
@@ -113,18 +138,28 @@ class _Structure(Preprocessor):
             token = tokens[i]
             end = _closing(tokens, i)
             if token.type == "blockquote_open" and previous is not None:
-                self._separate_quotes(previous, token, rewrite)
-            previous = token if token.type == "blockquote_open" else None
+                if previous.type == "blockquote_open":
+                    self._separate_quotes(previous, token, rewrite)
             if token.type in ("bullet_list_open", "ordered_list_open"):
-                saved = (list(rewrite.out), set(rewrite.blank_before))
+                if previous is not None and previous.type.endswith("_list_open"):
+                    self._separate(token.map[0], rewrite)  # "- a" then "+ b": two lists
+                rewrite.begin()
                 try:
                     self._list(tokens, i, end, rewrite)
                 except _Unsupported:
-                    rewrite.out, rewrite.blank_before = saved
+                    rewrite.undo()
+                rewrite.end()
             elif token.type == "fence":
                 self._fence(token, rewrite, None)
             elif token.type == "html_block" and token.map:
                 self._html(token, rewrite)
+            elif token.type == "heading_open" and token.map:
+                self._heading(token, tokens[i + 1].content, rewrite)
+            elif token.type == "hr" and token.map and token.map[0] > 0:
+                rewrite.blank(token.map[0])  # not a setext underline
+            elif token.type == "paragraph_open" and token.map:
+                self._paragraph(token.map, rewrite)
+            previous = token
             i = end + 1
         return rewrite.result()
 
@@ -135,14 +170,38 @@ class _Structure(Preprocessor):
         if not before.map or not quote.map:
             return
         first = quote.map[0]
-        if not (
-            _ALERT_LINE.match(rewrite.lines[before.map[0]])
-            or _ALERT_LINE.match(rewrite.lines[first])
+        if _ALERT_LINE.match(rewrite.lines[before.map[0]]) or _ALERT_LINE.match(
+            rewrite.lines[first]
         ):
-            return
+            self._separate(first, rewrite)
+
+    def _separate(self, first: int, rewrite: _Rewrite) -> None:
+        """An empty stashed block before line ``first``: what comes next starts anew."""
         separator = self.md.htmlStash.store("<!-- -->")  # sanitizing drops the comment
-        rewrite.set(first, separator, "", rewrite.lines[first])
-        rewrite.blank_before.add(first)
+        rewrite.set(first, separator, "", *(rewrite.out[first] or [rewrite.lines[first]]))
+        rewrite.blank(first)
+
+    @staticmethod
+    def _heading(token, content: str, rewrite: _Rewrite) -> None:
+        """A heading written as an ATX heading Python-Markdown reads the same way: no indent,
+        no closing hashes (an escaped one kept), a space after the opening ones; a setext
+        heading's lines joined on one line."""
+        content = " ".join(content.split("\n"))
+        line = "#" * int(token.tag[1]) + (" " + content if content else "")
+        if content.endswith(("#", "\\")):
+            line += " #"  # Python-Markdown would take the content's own "#" as closing
+        first, last = token.map
+        if line != rewrite.lines[first] or last - first > 1:
+            rewrite.set(first, line)
+            for i in range(first + 1, last):
+                rewrite.set(i)
+
+    @staticmethod
+    def _paragraph(span: list[int], rewrite: _Rewrite) -> None:
+        """A paragraph line starting with "#" ("#5 bolt", "#hashtag") is no heading."""
+        for i in range(*span):
+            if rewrite.lines[i].startswith("#"):
+                rewrite.set(i, "\\" + rewrite.lines[i])
 
     def _list(self, tokens, start: int, end: int, rewrite: _Rewrite) -> None:
         lines = rewrite.lines
@@ -156,7 +215,7 @@ class _Structure(Preprocessor):
                 first = token.map[0]
                 parent = stack[-1] if stack else None
                 if parent is None and first > 0 and lines[first - 1].strip():
-                    rewrite.blank_before.add(first)  # a list right after a paragraph line
+                    rewrite.blank(first)  # a list right after a paragraph line
                 outer_loose = all(loose for loose, _ in lists)
                 lists.append([outer_loose and _is_loose(tokens, n), 0])
             elif token.type in ("bullet_list_close", "ordered_list_close"):
@@ -164,17 +223,29 @@ class _Structure(Preprocessor):
             elif token.type == "list_item_open":
                 stack.append(self._item(token, stack, rewrite))
                 if lists and lists[-1][0] and lists[-1][1]:
-                    rewrite.blank_before.add(token.map[0])
+                    rewrite.blank(token.map[0])
                 if lists:
                     lists[-1][1] += 1
             elif token.type == "list_item_close":
                 stack.pop()
-            elif token.type == "blockquote_open" and stack:
-                continue  # its lines are re-indented with the item's other lines
+            elif token.type == "blockquote_open" and stack and token.map:
+                self._quote_in_item(token.map, stack[-1], rewrite)
             elif token.type == "fence" and stack:
                 self._fence(token, rewrite, stack[-1])
             elif token.type == "paragraph_open" and stack and token.map:
                 self._keep_continuation(token.map, stack[-1], rewrite)
+
+    @staticmethod
+    def _quote_in_item(span: list[int], item: _Item, rewrite: _Rewrite) -> None:
+        """A quote right under an item's first line: Python-Markdown reads it as a quote
+        only when indented less than four spaces past the item's parent."""
+        first, last = span
+        if first != item.first + 1:
+            return  # (after a blank line, the four-space indent is what it needs)
+        for i in range(first, last):
+            body = rewrite.lines[i]
+            if body.strip():
+                rewrite.set(i, " " * (item.new - 2) + body[min(_indent(body), item.content) :])
 
     @staticmethod
     def _keep_continuation(span: list[int], item: _Item, rewrite: _Rewrite) -> None:
@@ -207,7 +278,7 @@ class _Structure(Preprocessor):
             raise _Unsupported  # an item starting with a blank line
         if spaces == 0 or spaces > 4:
             raise _Unsupported  # (spaces > 4: indented code on the marker's line)
-        bullet = marker.group(3) or marker.group(1) + "."
+        bullet = marker.group(3) or f"{int(marker.group(1))}."  # "003)" starts at 3
         parent_new = parent.new if parent else 0
         item = _Item(marker.end() + spaces, parent_new + 4, first)
         rewrite.set(first, " " * parent_new + bullet + " " + rest[spaces:])
@@ -242,7 +313,12 @@ class _Structure(Preprocessor):
         words = info.split(maxsplit=1)
         if len(words) == 2 and not info.startswith("{") and not _FENCE_OPTIONS.match(words[1]):
             info = words[0]  # "js title" -> "js": GitHub uses the first word
+        if info and not info.startswith("{") and not _LANGUAGE.fullmatch(info.split()[0]):
+            info = ""  # not a language Python-Markdown's fences accept ("```;")
         body_end = closing if closed else last
+        if not closed:  # it ends with its container; blank lines at the end are not code
+            while body_end - 1 > first and not lines[body_end - 1].strip():
+                body_end -= 1
         rewrite.set(first, new + token.markup + info)
         for i in range(first + 1, body_end):
             body = lines[i]
@@ -253,10 +329,10 @@ class _Structure(Preprocessor):
             tail.append("")  # text right after the fence starts a new paragraph
         if closed:
             rewrite.set(closing, *tail)
-        else:  # an unclosed fence ends with its container
-            rewrite.set(last - 1, *(rewrite.out[last - 1] or [lines[last - 1]]), *tail)
+        else:
+            rewrite.set(body_end - 1, *(rewrite.out[body_end - 1] or []), *tail)
         if item is None:  # (in a list item Python-Markdown needs none, and would loosen it)
-            rewrite.blank_before.add(first)
+            rewrite.blank(first)
 
     def _html(self, token, rewrite: _Rewrite) -> None:
         """Stash an HTML block that leaves an element open (or closes one it did not open),
@@ -264,11 +340,11 @@ class _Structure(Preprocessor):
         if _balanced(token.content):
             return
         first, last = token.map
-        placeholder = self.md.htmlStash.store(token.content.rstrip("\n"))
+        placeholder = self.md.htmlStash.store(token.content.strip())  # "<div" starts it
         rewrite.set(first, placeholder, "")
         for i in range(first + 1, last):
             rewrite.set(i)
-        rewrite.blank_before.add(first)
+        rewrite.blank(first)
 
 
 def _may_need_rewriting(text: str) -> bool:
@@ -311,74 +387,6 @@ def _balanced(block: str) -> bool:
     return not stack
 
 
-class _CodeLabelMixin:
-    """Reference labels holding code (``[`git-node`][]``): look them up by their source text,
-    backticks included, as the definition ``[`git-node`]: url`` names them."""
-
-    def evalId(self, data, index, text):  # noqa: N802
-        id_, end, handled = super().evalId(data, index, text)
-        if id_ and "\x02" in id_:
-            id_ = INLINE_PLACEHOLDER_RE.sub(self._label_text, id_)
-        return id_, end, handled
-
-    def _label_text(self, match: re.Match[str]) -> str:
-        node = self.md.treeprocessors["inline"].stashed_nodes.get(match.group(1))
-        if isinstance(node, str):
-            return node
-        if node is None:
-            return ""
-        text = "".join(node.itertext())
-        return f"`{text}`" if node.tag == "code" else text.lower()
-
-
-class _Reference(_CodeLabelMixin, ReferenceInlineProcessor):
-    pass
-
-
-class _ShortReference(_CodeLabelMixin, ShortReferenceInlineProcessor):
-    pass
-
-
-class _ImageReference(_CodeLabelMixin, ImageReferenceInlineProcessor):
-    pass
-
-
-class _ShortImageReference(_CodeLabelMixin, ShortImageReferenceInlineProcessor):
-    pass
-
-
-class _HardBreak(InlineProcessor):
-    """A backslash at the end of a line is a line break, as in CommonMark."""
-
-    def handleMatch(self, m, data):  # noqa: N802
-        return etree.Element("br"), m.start(0), m.end(0)
-
-
-class _Alerts(Treeprocessor):
-    """``> [!NOTE]`` quotes become ``<div class="markdown-alert markdown-alert-note">``
-    callouts with a title, as GitHub marks them up."""
-
-    def run(self, root: etree.Element) -> None:
-        for parent in root.iter():
-            for i, quote in enumerate(parent):
-                if quote.tag != "blockquote" or not len(quote) or quote[0].tag != "p":
-                    continue
-                first = quote[0]
-                match = _ALERT.match(first.text or "")
-                if match is None:
-                    continue
-                kind = match.group(1).lower()
-                first.text = first.text[match.end() :]
-                if not first.text and not len(first):
-                    quote.remove(first)
-                callout = etree.Element("div", {"class": f"markdown-alert markdown-alert-{kind}"})
-                title = etree.SubElement(callout, "p", {"class": "markdown-alert-title"})
-                title.text = kind.capitalize()
-                callout.extend(list(quote))
-                callout.tail = quote.tail
-                parent[i] = callout
-
-
 class GfmExtension(Extension):
     """Register the GitHub-structure pieces (see the module docstring)."""
 
@@ -388,12 +396,12 @@ class GfmExtension(Extension):
         md.ESCAPED_CHARS = sorted(set(md.ESCAPED_CHARS) | set(ASCII_PUNCTUATION))
         ref = markdown.inlinepatterns
         patterns = md.inlinePatterns
-        patterns.register(_Reference(ref.REFERENCE_RE, md), "reference", 170)
-        patterns.register(_ImageReference(ref.IMAGE_REFERENCE_RE, md), "image_reference", 140)
-        patterns.register(_ShortReference(ref.REFERENCE_RE, md), "short_reference", 130)
-        short_image = _ShortImageReference(ref.IMAGE_REFERENCE_RE, md)
+        patterns.register(Reference(ref.REFERENCE_RE, md), "reference", 170)
+        patterns.register(ImageReference(ref.IMAGE_REFERENCE_RE, md), "image_reference", 140)
+        patterns.register(ShortReference(ref.REFERENCE_RE, md), "short_reference", 130)
+        short_image = ShortImageReference(ref.IMAGE_REFERENCE_RE, md)
         patterns.register(short_image, "short_image_ref", 125)
-        patterns.register(_HardBreak(r"\\\n", md), "gfm_hard_break", 181)
+        patterns.register(HardBreak(r"\\\n", md), "gfm_hard_break", 181)
         single_tilde = r"(?<![~\\])(~)(?![~\s])(.+?)(?<![~\s\\])~(?!~)"
         patterns.register(SimpleTagInlineProcessor(single_tilde, "del"), "gfm_tilde", 59)
-        md.treeprocessors.register(_Alerts(md), "gfm_alerts", 25)
+        md.treeprocessors.register(Alerts(md), "gfm_alerts", 25)
