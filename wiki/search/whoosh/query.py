@@ -47,7 +47,7 @@ from wiki.search.whoosh.schema import (
 )
 
 # How much the parts of a symbol term (the "clang" of "clang++") count against the whole term.
-SYMBOL_PART_BOOST = 0.1
+SYMBOL_PART_BOOST = 0.02
 # Prefix queries use at most this many index terms per field (the most frequent ones).
 PREFIX_EXPANSION = 64
 
@@ -65,8 +65,8 @@ def _all(queries: list) -> wq.Query:
     return queries[0] if len(queries) == 1 else wq.And(queries)
 
 
-def _any_field(term: str, fields: Weights) -> wq.Query:
-    return _any([wq.Term(name, term, boost=weight) for name, weight in fields])
+def _any_field(term: str, fields: Weights, scale: float = 1.0) -> wq.Query:
+    return _any([wq.Term(name, term, boost=weight * scale) for name, weight in fields])
 
 
 def _word_query(text: str, fields: Weights, strict: bool = False) -> wq.Query | None:
@@ -86,9 +86,8 @@ def _word_query(text: str, fields: Weights, strict: bool = False) -> wq.Query | 
         options = [_any_field(term, fields) for term in wholes]
         if parts and pos not in strict_positions:
             # The parts of a symbol term weigh little: "clang" is not "clang++".
-            weak = pos in symbol_positions
-            both = _all([_any_field(term, fields) for term in parts])
-            options.append(wq.Or([both], boost=SYMBOL_PART_BOOST) if weak else both)
+            scale = SYMBOL_PART_BOOST if pos in symbol_positions else 1.0
+            options.append(_all([_any_field(term, fields, scale) for term in parts]))
         if options:
             subs.append(_any(options))
     return _all(subs) if subs else None
