@@ -61,7 +61,8 @@ class SearchResults:
     """One page of results. ``corrected_query`` is set when the hits are for a spelling
     correction; ``suggestion`` is a correction that would find pages when the search was
     asked not to switch to it; ``exact_title`` names the page whose title equals the query
-    (filters ignored), for a "go to page" link."""
+    (filters ignored), for a "go to page" link. ``relaxed``: no page matched every word, so
+    these are the pages matching some of them, most matching words first."""
 
     total: int
     hits: tuple[Hit, ...]
@@ -71,6 +72,7 @@ class SearchResults:
     exact_title: str | None
     truncated: bool
     suggestion: str | None = None
+    relaxed: bool = False  # no page has every word: these pages have some of them
 
 
 _FENCE_RE = re.compile(r"^(`{3,}|~{3,})[^\n]*\n(.*?)(?:^\1[ \t]*$|\Z)", re.M | re.S)
