@@ -61,10 +61,8 @@ def _term_inputs(typed: str) -> list[tuple[str, str]]:
     if len(tokens) == 1 and not tokens[0].isalnum():
         token = tokens[0]
         inputs = [("to_tsquery", _quoted(symbol_lexeme(token)))] if has_lexeme(token) else []
-        parts = [
-            token[s:e] for s, e in identifier_parts(token) if e - s > 1 and not token[s:e].isdigit()
-        ]
-        if parts:
+        parts = [token[s:e] for s, e in identifier_parts(token) if e - s > 1]
+        if not all(part.isdigit() for part in parts):
             inputs.append(("phraseto_tsquery", " ".join(parts)))
         return inputs
     parts = identifier_parts(typed)

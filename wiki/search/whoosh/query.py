@@ -71,7 +71,7 @@ def _any_field(term: str, fields: Weights, scale: float = 1.0) -> wq.Query:
 
 def _word_query(text: str, fields: Weights, strict: bool = False) -> wq.Query | None:
     """Each whole token, or else all of its parts (``git-scm.com`` finds ``git-scm.com/x``);
-    parts made only of digits do not count (``l10n`` is not ``10``). With ``strict``, a
+    parts that are only numbers do not count (``l10n`` is not ``10``). With ``strict``, a
     symbol term (``C++``, ``HTTP/2``, see ``is_symbol_term``) must be whole."""
     symbol_positions = {
         n for n, m in enumerate(WORD_RE.finditer(text)) if is_symbol_term(m.group())
@@ -79,11 +79,12 @@ def _word_query(text: str, fields: Weights, strict: bool = False) -> wq.Query | 
     strict_positions = symbol_positions if strict else set()
     groups: dict[int, tuple[list[str], list[str]]] = {}
     for pos, term, part in _tokens(text):
-        if not (part and term.isdigit()):
-            groups.setdefault(pos, ([], []))[part].append(term)
+        groups.setdefault(pos, ([], []))[part].append(term)
     subs = []
     for pos, (wholes, parts) in groups.items():
         options = [_any_field(term, fields) for term in wholes]
+        if all(term.isdigit() for term in parts):
+            parts = []
         if parts and pos not in strict_positions:
             # The parts of a symbol term weigh little: "clang" is not "clang++".
             scale = SYMBOL_PART_BOOST if pos in symbol_positions else 1.0
