@@ -129,3 +129,12 @@ def test_symbol_only_and_odd_queries_answer_200(wiki, client, query):
     response = client.get("/search", query_string={"q": query})
     assert response.status_code == 200
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_several_words_matching_no_page_show_pages_with_some(wiki, client):
+    outcome = search_service.search("how do I fix N+1 zzqxw")
+    assert outcome.results.relaxed and outcome.results.hits[0].title == "N+1 queries"
+    text = client.get("/search", query_string={"q": "N+1 zzqxw"}).get_data(as_text=True)
+    assert "No pages match" in text and "Pages with some of its words" in text
+    assert "N+1 queries" in text
+    assert not search_service.search("N+1 queries").results.relaxed
