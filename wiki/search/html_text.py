@@ -21,7 +21,8 @@ _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _SKIPPED_CLASSES = frozenset({"headerlink", "footnote-backref"})
 _SKIPPED_TAGS = frozenset({"script", "style", "template", "svg"})
 _VOID_TAGS = frozenset("area base br col embed hr img input link meta source track wbr".split())
-_MATH_DELIMITERS = re.compile(r"\\[()\[\]]")
+# Math delimiters, with the stray "$" an inline "$$…$$" leaves around them.
+_MATH_DELIMITERS = re.compile(r"\$?\\[(\[]|\\[)\]]\$?")
 
 
 @dataclass(frozen=True)
