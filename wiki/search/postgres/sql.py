@@ -34,6 +34,7 @@ class Translated:
     in_title: str | None
     banned: str | None
     whole: str | None = None  # ``positive`` with symbol terms whole; None when it has none
+    typed_in_title: str | None = None  # ``in_title`` with each clause's typed words only
 
 
 def _pg_inputs(alt: TextQuery) -> list[tuple[str, str]]:
@@ -125,6 +126,8 @@ def translate(session: Session, query: ParsedQuery) -> Translated:
     clauses = [c for c in clauses if c]
     positive = " & ".join(_group([p for _, p in c]) for c in clauses)
     in_title = " & ".join(_group([_in_title(a, p) for a, p in c]) for c in clauses)
+    # The first alternative of a clause is what was typed; the others are synonyms.
+    typed = " & ".join(_in_title(*c[0]) for c in clauses)
     wholes = [[_whole(a) or p for a, p in c] for c in clauses]
     whole = (
         " & ".join(_group(c) for c in wholes)
@@ -132,7 +135,9 @@ def translate(session: Session, query: ParsedQuery) -> Translated:
         else ""
     )
     banned = " | ".join(p for a in query.excluded if (p := pieces[a]))
-    return Translated(positive or None, in_title or None, banned or None, whole or None)
+    return Translated(
+        positive or None, in_title or None, banned or None, whole or None, typed or None
+    )
 
 
 def _whole(alt: TextQuery) -> str | None:
@@ -224,6 +229,10 @@ def search_sql(
     if tsq.in_title:
         params["tq"] = tsq.in_title
         in_title = "d.tsv @@ CAST(:tq AS tsquery)"
+    typed = "FALSE"
+    if tsq.typed_in_title:  # the typed words in the title rank above their synonyms there
+        params["ttq"] = tsq.typed_in_title
+        typed = "d.tsv @@ CAST(:ttq AS tsquery)"
     whole = "FALSE"
     if tsq.whole:  # pages with the symbol terms whole rank above those with only their parts
         params["wq"] = tsq.whole
@@ -231,10 +240,12 @@ def search_sql(
     rank = "ts_rank_cd(d.tsv, CAST(:q AS tsquery), 1)" if tsq.positive else "0"
     sql = (
         f"SELECT d.page_id, d.title, d.author, d.updated, {rank} AS rank, "
-        f"({exact}) AS exact, ({in_title}) AS in_title, ({whole}) AS whole, "
+        f"({exact}) AS exact, ({typed}) AS typed, ({in_title}) AS in_title, "
+        f"({whole}) AS whole, "
         f"count(*) OVER () AS total "
         f"FROM search_documents d WHERE {' AND '.join(required + excluding)} "
-        "ORDER BY exact DESC, in_title DESC, whole DESC, rank DESC, d.updated DESC, d.page_id "
+        "ORDER BY exact DESC, typed DESC, in_title DESC, whole DESC, rank DESC, d.updated DESC, "
+        "d.page_id "
         "LIMIT :limit OFFSET :offset"
     )
     return text(sql), params
