@@ -39,8 +39,7 @@ def test_rows_carry_identifier_parts_after_the_separator() -> None:
     body, parts = row["body_text"].split(SEP)
     assert body == f"Call document.getElementById {LT}b{GT}now{LT}/b{GT}  and select_related."
     assert parts.splitlines() == [
-        "document getElementById get Element By Id "
-        + symbol_lexeme("document.getElementById"),
+        "document getElementById get Element By Id " + symbol_lexeme("document.getElementById"),
         "select related " + symbol_lexeme("select_related"),
     ]
     assert row["title_terms"] == "get Element By Id" and SEP not in row["headings"]
