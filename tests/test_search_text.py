@@ -95,3 +95,23 @@ def test_replace_words_is_whole_word_and_case_insensitive() -> None:
 def test_clean_text_drops_control_and_bidi_characters() -> None:
     assert clean_text("a\x00b\u202ec\u200bd") == "a b c d"
     assert clean_text("ｆｕｌｌ") == "full"
+
+
+def test_relaxed_query_asks_for_any_word() -> None:
+    from wiki.search.query import parse_query
+
+    parsed = parse_query("Cross-Origin Request Blocked -draft tag:web")
+    loose = parsed.relaxed()
+    assert loose is not None and len(loose.clauses) == 1
+    assert len(loose.clauses[0].alternatives) == 3
+    assert loose.excluded == parsed.excluded and loose.filters == parsed.filters
+    assert parse_query("celery").relaxed() is None
+
+
+def test_query_syntax_keeps_symbols_inside_terms() -> None:
+    from wiki.search.query import Term, parse_query
+
+    for q in ("C++", "C#", ".NET", "N+1", "HTTP/2", "Node.js", "@login_required", "word#"):
+        parsed = parse_query(q)
+        assert parsed.clauses[0].alternatives == (Term(q),) and not parsed.excluded
+    assert parse_query("N+1 -C#").excluded == (Term("C#"),)

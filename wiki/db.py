@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Connection, event, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -86,6 +87,11 @@ def is_busy(error: BaseException) -> bool:
 
 def is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
+
+
+def dialect_insert(model):
+    """An INSERT that supports ``on_conflict_do_update`` on SQLite and PostgreSQL alike."""
+    return (postgresql.insert if is_postgres() else sqlite.insert)(model)
 
 
 # Writes a request may skip (a visit, a render-cache fill, a missed search, "last seen"): they

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select, update
 
-from wiki.db import write_if_free
+from wiki.db import dialect_insert, write_if_free
 from wiki.extensions import db
 from wiki.models import PageVisit
-from wiki.search.sources import dialect_insert
 
 
 @dataclass(frozen=True)

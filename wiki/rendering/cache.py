@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import Connection, String, any_, bindparam, select, union
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from wiki.db import write_if_free
+from wiki.db import dialect_insert, write_if_free
 from wiki.extensions import db
 from wiki.models import Attachment, Page, Redirect, RenderCache, Revision
 from wiki.rendering.guard import safe_render
@@ -132,8 +132,6 @@ def _store_best_effort(revision_id: int, generation: int, rendered: Rendered) ->
     values = _row_values(rendered) | {"generation": generation}
 
     def write(conn: Connection) -> None:
-        from wiki.search.sources import dialect_insert  # (search imports rendering)
-
         stmt = dialect_insert(RenderCache).values(revision_id=revision_id, **values)
         conn.execute(stmt.on_conflict_do_update(index_elements=["revision_id"], set_=values))
 

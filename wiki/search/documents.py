@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from wiki.search.html_text import page_text
+
 MAX_PER_PAGE = 100
 
 
@@ -59,7 +61,8 @@ class SearchResults:
     """One page of results. ``corrected_query`` is set when the hits are for a spelling
     correction; ``suggestion`` is a correction that would find pages when the search was
     asked not to switch to it; ``exact_title`` names the page whose title equals the query
-    (filters ignored), for a "go to page" link."""
+    (filters ignored), for a "go to page" link. ``relaxed``: no page matched every word, so
+    these are the pages matching some of them, most matching words first."""
 
     total: int
     hits: tuple[Hit, ...]
@@ -69,11 +72,17 @@ class SearchResults:
     exact_title: str | None
     truncated: bool
     suggestion: str | None = None
+    relaxed: bool = False  # no page has every word: these pages have some of them
 
 
 _FENCE_RE = re.compile(r"^(`{3,}|~{3,})[^\n]*\n(.*?)(?:^\1[ \t]*$|\Z)", re.M | re.S)
 _HEADING_RE = re.compile(r"^ {0,3}#{1,6}[ \t]+(.*?)[ \t#]*$", re.M)
+_FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 _MARKUP_RES = (
+    # Table separator rows and cell bars, display-math fences.
+    (re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{3,}:?[ \t]*\|)+[ \t]*:?-*:?[ \t]*$", re.M), ""),
+    (re.compile(r"(?<!\\)\|"), " "),
+    (re.compile(r"\${1,2}"), " "),
     (re.compile(r"!?\[\[([^\]|]*)\|([^\]]*)\]\]"), r"\2"),
     (re.compile(r"!?\[\[([^\]]*)\]\]"), r"\1"),
     (re.compile(r"!?\[([^\]]*)\]\([^)]*\)"), r"\1"),
@@ -95,7 +104,10 @@ def doc_from_markdown(
     rev: int,
 ) -> SearchDoc:
     """A SearchDoc from Markdown: fenced code blocks become ``code``, ``#`` lines
-    ``headings``, and the rest, with link and HTML syntax stripped, ``body_text``."""
+    ``headings``, and the rest, with front matter, link, table, math and HTML syntax
+    stripped, ``body_text``. Used when a revision has no rendered HTML (see
+    :func:`doc_from_html`)."""
+    markdown = _FRONT_MATTER_RE.sub("", markdown)
     code = "\n".join(m.group(2) for m in _FENCE_RE.finditer(markdown))
     text = _FENCE_RE.sub("\n", markdown)
     headings = "\n".join(m.group(1) for m in _HEADING_RE.finditer(text))
@@ -104,4 +116,21 @@ def doc_from_markdown(
         text = pattern.sub(repl, text)
     return SearchDoc(
         page_id, title, text.strip(), headings, code, tuple(tags), author, updated, rev
+    )
+
+
+def doc_from_html(
+    page_id: int,
+    title: str,
+    html: str,
+    tags: Iterable[str],
+    author: str,
+    updated: datetime,
+    rev: int,
+) -> SearchDoc:
+    """A SearchDoc from the revision's rendered, sanitized HTML: what a reader sees, so
+    snippets show no Markdown or front matter (see ``wiki.search.html_text``)."""
+    text = page_text(html)
+    return SearchDoc(
+        page_id, title, text.body, text.headings, text.code, tuple(tags), author, updated, rev
     )

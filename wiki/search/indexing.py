@@ -47,10 +47,10 @@ import logging
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from wiki.db import dialect_insert
 from wiki.extensions import db
 from wiki.models import SearchStale, now_utc
 from wiki.search import service as search_service
-from wiki.search.sources import dialect_insert
 
 log = logging.getLogger(__name__)
 

@@ -23,9 +23,8 @@ from datetime import datetime
 from flask import Flask, current_app
 from sqlalchemy import Connection, func, select, update
 
-from wiki.db import write_if_free
+from wiki.db import dialect_insert, write_if_free
 from wiki.models import SearchMiss, SearchMissSearcher, now_utc
-from wiki.search.sources import dialect_insert
 
 MAX_PENDING = 1000
 MAX_SEARCHERS = 20

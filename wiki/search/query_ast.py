@@ -101,6 +101,15 @@ class ParsedQuery:
                     words.append(alt.text.lower())
         return tuple(dict.fromkeys(words))
 
+    def relaxed(self) -> ParsedQuery | None:
+        """This query asking for any of its words instead of all of them (filters and
+        exclusions stay), for a query of several words that found nothing; None for a
+        query of fewer than two clauses."""
+        if len(self.clauses) < 2:
+            return None
+        alts = tuple(dict.fromkeys(a for clause in self.clauses for a in clause.alternatives))
+        return replace(self, clauses=(Clause(alts),), title_text="")
+
     def corrected(self, corrections: Mapping[str, str]) -> ParsedQuery:
         """Return this query with plain words replaced (keys are lower-cased words); the
         replacement words are also used in ``original`` and ``title_text``."""

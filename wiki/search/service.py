@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Protocol, TypeVar
 
@@ -303,7 +303,8 @@ def search(
 ) -> SearchOutcome:
     """Search the wiki for ``q`` (see wiki.search.query for the syntax); never raises for
     anything a user can type. A search that finds nothing is recorded for "wanted pages",
-    with ``searcher`` (wiki.search.misses.searcher_key) telling who searched.
+    with ``searcher`` (wiki.search.misses.searcher_key) telling who searched; when it had
+    several words, the pages matching some of them are returned, marked ``relaxed``.
 
     :raises SearchUnavailable:
     """
@@ -311,6 +312,14 @@ def search(
     results = _repairing(lambda b: b.search(parsed, page=page, per_page=per_page, correct=correct))
     if results.total == 0 and not parsed.is_empty:
         record_miss(parsed.original, searcher)
+        loose = parsed.relaxed()
+        if loose is not None and results.suggestion is None and results.exact_title is None:
+            # An error message or a question rarely has every word on one page.
+            some = _repairing(
+                lambda b: b.search(loose, page=page, per_page=per_page, correct=False)
+            )
+            if some.total:
+                results = replace(some, relaxed=True, truncated=results.truncated)
     return SearchOutcome(parsed, results)
 
 

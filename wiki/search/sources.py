@@ -1,7 +1,9 @@
 """What the search index is built from: ``SearchDoc`` values read from the database.
 
-A live page's document is its current revision's Markdown (split into prose, headings and
-code by ``doc_from_markdown``), its tags, the revision's author and time and its number.
+A live page's document is its current revision's rendered HTML as plain text (from the render
+cache, split into prose, headings and code by ``doc_from_html``; the Markdown, by
+``doc_from_markdown``, when the revision has no cached HTML of this renderer version), its
+tags, the revision's author and time and its number.
 Deleted pages, and ids with no page, are removals. Reads only; nothing is committed.
 """
 
@@ -10,24 +12,22 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, select
 
-from wiki.db import is_postgres
 from wiki.extensions import db
-from wiki.models import Page, PageTag, Revision, User
-from wiki.search.documents import SearchDoc, doc_from_markdown
+from wiki.models import Page, PageTag, RenderCache, Revision, User
+from wiki.rendering.markdown import RENDERER_VERSION
+from wiki.search.documents import SearchDoc, doc_from_html, doc_from_markdown
 
 CHUNK = 500  # pages per query: bounded memory, and far below SQLite's parameter limit
 
 
-def dialect_insert(model):
-    """An INSERT that supports ``on_conflict_do_update`` on SQLite and PostgreSQL alike."""
-    return (postgresql.insert if is_postgres() else sqlite.insert)(model)
-
-
 def _load(*conditions, limit: int | None = None) -> list[SearchDoc]:
     current = Revision.current_of(Page)
+    # The render cache row of the current revision, when the renderer has not changed since.
+    cached = and_(
+        RenderCache.revision_id == Revision.id, RenderCache.renderer_version == RENDERER_VERSION
+    )
     stmt = (
         select(
             Page.id,
@@ -36,9 +36,11 @@ def _load(*conditions, limit: int | None = None) -> list[SearchDoc]:
             Revision.body,
             Revision.created_at,
             User.username,
+            RenderCache.html,
         )
         .join(Revision, current)
         .outerjoin(User, User.id == Revision.author_id)
+        .outerjoin(RenderCache, cached)
         .where(Page.deleted.is_(False), *conditions)
         .order_by(Page.id)
     )
@@ -53,8 +55,14 @@ def _load(*conditions, limit: int | None = None) -> list[SearchDoc]:
         for page_id, tag in tag_rows:
             tags[page_id].append(tag)
     return [
-        doc_from_markdown(
-            r.id, r.title, r.body, tags[r.id], r.username or "", r.created_at, r.current_rev
+        (doc_from_html if r.html is not None else doc_from_markdown)(
+            r.id,
+            r.title,
+            r.html if r.html is not None else r.body,
+            tags[r.id],
+            r.username or "",
+            r.created_at,
+            r.current_rev,
         )
         for r in rows
     ]

@@ -47,7 +47,7 @@ def search():
         return render_template("search/search.html", unavailable=message, search_query=q), 503
     results = outcome.results
     create_title = None
-    if results.total == 0 and results.exact_title is None:
+    if (results.total == 0 or results.relaxed) and results.exact_title is None:
         create_title = _creatable_title(outcome.query.original)
     return render_template(
         "search/search.html",

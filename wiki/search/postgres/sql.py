@@ -33,6 +33,8 @@ class Translated:
     positive: str | None
     in_title: str | None
     banned: str | None
+    whole: str | None = None  # ``positive`` with symbol terms whole; None when it has none
+    typed_in_title: str | None = None  # ``in_title`` with each clause's typed words only
 
 
 def _pg_inputs(alt: TextQuery) -> list[tuple[str, str]]:
@@ -60,10 +62,8 @@ def _term_inputs(typed: str) -> list[tuple[str, str]]:
     if len(tokens) == 1 and not tokens[0].isalnum():
         token = tokens[0]
         inputs = [("to_tsquery", _quoted(symbol_lexeme(token)))] if has_lexeme(token) else []
-        parts = [
-            token[s:e] for s, e in identifier_parts(token) if e - s > 1 and not token[s:e].isdigit()
-        ]
-        if parts:
+        parts = [token[s:e] for s, e in identifier_parts(token) if e - s > 1]
+        if not all(part.isdigit() for part in parts):
             inputs.append(("phraseto_tsquery", " ".join(parts)))
         return inputs
     parts = identifier_parts(typed)
@@ -126,17 +126,33 @@ def translate(session: Session, query: ParsedQuery) -> Translated:
     clauses = [c for c in clauses if c]
     positive = " & ".join(_group([p for _, p in c]) for c in clauses)
     in_title = " & ".join(_group([_in_title(a, p) for a, p in c]) for c in clauses)
+    # The first alternative of a clause is what was typed; the others are synonyms.
+    typed = " & ".join(_in_title(*c[0]) for c in clauses)
+    wholes = [[_whole(a) or p for a, p in c] for c in clauses]
+    whole = (
+        " & ".join(_group(c) for c in wholes)
+        if wholes != [[p for _, p in c] for c in clauses]
+        else ""
+    )
     banned = " | ".join(p for a in query.excluded if (p := pieces[a]))
-    return Translated(positive or None, in_title or None, banned or None)
+    return Translated(
+        positive or None, in_title or None, banned or None, whole or None, typed or None
+    )
+
+
+def _whole(alt: TextQuery) -> str | None:
+    """A symbol term (``C++``, ``HTTP/2``, ``__init__``) as its lexeme alone; else None."""
+    if isinstance(alt, Term):
+        tokens = [m.group() for m in WORD_RE.finditer(alt.text)]
+        if len(tokens) == 1 and is_symbol_term(tokens[0]) and has_lexeme(tokens[0]):
+            return _quoted(symbol_lexeme(tokens[0]))
+    return None
 
 
 def _in_title(alt: TextQuery, piece: str) -> str:
     """``piece`` restricted to the title; a symbol term (``C++``, ``HTTP/2``) only whole."""
-    if isinstance(alt, Term):
-        tokens = [m.group() for m in WORD_RE.finditer(alt.text)]
-        if len(tokens) == 1 and is_symbol_term(tokens[0]) and has_lexeme(tokens[0]):
-            return _quoted(symbol_lexeme(tokens[0])) + ":A"
-    return _weighted(piece)
+    whole = _whole(alt)
+    return whole + ":A" if whole else _weighted(piece)
 
 
 def _group(pieces: list[str]) -> str:
@@ -213,12 +229,23 @@ def search_sql(
     if tsq.in_title:
         params["tq"] = tsq.in_title
         in_title = "d.tsv @@ CAST(:tq AS tsquery)"
+    typed = "FALSE"
+    if tsq.typed_in_title:  # the typed words in the title rank above their synonyms there
+        params["ttq"] = tsq.typed_in_title
+        typed = "d.tsv @@ CAST(:ttq AS tsquery)"
+    whole = "FALSE"
+    if tsq.whole:  # pages with the symbol terms whole rank above those with only their parts
+        params["wq"] = tsq.whole
+        whole = "d.tsv @@ CAST(:wq AS tsquery)"
     rank = "ts_rank_cd(d.tsv, CAST(:q AS tsquery), 1)" if tsq.positive else "0"
     sql = (
         f"SELECT d.page_id, d.title, d.author, d.updated, {rank} AS rank, "
-        f"({exact}) AS exact, ({in_title}) AS in_title, count(*) OVER () AS total "
+        f"({exact}) AS exact, ({typed}) AS typed, ({in_title}) AS in_title, "
+        f"({whole}) AS whole, "
+        f"count(*) OVER () AS total "
         f"FROM search_documents d WHERE {' AND '.join(required + excluding)} "
-        "ORDER BY exact DESC, in_title DESC, rank DESC, d.updated DESC, d.page_id "
+        "ORDER BY exact DESC, typed DESC, in_title DESC, whole DESC, rank DESC, d.updated DESC, "
+        "d.page_id "
         "LIMIT :limit OFFSET :offset"
     )
     return text(sql), params

@@ -47,7 +47,7 @@ from wiki.search.whoosh.schema import (
 )
 
 # How much the parts of a symbol term (the "clang" of "clang++") count against the whole term.
-SYMBOL_PART_BOOST = 0.1
+SYMBOL_PART_BOOST = 0.02
 # Prefix queries use at most this many index terms per field (the most frequent ones).
 PREFIX_EXPANSION = 64
 
@@ -65,13 +65,13 @@ def _all(queries: list) -> wq.Query:
     return queries[0] if len(queries) == 1 else wq.And(queries)
 
 
-def _any_field(term: str, fields: Weights) -> wq.Query:
-    return _any([wq.Term(name, term, boost=weight) for name, weight in fields])
+def _any_field(term: str, fields: Weights, scale: float = 1.0) -> wq.Query:
+    return _any([wq.Term(name, term, boost=weight * scale) for name, weight in fields])
 
 
 def _word_query(text: str, fields: Weights, strict: bool = False) -> wq.Query | None:
     """Each whole token, or else all of its parts (``git-scm.com`` finds ``git-scm.com/x``);
-    parts made only of digits do not count (``l10n`` is not ``10``). With ``strict``, a
+    parts that are only numbers do not count (``l10n`` is not ``10``). With ``strict``, a
     symbol term (``C++``, ``HTTP/2``, see ``is_symbol_term``) must be whole."""
     symbol_positions = {
         n for n, m in enumerate(WORD_RE.finditer(text)) if is_symbol_term(m.group())
@@ -79,16 +79,16 @@ def _word_query(text: str, fields: Weights, strict: bool = False) -> wq.Query | 
     strict_positions = symbol_positions if strict else set()
     groups: dict[int, tuple[list[str], list[str]]] = {}
     for pos, term, part in _tokens(text):
-        if not (part and term.isdigit()):
-            groups.setdefault(pos, ([], []))[part].append(term)
+        groups.setdefault(pos, ([], []))[part].append(term)
     subs = []
     for pos, (wholes, parts) in groups.items():
         options = [_any_field(term, fields) for term in wholes]
+        if all(term.isdigit() for term in parts):
+            parts = []
         if parts and pos not in strict_positions:
             # The parts of a symbol term weigh little: "clang" is not "clang++".
-            weak = pos in symbol_positions
-            both = _all([_any_field(term, fields) for term in parts])
-            options.append(wq.Or([both], boost=SYMBOL_PART_BOOST) if weak else both)
+            scale = SYMBOL_PART_BOOST if pos in symbol_positions else 1.0
+            options.append(_all([_any_field(term, fields, scale) for term in parts]))
         if options:
             subs.append(_any(options))
     return _all(subs) if subs else None

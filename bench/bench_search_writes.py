@@ -1,0 +1,156 @@
+"""Search and suggestion speed at 10,000 pages while another client saves a page every second.
+
+    .venv/bin/python bench/bench_search_writes.py [--backend whoosh|postgres]
+        [--database-url postgresql://root@127.0.0.1:5432/<scratch db>] [--reset]
+        [--workdir DIR] [--seconds 60]
+
+The wiki is built as in ``bench/bench_search.py`` (the 10k corpus imported; with
+``--workdir`` a SQLite wiki is kept and reused). Then, for ``--seconds``:
+
+- a writer thread (its own app and test client, logged in as an editor; renders run in
+  the render guard's worker process) POSTs an edit of a different page every
+  second, each adding a unique word, and reports when each save was acknowledged (302);
+- the main thread times searches (the bench/queries.py mix) and suggestions through its own
+  test client (the whole request), p50/p95; and after each acknowledged save, searches for
+  its unique word until it is found: the index lag.
+
+Afterwards ``flask search check`` runs at once and must report the index up to date.
+Targets: search p95 < 30 ms, suggestions p95 < 10 ms, index lag <= 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import select  # noqa: E402
+
+from bench.bench_search import make_app, prepare  # noqa: E402
+from bench.queries import COMMON_QUERIES, SUGGEST_PREFIXES  # noqa: E402
+from wiki.extensions import db  # noqa: E402
+from wiki.models import Page  # noqa: E402
+from wiki.text.titles import title_to_path  # noqa: E402
+
+
+def cuts(samples: list[float]) -> str:
+    q = statistics.quantiles(samples, n=100, method="inclusive")
+    return f"p50 {q[49]:6.1f} ms  p95 {q[94]:6.1f} ms  max {max(samples):6.1f} ms"
+
+
+def writer(args, tmp: str, seconds: float, acks: queue.Queue) -> None:
+    """Save one page a second through HTTP (test client), reporting (word, ack time)."""
+    app = make_app(args, tmp)
+    client = app.test_client()
+    client.post(
+        "/register",
+        data={"username": "writer", "password": "password123", "confirm": "password123"},
+    )
+    client.post("/login", data={"username": "writer", "password": "password123"})  # a rerun
+    with app.app_context():
+        titles = list(db.session.scalars(select(Page.title).order_by(Page.id).limit(5000)))
+    deadline = time.time() + seconds
+    n = 0
+    while time.time() < deadline:
+        start = time.time()
+        title = titles[(n * 37) % len(titles)]
+        path = title_to_path(title)
+        with app.app_context():
+            rev = db.session.scalar(select(Page.current_rev).where(Page.title == title))
+            db.session.rollback()
+        body = client.get(f"/raw/{path}").get_data(as_text=True)
+        # Letters only, so that no other save's word shares a part with it.
+        word = "quokka" + "".join(chr(97 + int(d)) for d in str(time.time_ns()))
+        data = {"body": f"{body}\n\n{word}\n", "summary": "bench", "base_rev": str(rev)}
+        data["save"] = "Save"
+        response = client.post(f"/edit/{path}", data=data)
+        response.close()  # runs what the server runs after sending the response
+        if response.status_code == 302 and "/wiki/" in response.headers["Location"]:
+            acks.put((word, time.time()))
+        n += 1
+        time.sleep(max(0.0, 1.0 - (time.time() - start)))
+    acks.put(None)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=["whoosh", "postgres"], default="whoosh")
+    parser.add_argument("--database-url")
+    parser.add_argument("--reset", action="store_true")
+    parser.add_argument("--corpus", default=str(ROOT.parents[1] / "shared" / "corpus" / "10k"))
+    parser.add_argument("--workdir")
+    parser.add_argument("--seconds", type=float, default=60)
+    args = parser.parse_args()
+    if args.backend == "postgres" and not args.database_url:
+        parser.error("--backend postgres needs --database-url")
+    print(f"{os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f} (a machine shared with others)")
+    with tempfile.TemporaryDirectory(prefix="nexus-bench-writes-") as scratch:
+        tmp = args.workdir or scratch
+        os.makedirs(tmp, exist_ok=True)
+        app = make_app(args, tmp)
+        if args.database_url or not os.path.exists(os.path.join(tmp, "wiki.db")):
+            prepare(app, args)
+        client = app.test_client()
+        for q in COMMON_QUERIES:  # warm the backend (opens the index, caches)
+            client.get(f"/search?q={quote(q)}")
+        acks: queue.Queue = queue.Queue()
+        proc = threading.Thread(target=writer, args=(args, tmp, args.seconds, acks), daemon=True)
+        proc.start()
+        search_ms: list[float] = []
+        suggest_ms: list[float] = []
+        lags: list[float] = []
+        pending: list[tuple[str, float]] = []
+        n, done = 0, False
+        while not done or pending:
+            try:
+                item = acks.get_nowait()
+                if item is None:
+                    done = True
+                else:
+                    pending.append(item)
+            except queue.Empty:
+                if not proc.is_alive() and not done:  # the writer died: stop after the probes
+                    print("  the writer stopped early")
+                    done = True
+            for word, acked in list(pending):
+                if "1 result" in client.get(f"/search?q={word}").get_data(as_text=True):
+                    lags.append(time.time() - acked)
+                    pending.remove((word, acked))
+                elif time.time() - acked > 30:
+                    lags.append(float("inf"))
+                    pending.remove((word, acked))
+            q = COMMON_QUERIES[n % len(COMMON_QUERIES)]
+            start = time.perf_counter()
+            client.get(f"/search?q={quote(q)}")
+            search_ms.append((time.perf_counter() - start) * 1000)
+            prefix = SUGGEST_PREFIXES[n % len(SUGGEST_PREFIXES)]
+            start = time.perf_counter()
+            client.get(f"/search/suggest?q={quote(prefix)}")
+            suggest_ms.append((time.perf_counter() - start) * 1000)
+            n += 1
+        proc.join()
+        check = app.test_cli_runner().invoke(args=["search", "check"])
+        backend = args.backend
+        print(f"{backend}: {len(lags)} saves acknowledged during {args.seconds:.0f} s")
+        print(f"  search  ({len(search_ms)} requests): {cuts(search_ms)}   target p95 < 30 ms")
+        print(f"  suggest ({len(suggest_ms)} requests): {cuts(suggest_ms)}   target p95 < 10 ms")
+        if lags:
+            print(f"  index lag after the save's ack: max {max(lags):.2f} s   target <= 2 s")
+        last = check.output.strip().splitlines()[-1] if check.output.strip() else ""
+        print(f"  search check right after: exit {check.exit_code}: {last}")
+        with app.app_context():
+            db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
