@@ -37,7 +37,8 @@ def _age_index(index_dir: Path) -> Path:
 def test_an_index_from_before_the_move_is_rebuilt(app_config, client, auth) -> None:
     auth.register("alice")
     auth.login("alice")
-    client.post("/edit/Kettle", data={"body": "Descaling the kettle", "summary": "", "base_rev": ""})
+    form = {"body": "Descaling the kettle", "summary": "", "base_rev": ""}
+    client.post("/edit/Kettle", data=form)
     assert "Kettle" in client.get("/search?q=descaling").get_data(as_text=True)
     live = _age_index(Path(app_config["SEARCH_INDEX_DIR"]))
     with pytest.raises(ModuleNotFoundError):  # really unreadable by the new code
