@@ -88,8 +88,14 @@ def test_logged_out_mid_edit_keeps_autosaving_and_saves_after_logging_in(context
     other.get_by_label("Password").fill("password123")
     other.get_by_role("button", name="Log in").click()
     other.wait_for_url("**/")
-    page.evaluate("window.dispatchEvent(new Event('focus'))")  # back to the editor tab
-    page.wait_for_selector("#draft-status:has-text('logged in again')")
+    # Back to the editor tab: it fetches fresh tokens. Its "logged in again" notice may be
+    # replaced at once by the autosave that follows, so wait for the tokens, not the notice.
+    with page.expect_response(lambda r: r.url.endswith("/draft/Diary/token")) as refreshed:
+        page.evaluate("window.dispatchEvent(new Event('focus'))")
+    assert refreshed.value.ok and refreshed.value.json()["status"] == "ok"
+    page.wait_for_function(
+        "() => !document.querySelector('#draft-status').textContent.includes('logged out')"
+    )
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/wiki/Diary")
     assert "day two, typed after the session ended" in page.inner_text(".markdown-body")
