@@ -30,21 +30,32 @@ DEFAULT_BUDGET = 32 * 1024 * 1024
 Key = tuple[str, str | None, str | None, int]
 
 
-class _Store:
-    """One app's entries (an app per test, so nothing leaks between apps)."""
+class ByteCache:
+    """Bytes kept per worker for ``ttl`` seconds within a byte budget (cachetools); a value
+    over an eighth of the budget is not kept. Also the JSON API's page documents."""
 
-    def __init__(self, budget: int) -> None:
+    def __init__(self, budget: int, ttl: float) -> None:
         self.lock = threading.Lock()
         self.largest = budget // 8
-        self.entries: TTLCache[Key, bytes] = TTLCache(maxsize=budget, ttl=TTL, getsizeof=len)
+        self.entries: TTLCache[tuple, bytes] = TTLCache(maxsize=budget, ttl=ttl, getsizeof=len)
+
+    def get(self, key: tuple) -> bytes | None:
+        with self.lock:
+            return self.entries.get(key)
+
+    def put(self, key: tuple, data: bytes) -> None:
+        if len(data) <= self.largest:
+            with self.lock:
+                self.entries[key] = data
 
 
-def store_of(app) -> _Store:
-    """The app's store (created on first use with the configured budget)."""
+def store_of(app) -> ByteCache:
+    """The app's store (created on first use with the configured budget; an app per test,
+    so nothing leaks between apps)."""
     store = app.extensions.get("nexus_page_cache")
     if store is None:
         budget = app.config.get("WIKI_PAGE_CACHE_BYTES", DEFAULT_BUDGET)
-        store = app.extensions.setdefault("nexus_page_cache", _Store(budget))
+        store = app.extensions.setdefault("nexus_page_cache", ByteCache(budget, TTL))
     return store
 
 
@@ -74,9 +85,7 @@ def lookup(title: str) -> tuple[Key | None, Response | None]:
         return None, None  # missing, deleted or moved: those answers are not cached
     args = request.args
     key = (title, args.get("rev"), args.get("redirectedfrom"), page_generation)
-    store = store_of(current_app)
-    with store.lock:
-        hit = store.entries.get(key)
+    hit = store_of(current_app).get(key)
     if hit is not None:
         return key, Response(hit, mimetype="text/html")
     return key, None
@@ -85,9 +94,4 @@ def lookup(title: str) -> tuple[Key | None, Response | None]:
 def store(key: Key | None, html: str) -> None:
     if key is None:
         return
-    data = html.encode("utf-8")
-    cache = store_of(current_app)
-    if len(data) > cache.largest:
-        return
-    with cache.lock:
-        cache.entries[key] = data
+    store_of(current_app).put(key, html.encode("utf-8"))
