@@ -203,18 +203,7 @@ def get_revisions(title: str, query: schemas.RevisionsQuery):
     return json_response(
         schemas.RevisionList(
             title=page.title,
-            revisions=[
-                schemas.RevisionOut(
-                    number=row.number,
-                    summary=row.summary,
-                    kind=row.kind,
-                    created_at=row.created_at,
-                    size=row.size,
-                    size_delta=row.size_delta,
-                    author=row.author,
-                )
-                for row in listing.rows
-            ],
+            revisions=[schemas.RevisionOut.model_validate(row) for row in listing.rows],
             page=listing.page,
             pages=listing.pages or 1,
             total=listing.total or 0,
@@ -249,18 +238,7 @@ def get_diff(title: str, query: schemas.DiffQuery):
             removed=diff.removed,
             simplified=diff.simplified,
             skipped_after=diff.skipped_after,
-            hunks=[
-                schemas.HunkOut(
-                    skipped_before=hunk.skipped_before,
-                    lines=[
-                        schemas.DiffLineOut(
-                            kind=line.kind, old_no=line.old_no, new_no=line.new_no, text=line.text
-                        )
-                        for line in hunk.lines
-                    ],
-                )
-                for hunk in diff.hunks
-            ],
+            hunks=[schemas.HunkOut.model_validate(hunk) for hunk in diff.hunks],
         )
     )
 

@@ -25,7 +25,8 @@ class _Query(BaseModel):
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+    # from_attributes: built straight from the services' rows (history rows, diff hunks).
+    model_config = ConfigDict(populate_by_name=True, from_attributes=True)
 
 
 # -- requests -------------------------------------------------------------------------------
