@@ -48,7 +48,7 @@ from wiki.decorators import editor_required
 from wiki.extensions import db
 from wiki.lookup import find_page, valid_title_or_400
 from wiki.models import Page, User, now_utc
-from wiki.pages import bp, drafts, navigation, section_edit
+from wiki.pages import bp, drafts, section_edit
 from wiki.pages.editing import EditError
 from wiki.pages.forms import EditForm
 from wiki.pages.page_templates import template_titles
@@ -293,7 +293,7 @@ def _editor_again(title: str, body: str, status: int):
         )
     page = find_page(title)
     headers = {"Retry-After": str(errors.BUSY_RETRY_AFTER)} if status == 503 else {}
-    context = editor_context(title)
+    context = editor_context(title, page)
     html = render_template("pages/edit.html", form=form, title=title, page=page, **context)
     return html, status, headers
 
@@ -357,21 +357,12 @@ def draft_editors(title: str) -> list[drafts.Editor]:
     return drafts.active_editors(title, exclude_user_id=viewer)
 
 
-def editor_context(title: str) -> dict:
+def editor_context(title: str, page: Page | None) -> dict:
     """What the editor shows beside the form, gathered by the view that renders it: the
-    draft to offer back, who else is editing, and the templates a new page can start from."""
+    draft to offer back, who else is editing, and (for a new page) the templates it can
+    start from."""
     return {
         "draft_offer": draft_offer_for(title),
         "editors": draft_editors(title),
-        "template_choices": template_titles(),
-    }
-
-
-def view_context(page: Page, is_current: bool) -> dict:
-    """What a page view shows around the article, gathered by the view: the footer (tags,
-    sub-pages), the page tree beside it, and who is editing it now (for logged-in readers)."""
-    return {
-        "footer": navigation.footer_info(page),
-        "tree": navigation.page_tree(page.title) if is_current else None,
-        "editors": draft_editors(page.title) if current_user.is_authenticated else [],
+        "template_choices": template_titles() if page is None else [],
     }

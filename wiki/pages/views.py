@@ -24,6 +24,7 @@ from wiki.pages import (
     drafts_views,
     editing,
     generations,  # noqa: F401
+    navigation,
     page_cache,
     page_templates,
     preview_gate,
@@ -71,10 +72,20 @@ def view(title: str):
         changed=changed,
         redirected_from=request.args.get("redirectedfrom"),
         can_edit=permissions.can_edit(current_user, page),
-        **drafts_views.view_context(page, is_current),
+        **_view_context(page, is_current),
     )
     page_cache.store(cache_key, html)
     return html
+
+
+def _view_context(page: Page, is_current: bool) -> dict:
+    """What a page view shows around the article, gathered by the view: the footer (tags,
+    sub-pages), the page tree beside it, and who is editing it now (for logged-in readers)."""
+    return {
+        "footer": navigation.footer_info(page),
+        "tree": navigation.page_tree(page.title) if is_current else None,
+        "editors": drafts_views.draft_editors(page.title) if current_user.is_authenticated else [],
+    }
 
 
 def _missing_or_redirect(title: str, page: Page | None):
@@ -125,7 +136,7 @@ def edit(title: str):
             form=form,
             title=title,
             page=page,
-            **drafts_views.editor_context(title),
+            **drafts_views.editor_context(title, page),
         )
     if not form.validate():
         return _edit_again(form, title, page, "The form was incomplete: " + _errors(form), 400)
@@ -218,7 +229,7 @@ def _edit_again(form, title, page, message, status, preview_html=None):
             title=title,
             page=page,
             preview_html=preview_html,
-            **drafts_views.editor_context(title),
+            **drafts_views.editor_context(title, page),
         ),
         status,
     )
@@ -236,7 +247,7 @@ def _preview_again(form, title, page, body):
         page=page,
         preview_html=rendered.html,
         preview_card=render_template("pages/_page_notices.html", rendered=rendered),
-        **drafts_views.editor_context(title),
+        **drafts_views.editor_context(title, page),
     )
 
 
