@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from tests.conftest import CSRFClient, save_page
 from wiki import create_app
+from wiki.discuss.models import Thread
 from wiki.extensions import db
 from wiki.models import Page, RenderCache, Revision
 
@@ -83,7 +84,15 @@ def _assert_all(workers, title: str, predicate, what: str) -> None:
         )
         row = db.session.get(RenderCache, current)
         assert row is not None and row.generation == page.generation, what
-        assert predicate(row.html) or what in ("protect", "sub-page moved away"), what
+        # The article alone: the badge, sub-page list and tab count are around it.
+        chrome = (
+            "protect",
+            "sub-page moved away",
+            "thread opened",
+            "thread resolved",
+            "thread reopened",
+        )
+        assert predicate(row.html) or what in chrome, what
 
 
 def _sized(html: str, width: int, height: int) -> bool:
@@ -130,6 +139,22 @@ def test_protect(workers):
     response = first.admin.post("/protect/Guarded", data={"protected": "1"})
     assert response.status_code == 302
     _assert_all(workers, "Guarded", lambda h: ">protected</span>" in h, "protect")
+
+
+def test_discussion_opened_and_resolved_change_the_tab_count(workers):
+    first, _, bob = workers
+    save_page(bob, "Talked", "text")
+    _warm(workers, "Talked")
+    made = bob.post("/discuss/Talked", data={"subject": "Why?", "body": "Tell me."})
+    assert made.status_code == 302
+    _assert_all(workers, "Talked", lambda h: "(1 open)" in h, "thread opened")
+    with first.app.app_context():
+        thread = db.session.scalar(select(Thread.id))
+        assert db.session.scalar(select(Page.open_threads).where(Page.title == "Talked")) == 1
+    assert bob.post(f"/discuss/Talked/{thread}/resolve").status_code == 302
+    _assert_all(workers, "Talked", lambda h: "open)" not in h, "thread resolved")
+    assert bob.post(f"/discuss/Talked/{thread}/reopen").status_code == 302
+    _assert_all(workers, "Talked", lambda h: "(1 open)" in h, "thread reopened")
 
 
 def test_upload_and_attachment_restore_change_image_sizes(workers):

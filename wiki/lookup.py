@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, request
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from wiki.extensions import db
 from wiki.models import Page, Revision
@@ -58,7 +59,9 @@ def revision_or_404(page: Page, number: int | None) -> Revision:
     """Revision ``number`` of ``page`` (its current one when None). :raises 404:"""
     number = page.current_rev if number is None else number
     revision = db.session.scalar(
-        select(Revision).where(Revision.page_id == page.id, Revision.number == number)
+        select(Revision)
+        .options(joinedload(Revision.author))  # the view names the author
+        .where(Revision.page_id == page.id, Revision.number == number)
     )
     if revision is None:
         abort(404, f"“{page.title}” has no revision {number}; it has {page.current_rev}.")

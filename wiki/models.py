@@ -73,6 +73,8 @@ class User(UserMixin, db.Model):
 
     # The token of the request's session (wiki.auth.sessions): what the cookies carry.
     session_token = None
+    # Unread notifications, read with the session (wiki.auth.sessions.load) for the header.
+    unread_notifications = 0
 
     def get_id(self) -> str:
         return self.session_token or ""
@@ -97,6 +99,9 @@ class Page(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     # Bumped with any change that can alter the page view (wiki/pages/generations.py).
     generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Its unresolved discussion threads, for the "Discussion (N open)" tab: recounted by the
+    # discussion service whenever a thread opens or is resolved (wiki/discuss/service.py).
+    open_threads: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     revisions: WriteOnlyMapped[Revision] = relationship(
         back_populates="page", order_by="Revision.number", passive_deletes=True

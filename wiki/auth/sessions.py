@@ -21,6 +21,7 @@ from wiki.auth.models import UserSession
 from wiki.db import write_if_free
 from wiki.extensions import db, login_manager
 from wiki.models import User, now_utc
+from wiki.notify.service import unread_count_of
 
 # A session unused this long is over (the remember cookie lasts as long; see config).
 IDLE_LIMIT = timedelta(days=30)
@@ -96,21 +97,23 @@ def start_session(user: User, *, user_agent: str, remember: bool) -> str:
 
 
 def load(token: str) -> User | None:
-    """The active user of a live session token, else None (one indexed query)."""
+    """The active user of a live session token, else None: one indexed query, which also
+    counts the user's unread notifications for the header (no template queries)."""
     if not isinstance(token, str) or len(token) < 20:
         return None  # also every cookie from before server-side sessions (a numeric id)
     row = db.session.execute(
-        select(User, UserSession.last_seen_at)
+        select(User, UserSession.last_seen_at, unread_count_of(UserSession.user_id))
         .join(UserSession, UserSession.user_id == User.id)
         .where(UserSession.id == _digest(token))
     ).first()
     if row is None:
         return None
-    user, last_seen = row
+    user, last_seen, unread = row
     if not user.active or now_utc() - last_seen > IDLE_LIMIT:
         return None
     user.session_token = token
     user.session_seen_at = last_seen
+    user.unread_notifications = unread  # the header's count, read with the session
     return user
 
 

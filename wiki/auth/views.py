@@ -10,6 +10,7 @@ from wiki.db import begin_write
 from wiki.extensions import db, limiter
 from wiki.forms import ActionForm
 from wiki.models import User
+from wiki.notify import service as notify_service
 
 
 def _log_in(user: User, *, remember: bool) -> None:
@@ -100,7 +101,11 @@ def profile():
             return redirect(url_for("auth.profile"))
     listed = sessions.list_sessions(current_user.id, current_user.session_token)
     return render_template(
-        "auth/profile.html", form=form, sessions=listed, action_form=ActionForm()
+        "auth/profile.html",
+        form=form,
+        sessions=listed,
+        action_form=ActionForm(),
+        watched_pages=notify_service.watched_pages(current_user.id),
     )
 
 

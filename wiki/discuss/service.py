@@ -70,12 +70,14 @@ def _live_page(page_id: int) -> Page:
     return page
 
 
-def open_count(page_id: int) -> int:
-    """Open threads of a page: one query on ix_discussion_threads_page_resolved."""
-    return (
+def _recount_open(page: Page) -> None:
+    """Keep ``page.open_threads`` (the tab's count) exact, in the caller's transaction: a
+    recount on ix_discussion_threads_page_resolved, not an increment that could drift."""
+    db.session.flush()
+    page.open_threads = (
         db.session.scalar(
             select(func.count(Thread.id)).where(
-                Thread.page_id == page_id, Thread.resolved.is_(False)
+                Thread.page_id == page.id, Thread.resolved.is_(False)
             )
         )
         or 0
@@ -122,6 +124,7 @@ def start_thread(page: Page, subject: str, body: str, user: User) -> Comment:
     db.session.add(comment)
     db.session.flush()
     notify_events.record_comment(page, thread, comment, user, new_thread=True)
+    _recount_open(page)
     db.session.commit()
     return comment
 
@@ -202,6 +205,7 @@ def set_resolved(page: Page, thread_id: int, resolved: bool, user: User) -> Thre
     thread = db.session.get(Thread, thread_id)
     thread.resolved = resolved
     thread.resolved_by_id, thread.resolved_at = (user.id, now_utc()) if resolved else (None, None)
+    _recount_open(db.session.get(Page, page.id))
     db.session.commit()
     return thread
 

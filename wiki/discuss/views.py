@@ -9,6 +9,7 @@ from wiki.discuss.forms import ReplyForm, ThreadForm
 from wiki.extensions import limiter
 from wiki.forms import ActionForm
 from wiki.lookup import live_page_or_404
+from wiki.notify import service as notify_service
 from wiki.refusals import Refusal
 
 
@@ -24,6 +25,7 @@ def _page(page, form=None, reply_to=None, reply_form=None, status=200, error=Non
         reply_to=reply_to,
         action=ActionForm(),
         can_resolve=lambda t: service.can_resolve(current_user, page, t),
+        watching=notify_service.watching(current_user, page),
     ), status
 
 

@@ -112,6 +112,7 @@ def history(title: str):
         page=page,
         listing=listing,
         can_edit=permissions.can_edit(current_user, page),
+        review_mark=review_service.mark_of(page.id),
     )
 
 

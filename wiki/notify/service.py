@@ -27,6 +27,13 @@ def is_watching(user_id: int, page_id: int) -> Watch | None:
     return db.session.get(Watch, (user_id, page_id))
 
 
+def watching(user, page: Page | None) -> bool:
+    """Whether ``user`` (maybe anonymous) watches the live ``page``: the Watch button's state."""
+    if not getattr(user, "is_authenticated", False) or page is None or page.id is None:
+        return False
+    return is_watching(user.id, page.id) is not None
+
+
 def watch(user_id: int, page: Page, *, subpages: bool = False) -> None:
     """Follow ``page`` (and its sub-pages when asked); watching again updates ``subpages``."""
     begin_write()
@@ -55,15 +62,22 @@ def watched_pages(user_id: int) -> list[tuple[str, bool]]:
     return [(title, subpages) for title, subpages in rows]
 
 
-def unread_count(user_id: int) -> int:
-    """Unread entries, counted up to COUNT_CAP: one query on ix_notifications_user_read."""
+def unread_count_of(user_id):
+    """The unread entries of ``user_id`` (a value or a column to correlate with), counted up
+    to COUNT_CAP, as a scalar subquery on ix_notifications_user_read. The session loader
+    selects it with the user (wiki.auth.sessions.load): the header's count costs no query."""
     capped = (
         select(Notification.id)
         .where(Notification.user_id == user_id, Notification.read.is_(False))
         .limit(COUNT_CAP)
         .subquery()
     )
-    return db.session.scalar(select(func.count()).select_from(capped)) or 0
+    return select(func.count()).select_from(capped).scalar_subquery()
+
+
+def unread_count(user_id: int) -> int:
+    """Unread entries, counted up to COUNT_CAP: one query on ix_notifications_user_read."""
+    return db.session.scalar(select(unread_count_of(user_id))) or 0
 
 
 def notifications_page(user_id: int, page_no: int) -> tuple[list[dict], bool]:

@@ -1,15 +1,15 @@
-"""Per-app wiring of notifications: wake the jobs after a commit that queued events, start
-the in-app worker in each process, and the template helpers (header count, watch state)."""
+"""Per-app wiring of notifications: wake the jobs after a commit that queued events, and start
+the in-app worker in each process. (What pages show of notifications is gathered by their
+views; the header's unread count comes with the session, see wiki.auth.sessions.load.)"""
 
 from __future__ import annotations
 
 from flask import Flask, current_app
-from flask_login import current_user
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from wiki.jobs import runner, wake
-from wiki.notify import events, service
+from wiki.notify import events
 
 _listening = False
 
@@ -34,19 +34,3 @@ def setup(app: Flask) -> None:
             from wiki.jobs.worker import worker_for
 
             worker_for(current_app._get_current_object()).ensure_started()
-
-    @app.template_global()
-    def unread_notifications() -> int:
-        if not current_user.is_authenticated:
-            return 0
-        return service.unread_count(current_user.id)
-
-    @app.template_global()
-    def watching_page(page) -> bool:
-        if not current_user.is_authenticated or page is None or page.id is None:
-            return False
-        return service.is_watching(current_user.id, page.id) is not None
-
-    @app.template_global()
-    def my_watched_pages():
-        return service.watched_pages(current_user.id) if current_user.is_authenticated else []

@@ -4,6 +4,7 @@
 alter the view of that page:
 
 * a new revision of the page (edit, create, revert, rename, delete, restore, protect),
+* a discussion thread opened or resolved (the count on its Discussion tab),
 * a new attachment version of the page (upload, re-upload, restore of an old version),
 * its title or deleted flag changing — which also bumps the pages that link to the old and
   new title (their red links turn blue or back) and the parent pages of both titles (their
@@ -72,7 +73,7 @@ def _bump_generations(session: Session, _context, _instances) -> None:
         if titles or _changed(obj, "deleted"):
             structural.update(titles or [obj.title])
             pages.append(obj)
-        elif _changed(obj, "protected"):
+        elif _changed(obj, "protected") or _changed(obj, "open_threads"):
             pages.append(obj)
     for page in pages:
         own.discard(page.id)

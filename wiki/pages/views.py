@@ -19,6 +19,7 @@ from wiki.decorators import editor_required, read_access_required
 from wiki.extensions import db, limiter
 from wiki.lookup import find_page, live_page_or_404, parse_rev, revision_or_404, valid_title_or_400
 from wiki.models import Page, Redirect
+from wiki.notify import service as notify_service
 from wiki.pages import (
     bp,
     drafts_views,
@@ -80,8 +81,10 @@ def view(title: str):
 
 def _view_context(page: Page, is_current: bool) -> dict:
     """What a page view shows around the article, gathered by the view: the footer (tags,
-    sub-pages), the page tree beside it, and who is editing it now (for logged-in readers)."""
+    sub-pages), the page tree beside it, and for logged-in readers who is editing it now and
+    whether they watch it."""
     return {
+        "watching": notify_service.watching(current_user, page),
         "footer": navigation.footer_info(page),
         "tree": navigation.page_tree(page.title) if is_current else None,
         "editors": drafts_views.draft_editors(page.title) if current_user.is_authenticated else [],
@@ -104,6 +107,7 @@ def _missing_or_redirect(title: str, page: Page | None):
             "pages/missing.html",
             title=title,
             page=page,
+            deleted_by=page.deleted_by if page is not None else None,
             can_create=permissions.can_edit(current_user, None),
         ),
         404,

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from wiki.db import begin_write
 from wiki.extensions import db
@@ -100,7 +100,11 @@ def _touch(token_id: int, now: datetime) -> None:
 
 def visible_tokens(user: User) -> list[ApiToken]:
     """The tokens ``user`` may see: their own; an admin sees everyone's. Newest first."""
-    stmt = select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    stmt = (
+        select(ApiToken)
+        .options(selectinload(ApiToken.user))  # the admin's list names each owner
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    )
     if not user.is_admin:
         stmt = stmt.where(ApiToken.user_id == user.id)
     return list(db.session.scalars(stmt))
