@@ -19,7 +19,10 @@ from wiki.jobs.worker import worker_for
 from wiki.notify.models import Delivery, Event
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BROKER = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
+# One Redis database per xdist worker (14, 13, ...): two Celery workers started by tests
+# running at once would otherwise take each other's tasks and flush each other's queue.
+_WORKER_NO = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+BROKER = os.environ.get("TEST_CELERY_BROKER_URL", f"redis://127.0.0.1:6379/{14 - _WORKER_NO}")
 
 
 @pytest.fixture
