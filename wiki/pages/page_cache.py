@@ -1,25 +1,39 @@
-"""Whole-page cache of anonymous page views, per worker process.
+"""Whole-page cache of page views, per worker process, for anonymous and logged-in readers.
 
-Anonymous readers are most of a wiki's traffic and all see the same HTML, like MediaWiki's
-parser and file caches. An entry is keyed by what the view reads from the request — the page
-title and the ``rev`` and ``redirectedfrom`` arguments, never other query strings — and by the
-page's *generation*, which every change that can alter the view bumps in its own transaction
-(wiki/pages/generations.py). One indexed query reads the generation, so several workers or
-servers each keep their own entries and agree through the database. An entry lives at most
-``TTL`` seconds, which bounds relative times ("5 minutes ago") and date-based notices.
+A page view is rendered once as a *shell*: the whole HTML, with a mark wherever the reader
+shows through — the header's user menu, the Watch button, "changed since your last visit",
+who is editing now (each a small template, a *slot*), and every CSRF token. The shell is
+kept and each request fills the marks for its own reader (:func:`fill`), so a logged-in view
+costs a cache lookup, the queries of its slots and a few small templates, like MediaWiki's
+parser cache plus its per-user skin bits.
+
+Shells are keyed by what the view reads from the request — the page title and the ``rev`` and
+``redirectedfrom`` arguments, never other query strings — by what the reader's role changes
+in the page (anonymous, may edit, administrator: :func:`variant`), and by the page's
+*generation*, which every change that can alter the view bumps in its own transaction
+(wiki/pages/generations.py). Several workers or servers each keep their own shells and agree
+through the database. A shell lives at most ``TTL`` seconds, which bounds relative times
+("5 minutes ago") and the sibling list of the page tree. A reader with a flash message
+pending gets a page rendered for them alone.
 
 The cache holds at most ``WIKI_PAGE_CACHE_BYTES`` of HTML (cachetools, sized in bytes), and a
 single page larger than an eighth of that is not kept, so no flood of variants or huge page
-can grow a worker. ``WIKI_PAGE_CACHE = False`` switches it off (for benchmarks).
+can grow a worker. ``WIKI_PAGE_CACHE = False`` switches it off (for benchmarks); pages are
+then still rendered as shells and filled, so both ways show the same HTML.
 """
 
 from __future__ import annotations
 
+import re
+import secrets
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from cachetools import TTLCache
-from flask import Response, current_app, request, session
-from flask_login import current_user
+from flask import current_app, g, request, session
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from sqlalchemy import select
 
 from wiki.extensions import db
@@ -27,7 +41,15 @@ from wiki.models import Page
 
 TTL = 60.0
 DEFAULT_BUDGET = 32 * 1024 * 1024
-Key = tuple[str, str | None, str | None, int]
+Key = tuple
+
+# Marks carry a per-process secret, so no page text can forge one.
+_NONCE = secrets.token_hex(8)
+_SLOT_MARK = "\x00slot-" + _NONCE + ":{}\x00"
+_SLOT = re.compile("\x00slot-" + _NONCE + r":([\w/.]+)\x00")
+_CSRF_MARK = "csrf-" + _NONCE
+_SHELL = "nexus_shell"  # flask.g key: set while a shell renders
+_CSRF_FIELD = "csrf_token"  # Flask-WTF keeps the request's signed token in g under this name
 
 
 class ByteCache:
@@ -59,16 +81,6 @@ def store_of(app) -> ByteCache:
     return store
 
 
-def _cacheable() -> bool:
-    # Flashes live in the session: a reader with one pending must get a fresh page.
-    return (
-        current_app.config.get("WIKI_PAGE_CACHE", True)
-        and request.method == "GET"
-        and not current_user.is_authenticated
-        and "_flashes" not in session
-    )
-
-
 def generation(title: str) -> int | None:
     """The live page's generation (one indexed query); None when it is missing or deleted."""
     return db.session.scalar(
@@ -76,22 +88,70 @@ def generation(title: str) -> int | None:
     )
 
 
-def lookup(title: str) -> tuple[Key | None, Response | None]:
-    """(key to store under, cached response or None); key is None when not cacheable."""
-    if not _cacheable():
-        return None, None
-    page_generation = generation(title)
-    if page_generation is None:
-        return None, None  # missing, deleted or moved: those answers are not cached
+def variant(user, can_edit: bool) -> str:
+    """What of the reader, besides the slots, changes a page view: anonymous readers, readers
+    who may edit it (Edit tab, section links, rename box), administrators (protect, delete)."""
+    if not user.is_authenticated:
+        return "anonymous"
+    return "admin" if user.is_admin else ("editor" if can_edit else "reader")
+
+
+def key_for(page: Page, reader: str) -> Key:
     args = request.args
-    key = (title, args.get("rev"), args.get("redirectedfrom"), page_generation)
-    hit = store_of(current_app).get(key)
-    if hit is not None:
-        return key, Response(hit, mimetype="text/html")
-    return key, None
+    return (page.title, args.get("rev"), args.get("redirectedfrom"), reader, page.generation)
 
 
-def store(key: Key | None, html: str) -> None:
-    if key is None:
-        return
-    store_of(current_app).put(key, html.encode("utf-8"))
+def cached(key: Key) -> bytes | None:
+    """The kept shell of ``key``, unless this reader must get a page of their own."""
+    if not _cacheable():
+        return None
+    return store_of(current_app).get(key)
+
+
+def keep(key: Key, shell: str) -> bytes:
+    data = shell.encode("utf-8")
+    if _cacheable():
+        store_of(current_app).put(key, data)
+    return data
+
+
+def _cacheable() -> bool:
+    # Flashes live in the session: a reader with one pending must get a fresh page.
+    return current_app.config.get("WIKI_PAGE_CACHE", True) and "_flashes" not in session
+
+
+# -- shells and slots ---------------------------------------------------------------------
+
+
+@contextmanager
+def rendering_shell() -> Iterator[None]:
+    """Within: templates render marks for slots and CSRF tokens instead of this reader's."""
+    g.setdefault(_CSRF_FIELD, None)
+    real_token = g.pop(_CSRF_FIELD)
+    setattr(g, _CSRF_FIELD, _CSRF_MARK)
+    setattr(g, _SHELL, True)
+    try:
+        yield
+    finally:
+        g.pop(_SHELL, None)
+        g.pop(_CSRF_FIELD, None)
+        if real_token is not None:
+            setattr(g, _CSRF_FIELD, real_token)
+
+
+def slot(context, name: str) -> Markup:
+    """The ``slot(name)`` template global: the template ``name`` rendered here for this
+    reader, or, while a shell renders, a mark that :func:`fill` replaces per request."""
+    if g.get(_SHELL):
+        return Markup(_SLOT_MARK.format(name))
+    return Markup(context.environment.get_template(name).render(context.get_all()))
+
+
+def fill(shell: bytes, values: dict) -> str:
+    """The shell with each slot rendered for this reader (``values`` are their context) and
+    this reader's CSRF token."""
+    app = current_app
+    app.update_template_context(values)
+    env = app.jinja_env
+    html = _SLOT.sub(lambda m: env.get_template(m[1]).render(values), shell.decode("utf-8"))
+    return html.replace(_CSRF_MARK, generate_csrf()) if _CSRF_MARK in html else html

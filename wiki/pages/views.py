@@ -11,6 +11,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from jinja2 import pass_context
 from markupsafe import Markup
 from sqlalchemy import func, select
 
@@ -53,41 +54,44 @@ def view(title: str):
     canonical = valid_title_or_400(title)
     if " " in request.path or canonical != title:
         return redirect(url_for("pages.view", title=canonical, **request.args), 301)
-    cache_key, cached = page_cache.lookup(canonical)
-    if cached is not None:
-        return cached
     page = find_page(canonical)
     if page is None or page.deleted:
         return _missing_or_redirect(canonical, page)
-    revision = revision_or_404(page, parse_rev(request.args.get("rev")))
-    is_current = revision.number == page.current_rev
-    changed = None
-    if is_current and current_user.is_authenticated:
-        changed = record_visit(current_user.id, page.id, page.current_rev)
-    html = render_template(
-        "pages/view.html",
-        page=page,
-        revision=revision,
-        is_current=is_current,
-        rendered=page_html(revision, page.generation),
-        changed=changed,
-        redirected_from=request.args.get("redirectedfrom"),
-        can_edit=permissions.can_edit(current_user, page),
-        **_view_context(page, is_current),
-    )
-    page_cache.store(cache_key, html)
-    return html
+    number = parse_rev(request.args.get("rev"))
+    is_current = number is None or number == page.current_rev
+    can_edit = permissions.can_edit(current_user, page)
+    key = page_cache.key_for(page, page_cache.variant(current_user, can_edit))
+    shell = page_cache.cached(key)
+    if shell is None:
+        revision = revision_or_404(page, number)
+        with page_cache.rendering_shell():
+            html = render_template(
+                "pages/view.html",
+                page=page,
+                revision=revision,
+                is_current=is_current,
+                rendered=page_html(revision, page.generation),
+                redirected_from=request.args.get("redirectedfrom"),
+                can_edit=can_edit,
+                footer=navigation.footer_info(page),
+                tree=navigation.page_tree(page.title) if is_current else None,
+            )
+        shell = page_cache.keep(key, html)
+    return page_cache.fill(shell, _reader_context(page, is_current))
 
 
-def _view_context(page: Page, is_current: bool) -> dict:
-    """What a page view shows around the article, gathered by the view: the footer (tags,
-    sub-pages), the page tree beside it, and for logged-in readers who is editing it now and
-    whether they watch it."""
+def _reader_context(page: Page, is_current: bool) -> dict:
+    """What a page view shows of its reader (its slots: see page_cache): whether they watch
+    the page, what changed since their last visit (recorded now), who else is editing it."""
+    if not current_user.is_authenticated:
+        return {"page": page}
     return {
+        "page": page,
         "watching": notify_service.watching(current_user, page),
-        "footer": navigation.footer_info(page),
-        "tree": navigation.page_tree(page.title) if is_current else None,
-        "editors": drafts_views.draft_editors(page.title) if current_user.is_authenticated else [],
+        "changed": (
+            record_visit(current_user.id, page.id, page.current_rev) if is_current else None
+        ),
+        "editors": drafts_views.draft_editors(page.title),
     }
 
 
@@ -331,6 +335,10 @@ def index():
     for title in titles:
         groups.setdefault(title.split("/", 1)[0], []).append(title)
     return render_template("pages/index.html", groups=groups, total=len(titles))
+
+
+# ``{{ slot("a/template.html") }}``: a part of a page that shows its reader (page_cache).
+bp.add_app_template_global(pass_context(page_cache.slot), "slot")
 
 
 @bp.app_context_processor
