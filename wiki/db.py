@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Connection, event, select, text
+from sqlalchemy import ColumnElement, Connection, and_, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -87,6 +87,16 @@ def is_busy(error: BaseException) -> bool:
 
 def is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
+
+
+def starts_with(column, prefix: str) -> ColumnElement[bool]:
+    """``column`` begins with ``prefix``, in a form that uses the column's index: SQLite does
+    not use an index for ``LIKE 'A/%'`` (LIKE ignores case there), but its binary order makes
+    the test the range [``prefix``, ``prefix`` with its last character + 1). PostgreSQL's
+    collation may not order that way, so it gets ``LIKE``."""
+    if prefix and not is_postgres():
+        return and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+    return column.startswith(prefix, autoescape=True)
 
 
 def dialect_insert(model):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from wiki.extensions import db
@@ -20,8 +20,11 @@ def valid_title_or_400(title: str) -> str:
         abort(400, f"Invalid title: {error}")
 
 
+_PAGE_BY_TITLE = select(Page).where(Page.title == bindparam("title"))  # built once: every view
+
+
 def find_page(title: str) -> Page | None:
-    return db.session.scalar(select(Page).where(Page.title == title))
+    return db.session.scalar(_PAGE_BY_TITLE, {"title": title})
 
 
 def live_page_or_404(title: str) -> Page:

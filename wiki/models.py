@@ -18,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     false,
+    func,
 )
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 from werkzeug.security import check_password_hash
@@ -107,6 +108,10 @@ class Page(db.Model):
         back_populates="page", order_by="Revision.number", passive_deletes=True
     )
     deleted_by: Mapped[User | None] = relationship(foreign_keys=[deleted_by_id])
+
+
+# A-Z lists (all pages, the page tree) read pages in this order and stop early.
+Index("ix_pages_title_lower", func.lower(Page.title))
 
 
 class Revision(db.Model):

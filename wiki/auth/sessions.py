@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from wiki.auth.models import UserSession
 from wiki.db import write_if_free
@@ -96,16 +96,20 @@ def start_session(user: User, *, user_agent: str, remember: bool) -> str:
     return token
 
 
+# Built once: it runs on every logged-in request.
+_LOAD = (
+    select(User, UserSession.last_seen_at, unread_count_of(UserSession.user_id))
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(UserSession.id == bindparam("digest"))
+)
+
+
 def load(token: str) -> User | None:
     """The active user of a live session token, else None: one indexed query, which also
     counts the user's unread notifications for the header (no template queries)."""
     if not isinstance(token, str) or len(token) < 20:
         return None  # also every cookie from before server-side sessions (a numeric id)
-    row = db.session.execute(
-        select(User, UserSession.last_seen_at, unread_count_of(UserSession.user_id))
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.id == _digest(token))
-    ).first()
+    row = db.session.execute(_LOAD, {"digest": _digest(token)}).first()
     if row is None:
         return None
     user, last_seen, unread = row

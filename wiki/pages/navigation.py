@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
+from wiki.db import starts_with
 from wiki.extensions import db
 from wiki.models import Page, PageTag
 from wiki.text.titles import SEPARATOR
@@ -93,13 +94,13 @@ def page_tree(title: str) -> PageTree:
                 select(Page.title).where(top, live).order_by(order).limit(LEVEL_LIMIT + 1)
             )
         )
-        under = Page.title.startswith(title + SEPARATOR, autoescape=True)
+        under = starts_with(Page.title, title + SEPARATOR)
         titles += db.session.scalars(
             select(Page.title).where(under, slashes == 1, live).order_by(order).limit(LIMIT)
         )
         return build_tree(title, titles)
     # The prefix test comes first: slashes are only counted on the rows it lets through.
-    under = Page.title.startswith(SEPARATOR.join(parts[:-1]) + SEPARATOR, autoescape=True)
+    under = starts_with(Page.title, SEPARATOR.join(parts[:-1]) + SEPARATOR)
     stmt = select(Page.title).where(under, slashes <= depth + 1, live)
     titles = list(db.session.scalars(stmt.order_by(order).limit(LIMIT)))
     ancestors = [SEPARATOR.join(parts[: i + 1]) for i in range(depth)]
@@ -125,7 +126,7 @@ def footer_info(page: Page) -> FooterInfo:
         db.session.scalars(
             select(Page.title)
             .where(
-                Page.title.startswith(page.title + SEPARATOR, autoescape=True),
+                starts_with(Page.title, page.title + SEPARATOR),
                 Page.deleted.is_(False),
             )
             .order_by(Page.title)

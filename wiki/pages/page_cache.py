@@ -34,7 +34,7 @@ from cachetools import TTLCache
 from flask import current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from wiki.extensions import db
 from wiki.models import Page
@@ -45,8 +45,8 @@ Key = tuple
 
 # Marks carry a per-process secret, so no page text can forge one.
 _NONCE = secrets.token_hex(8)
-_SLOT_MARK = "\x00slot-" + _NONCE + ":{}\x00"
-_SLOT = re.compile("\x00slot-" + _NONCE + r":([\w/.]+)\x00")
+_SLOT_MARK = "\x00slot-" + _NONCE + ":{}:{}\x00"
+_SLOT = re.compile(("\x00slot-" + _NONCE + r":([\w/.]+):(\w*)\x00").encode())
 _CSRF_MARK = "csrf-" + _NONCE
 _SHELL = "nexus_shell"  # flask.g key: set while a shell renders
 _CSRF_FIELD = "csrf_token"  # Flask-WTF keeps the request's signed token in g under this name
@@ -81,11 +81,14 @@ def store_of(app) -> ByteCache:
     return store
 
 
+_GENERATION = select(Page.generation).where(  # built once: every API page read asks it
+    Page.title == bindparam("title"), Page.deleted.is_(False)
+)
+
+
 def generation(title: str) -> int | None:
     """The live page's generation (one indexed query); None when it is missing or deleted."""
-    return db.session.scalar(
-        select(Page.generation).where(Page.title == title, Page.deleted.is_(False))
-    )
+    return db.session.scalar(_GENERATION, {"title": title})
 
 
 def variant(user, can_edit: bool) -> str:
@@ -96,28 +99,25 @@ def variant(user, can_edit: bool) -> str:
     return "admin" if user.is_admin else ("editor" if can_edit else "reader")
 
 
-def key_for(page: Page, reader: str) -> Key:
+def key_for(page, reader: str) -> Key:
     args = request.args
     return (page.title, args.get("rev"), args.get("redirectedfrom"), reader, page.generation)
 
 
+def cacheable() -> bool:
+    """Whether this request may use and fill the cache: asked before rendering, as a reader
+    with a flash message pending gets a page of their own (the render takes the message)."""
+    return current_app.config.get("WIKI_PAGE_CACHE", True) and "_flashes" not in session
+
+
 def cached(key: Key) -> bytes | None:
-    """The kept shell of ``key``, unless this reader must get a page of their own."""
-    if not _cacheable():
-        return None
     return store_of(current_app).get(key)
 
 
 def keep(key: Key, shell: str) -> bytes:
     data = shell.encode("utf-8")
-    if _cacheable():
-        store_of(current_app).put(key, data)
+    store_of(current_app).put(key, data)
     return data
-
-
-def _cacheable() -> bool:
-    # Flashes live in the session: a reader with one pending must get a fresh page.
-    return current_app.config.get("WIKI_PAGE_CACHE", True) and "_flashes" not in session
 
 
 # -- shells and slots ---------------------------------------------------------------------
@@ -139,19 +139,32 @@ def rendering_shell() -> Iterator[None]:
             setattr(g, _CSRF_FIELD, real_token)
 
 
-def slot(context, name: str) -> Markup:
-    """The ``slot(name)`` template global: the template ``name`` rendered here for this
-    reader, or, while a shell renders, a mark that :func:`fill` replaces per request."""
+def slot(context, name: str, when: str = "") -> Markup:
+    """The ``slot(name, when)`` template global: the template ``name`` rendered here for this
+    reader, or, while a shell renders, a mark that :func:`fill` replaces per request. With
+    ``when``, the name of a context value, the slot shows only when that value is truthy."""
     if g.get(_SHELL):
-        return Markup(_SLOT_MARK.format(name))
-    return Markup(context.environment.get_template(name).render(context.get_all()))
+        return Markup(_SLOT_MARK.format(name, when))
+    return Markup(_render(context.environment, name, when, context.get_all()))
 
 
-def fill(shell: bytes, values: dict) -> str:
+def _render(env, name: str, when: str, values: dict) -> str:
+    if when and not values.get(when):
+        return ""
+    return env.get_template(name).render(values)
+
+
+def fill(shell: bytes, values: dict) -> bytes:
     """The shell with each slot rendered for this reader (``values`` are their context) and
-    this reader's CSRF token."""
+    this reader's CSRF token; UTF-8, like the shell."""
     app = current_app
     app.update_template_context(values)
     env = app.jinja_env
-    html = _SLOT.sub(lambda m: env.get_template(m[1]).render(values), shell.decode("utf-8"))
-    return html.replace(_CSRF_MARK, generate_csrf()) if _CSRF_MARK in html else html
+
+    def one(mark: re.Match) -> bytes:
+        name, when = mark[1].decode(), mark[2].decode()
+        return _render(env, name, when, values).encode("utf-8")
+
+    html = _SLOT.sub(one, shell)
+    csrf = _CSRF_MARK.encode()
+    return html.replace(csrf, generate_csrf().encode()) if csrf in html else html

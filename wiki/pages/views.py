@@ -20,7 +20,6 @@ from wiki.decorators import editor_required, read_access_required
 from wiki.extensions import db, limiter
 from wiki.lookup import find_page, live_page_or_404, parse_rev, revision_or_404, valid_title_or_400
 from wiki.models import Page, Redirect
-from wiki.notify import service as notify_service
 from wiki.pages import (
     bp,
     drafts_views,
@@ -30,11 +29,11 @@ from wiki.pages import (
     page_cache,
     page_templates,
     preview_gate,
+    readers,
     section_edit,
 )
 from wiki.pages.forms import EditForm
 from wiki.pages.limits import save_limit
-from wiki.pages.visits import record_visit
 from wiki.rendering.cache import page_html
 from wiki.rendering.markdown import RenderError
 from wiki.text import conflicts as conflict_markers
@@ -54,44 +53,51 @@ def view(title: str):
     canonical = valid_title_or_400(title)
     if " " in request.path or canonical != title:
         return redirect(url_for("pages.view", title=canonical, **request.args), 301)
-    page = find_page(canonical)
-    if page is None or page.deleted:
-        return _missing_or_redirect(canonical, page)
+    state = readers.view_state(canonical, current_user)
+    if state is None or state.deleted:
+        return _missing_or_redirect(canonical, find_page(canonical) if state else None)
     number = parse_rev(request.args.get("rev"))
-    is_current = number is None or number == page.current_rev
-    can_edit = permissions.can_edit(current_user, page)
-    key = page_cache.key_for(page, page_cache.variant(current_user, can_edit))
-    shell = page_cache.cached(key)
+    is_current = number is None or number == state.current_rev
+    can_edit = permissions.can_edit(current_user, state)
+    key = page_cache.key_for(state, page_cache.variant(current_user, can_edit))
+    cacheable = page_cache.cacheable()
+    shell = page_cache.cached(key) if cacheable else None
     if shell is None:
-        revision = revision_or_404(page, number)
-        with page_cache.rendering_shell():
-            html = render_template(
-                "pages/view.html",
-                page=page,
-                revision=revision,
-                is_current=is_current,
-                rendered=page_html(revision, page.generation),
-                redirected_from=request.args.get("redirectedfrom"),
-                can_edit=can_edit,
-                footer=navigation.footer_info(page),
-                tree=navigation.page_tree(page.title) if is_current else None,
-            )
-        shell = page_cache.keep(key, html)
-    return page_cache.fill(shell, _reader_context(page, is_current))
+        html = _render_shell(db.session.get(Page, state.id), number)
+        shell = page_cache.keep(key, html) if cacheable else html.encode("utf-8")
+    return page_cache.fill(shell, _reader_context(state, is_current))
 
 
-def _reader_context(page: Page, is_current: bool) -> dict:
-    """What a page view shows of its reader (its slots: see page_cache): whether they watch
-    the page, what changed since their last visit (recorded now), who else is editing it."""
+def _render_shell(page: Page, number: int | None) -> str:
+    """The page view with marks for its reader's parts (see page_cache)."""
+    revision = revision_or_404(page, number)
+    is_current = revision.number == page.current_rev
+    with page_cache.rendering_shell():
+        return render_template(
+            "pages/view.html",
+            page=page,
+            revision=revision,
+            is_current=is_current,
+            rendered=page_html(revision, page.generation),
+            redirected_from=request.args.get("redirectedfrom"),
+            can_edit=permissions.can_edit(current_user, page),
+            footer=navigation.footer_info(page),
+            tree=navigation.page_tree(page.title) if is_current else None,
+        )
+
+
+def _reader_context(state, is_current: bool) -> dict:
+    """What a page view shows of its reader (its slots, see page_cache); ``state`` is the
+    page's row from readers.view_state."""
     if not current_user.is_authenticated:
-        return {"page": page}
+        return {"page": state}
+    reader = readers.reader_of(current_user, state, is_current=is_current)
     return {
-        "page": page,
-        "watching": notify_service.watching(current_user, page),
-        "changed": (
-            record_visit(current_user.id, page.id, page.current_rev) if is_current else None
-        ),
-        "editors": drafts_views.draft_editors(page.title),
+        "page": state,
+        "reader": reader,
+        "watching": reader.watching,
+        "changed": reader.changed,
+        "editors": reader.editors,
     }
 
 

@@ -1,18 +1,17 @@
 """ "Changed since your last visit": the last revision each user viewed as current.
 
-A view reads the visit with one primary-key query and writes only when what it records
-changed (a first visit, or a page changed since), best effort: when the write lock is busy
-the visit is recorded next time.
+A view reads the visit with the reader's state (wiki.pages.readers) and writes only when what
+it records changed (a first visit, or a page changed since), best effort: when the write lock
+is busy the visit is recorded next time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, update
 
 from wiki.db import dialect_insert, write_if_free
-from wiki.extensions import db
 from wiki.models import PageVisit
 
 
@@ -22,15 +21,15 @@ class ChangedSince:
     edits: int
 
 
-def record_visit(user_id: int, page_id: int, current_rev: int) -> ChangedSince | None:
-    """Note that the user saw revision ``current_rev``; tell what changed since the last time.
+def note_visit(
+    user_id: int, page_id: int, current_rev: int, seen: int | None
+) -> ChangedSince | None:
+    """Note that the user saw revision ``current_rev``, having last seen ``seen`` (None: a
+    first visit; read with the reader's state, wiki.pages.readers); tell what changed since.
 
     Returns None on a first visit or when nothing changed. Never writes when nothing changed,
     never waits for the write lock.
     """
-    seen = db.session.scalar(
-        select(PageVisit.rev).where(PageVisit.user_id == user_id, PageVisit.page_id == page_id)
-    )
     if seen is not None and seen >= current_rev:
         return None
 

@@ -1,0 +1,66 @@
+"""The one query a page view starts with: the page's row and, for a logged-in reader, what the
+view shows of them — the revision they last saw (for "changed since your last visit"),
+whether they watch the page, and whether anyone else is editing it now (a second query then
+names who). The view's slots show the reader's part (wiki/pages/page_cache.py). Both
+statements are built once, as they run on every view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Row, bindparam, exists, select
+
+from wiki.extensions import db
+from wiki.models import Draft, Page, PageVisit, now_utc
+from wiki.notify.models import Watch
+from wiki.pages import drafts
+from wiki.pages.visits import ChangedSince, note_visit
+
+_TITLE, _USER = bindparam("title"), bindparam("user_id")
+_PAGE = (Page.id, Page.title, Page.generation, Page.current_rev, Page.protected, Page.deleted)
+_ANONYMOUS = select(*_PAGE).where(Page.title == _TITLE)
+_LOGGED_IN = select(
+    *_PAGE,
+    select(PageVisit.rev)
+    .where(PageVisit.user_id == _USER, PageVisit.page_id == Page.id)
+    .scalar_subquery()
+    .label("seen"),
+    exists().where(Watch.user_id == _USER, Watch.page_id == Page.id).label("watching"),
+    exists()
+    .where(
+        Draft.page_title == Page.title,
+        Draft.updated_at >= bindparam("cutoff"),
+        Draft.user_id != _USER,
+    )
+    .label("others_editing"),
+).where(Page.title == _TITLE)
+
+
+def view_state(title: str, user) -> Row | None:
+    """The page ``title`` (id, title, generation, current_rev, protected, deleted) and, for a
+    logged-in ``user``, seen, watching and others_editing; None when there is no such page."""
+    if not user.is_authenticated:
+        return db.session.execute(_ANONYMOUS, {"title": title}).first()
+    params = {"title": title, "user_id": user.id, "cutoff": now_utc() - drafts.ACTIVE_FOR}
+    return db.session.execute(_LOGGED_IN, params).first()
+
+
+@dataclass(frozen=True)
+class Reader:
+    watching: bool
+    changed: ChangedSince | None
+    editors: list[drafts.Editor]
+
+
+def reader_of(user, state: Row, *, is_current: bool) -> Reader:
+    """The logged-in ``user``'s part of a view (``state`` from :func:`view_state`); a view of
+    the current revision also records the visit (written only when it changed, never
+    waiting for the lock)."""
+    changed = None
+    if is_current:
+        changed = note_visit(user.id, state.id, state.current_rev, state.seen)
+    editors = []
+    if state.others_editing:
+        editors = drafts.active_editors(state.title, exclude_user_id=user.id)
+    return Reader(bool(state.watching), changed, editors)
