@@ -4,8 +4,9 @@ A page view is rendered once as a *shell*: the whole HTML, with a mark wherever 
 shows through — the header's user menu, the Watch button, "changed since your last visit",
 who is editing now (each a small template, a *slot*), and every CSRF token. The shell is
 kept and each request fills the marks for its own reader (:func:`fill`), so a logged-in view
-costs a cache lookup, the queries of its slots and a few small templates, like MediaWiki's
-parser cache plus its per-user skin bits.
+costs a cache lookup, the query of its reader's state and a few small templates, like
+MediaWiki's parser cache plus its per-user skin bits. Anonymous readers all see the same
+page: theirs is rendered whole, slots in place, and served as it is.
 
 Shells are keyed by what the view reads from the request — the page title and the ``rev`` and
 ``redirectedfrom`` arguments, never other query strings — by what the reader's role changes
@@ -124,8 +125,12 @@ def keep(key: Key, shell: str) -> bytes:
 
 
 @contextmanager
-def rendering_shell() -> Iterator[None]:
-    """Within: templates render marks for slots and CSRF tokens instead of this reader's."""
+def rendering_shell(*, marks: bool = True) -> Iterator[None]:
+    """Within: templates render marks for slots and CSRF tokens instead of this reader's.
+    Without ``marks`` (an anonymous reader, the same for all), slots render in place."""
+    if not marks:
+        yield
+        return
     g.setdefault(_CSRF_FIELD, None)
     real_token = g.pop(_CSRF_FIELD)
     setattr(g, _CSRF_FIELD, _CSRF_MARK)

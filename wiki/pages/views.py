@@ -65,14 +65,17 @@ def view(title: str):
     if shell is None:
         html = _render_shell(db.session.get(Page, state.id), number)
         shell = page_cache.keep(key, html) if cacheable else html.encode("utf-8")
+    if not current_user.is_authenticated:
+        return shell  # the same for every anonymous reader: nothing to fill
     return page_cache.fill(shell, _reader_context(state, is_current))
 
 
 def _render_shell(page: Page, number: int | None) -> str:
-    """The page view with marks for its reader's parts (see page_cache)."""
+    """The page view with marks for its reader's parts (see page_cache); whole for an
+    anonymous reader."""
     revision = revision_or_404(page, number)
     is_current = revision.number == page.current_rev
-    with page_cache.rendering_shell():
+    with page_cache.rendering_shell(marks=current_user.is_authenticated):
         return render_template(
             "pages/view.html",
             page=page,
@@ -87,10 +90,8 @@ def _render_shell(page: Page, number: int | None) -> str:
 
 
 def _reader_context(state, is_current: bool) -> dict:
-    """What a page view shows of its reader (its slots, see page_cache); ``state`` is the
-    page's row from readers.view_state."""
-    if not current_user.is_authenticated:
-        return {"page": state}
+    """What a page view shows of its logged-in reader (its slots, see page_cache); ``state``
+    is the page's row from readers.view_state."""
     reader = readers.reader_of(current_user, state, is_current=is_current)
     return {
         "page": state,
