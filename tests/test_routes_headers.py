@@ -137,7 +137,7 @@ def test_internal_error_page_sends_the_headers(client, editor, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("injected")
 
-    monkeypatch.setattr("wiki.pages.views.find_page", broken)
+    monkeypatch.setattr("wiki.pages.readers.view_state", broken)
     response = client.get("/wiki/Anything")
     assert response.status_code == 500
     assert not _check(response, "500", logged_in=True)
