@@ -17,6 +17,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
     SEARCH_INDEX_DIR = _env("SEARCH_INDEX_DIR")
     SEARCH_BACKEND = _env("SEARCH_BACKEND", "whoosh")
+    # "background": a save in a request wakes the process's indexer thread and answers at once
+    # (searches see it a moment later); "request": index before answering.
+    SEARCH_SYNC = _env("SEARCH_SYNC", "background")
     WIKI_REGISTRATION = _env("WIKI_REGISTRATION", "open")
     WIKI_READ_ACCESS = _env("WIKI_READ_ACCESS", "anonymous")
     WIKI_HTTPS = _env("WIKI_HTTPS", "0") == "1"

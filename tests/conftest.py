@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 
 from wiki import create_app
 from wiki.extensions import db
+from wiki.search import indexer as search_indexer
 from wiki.search import misses as search_misses
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -147,6 +148,9 @@ def app_config(database_url, tmp_path) -> dict:
         "WIKI_RENDER_TIMEOUT": 10.0,
         # A cheap KDF keeps the many registrations of the suite fast; production uses scrypt.
         "WIKI_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        # A save is searched for at once in many tests: index before answering (the
+        # indexer thread of production is tested in tests/test_search_indexer.py).
+        "SEARCH_SYNC": "request",
     }
 
 
@@ -155,6 +159,7 @@ def app(app_config):
     app = create_app(**app_config)
     yield app
     search_misses.discard(app)  # its background writer must not reach the next test's database
+    search_indexer.stop(app)  # nor its indexer thread
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

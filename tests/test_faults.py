@@ -188,7 +188,7 @@ def test_crash_between_commit_and_index_is_repaired_at_start_up(
     app, app_config, client, editor, monkeypatch
 ):
     """The process died right after the commit: the stale record is all that is left."""
-    monkeypatch.setattr(indexing, "sync", lambda **_: None)
+    monkeypatch.setattr(indexing, "sync_after_save", lambda size: None)
     monkeypatch.setattr(search_service, "index_in_transaction", _raise)  # PostgreSQL backend
     assert save_page(client, "Crashed", "Words about axolotls.").status_code == 302
     assert _state(app, "Crashed")["stale"]

@@ -117,7 +117,7 @@ def test_index_failure_keeps_the_save_and_the_next_write_repairs(wiki, monkeypat
 
 
 def test_leftover_stale_records_are_drained_at_start_up(wiki, app_config, monkeypatch):
-    monkeypatch.setattr(indexing, "sync", lambda **_: None)  # the worker died after the commit
+    monkeypatch.setattr(indexing, "sync_after_save", lambda size: None)  # died after the commit
     monkeypatch.setattr(search_service, "index_in_transaction", _fail)
     put("Axolotl", "Salamanders that keep their gills.")
     assert _stale_ids() == [_page_id("Axolotl")]

@@ -124,7 +124,9 @@ if TEST_DATABASE_URL:
             db.session.execute(text("SELECT CAST(:q AS tsquery)"), {"q": piece})
 
     def test_the_row_is_written_in_the_save_transaction(wiki, monkeypatch) -> None:
-        monkeypatch.setattr(indexing, "sync", lambda **_: None)  # nothing happens after commit
+        monkeypatch.setattr(
+            indexing, "sync_after_save", lambda size: None
+        )  # nothing happens after commit
         put("Celery", "A task queue.")
         row = db.session.scalar(select(SearchDocument).where(SearchDocument.title == "Celery"))
         assert row is not None and row.rev == 1
@@ -138,7 +140,7 @@ if TEST_DATABASE_URL:
             raise RuntimeError("boom")
 
         monkeypatch.setattr(search_service, "index_in_transaction", fail)
-        monkeypatch.setattr(indexing, "sync", lambda **_: None)
+        monkeypatch.setattr(indexing, "sync_after_save", lambda size: None)
         put("Celery", "A task queue.")
         assert len(db.session.scalars(select(SearchStale)).all()) == 1
         monkeypatch.undo()

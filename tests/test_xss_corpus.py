@@ -298,6 +298,7 @@ def corpus(request, migrated, tmp_path_factory) -> Iterator[Corpus]:
         RATELIMIT_STORAGE_URI="memory://",
         WIKI_RENDER_TIMEOUT=10.0,
         WIKI_PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
+        SEARCH_SYNC="request",  # searched for right after saving
     )
     app.test_client_class = CSRFClient
     yield _seed(app)

@@ -68,6 +68,7 @@ def live_app(migrated, tmp_path):
         SECRET_KEY="browser-test",
         RATELIMIT_STORAGE_URI="memory://",
         WIKI_PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
+        SEARCH_SYNC="request",  # searched for right after saving
     )
     yield app
     with app.app_context():

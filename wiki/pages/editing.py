@@ -180,7 +180,7 @@ def _save_locked(title, body, summary, base_rev, user_id, kind, rendered) -> Sav
     notify_events.record_page_saved(page, revision, user)  # same transaction as the revision
     db.session.execute(delete(Draft).where(Draft.user_id == user_id, Draft.page_title == title))
     db.session.commit()
-    indexing.sync(after_response=revision.size > indexing.INDEX_IN_REQUEST_MAX_BYTES)
+    indexing.sync_after_save(revision.size)
     return SaveResult(page=page, revision=revision, merged_with=merged_with)
 
 

@@ -12,8 +12,9 @@ Every change of a page (save, revert, rename, delete, restore, import) calls
    the database as it is *now* (deleted pages become removals), ``apply``s them to the
    index, and only then deletes exactly the rows it read whose ``queued_at`` has not
    changed. A page re-queued while it was being indexed keeps its row and is indexed again.
-   A save of a long page runs ``sync`` after its response has been sent (``after_response``);
-   until then the row says the page is stale, exactly as after a crash.
+   A save in a request wakes this process's indexer thread instead (``sync_after_save``,
+   wiki/search/indexer.py) and answers at once; until the thread has run, the row says the
+   page is stale, exactly as after a crash.
 3. **Whoosh concurrency.** ``apply`` opens the writer under Whoosh's file lock with a
    timeout and retries with backoff (never AsyncWriter or BufferedWriter), commits before it
    returns, and never replaces an indexed revision with an older one. So several gunicorn
@@ -44,18 +45,20 @@ from __future__ import annotations
 
 import logging
 
+from flask import current_app, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from wiki.db import dialect_insert
 from wiki.extensions import db
 from wiki.models import SearchStale, now_utc
+from wiki.search import indexer
 from wiki.search import service as search_service
 
 log = logging.getLogger(__name__)
 
-# Pages up to this size are searchable when their save's response arrives; longer pages are
-# indexed just after it (see ``sync``).
+# With SEARCH_SYNC="request", pages up to this size are searchable when their save's response
+# arrives; longer pages are indexed just after it (see ``sync_after_save``).
 INDEX_IN_REQUEST_MAX_BYTES = 32 * 1024
 
 # Session.info key: page ids to index in the transaction (PostgreSQL backend).
@@ -77,15 +80,24 @@ def queue(page_id: int) -> None:
             event.listen(db.session, "after_rollback", _forget_pending)
 
 
-def sync(*, after_response: bool = False) -> None:
-    """Bring the index up to date with the stale records (after the DB commit).
+def sync() -> None:
+    """Bring the index up to date with the stale records (after the DB commit), now. Never
+    raises: what cannot be done now stays recorded and is retried later."""
+    search_service.sync()
 
-    With ``after_response`` (a long page saved in a request) the work runs once the response
-    has been sent: tokenizing 100 KB in pure Python would otherwise be most of the save's
-    time, and searches see the page a moment later instead. Never raises: what cannot be
-    done now stays recorded and is retried later.
-    """
-    if after_response:
+
+def sync_after_save(size: int) -> None:
+    """After a save's commit: by default wake this process's indexer thread and return at
+    once (wiki.search.indexer); with ``SEARCH_SYNC = "request"``, index now, or for a page
+    over INDEX_IN_REQUEST_MAX_BYTES just after the response has been sent (tokenizing
+    100 KB in pure Python would otherwise be most of the save's time). Outside a request
+    (import, CLI, jobs) it indexes now."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not has_request_context():
+        search_service.sync()
+    elif app.config.get("SEARCH_SYNC", "background") != "request":
+        indexer.kick(app)
+    elif size > INDEX_IN_REQUEST_MAX_BYTES:
         search_service.sync_after_response()
     else:
         search_service.sync()

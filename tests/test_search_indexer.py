@@ -1,0 +1,71 @@
+"""The indexer thread (wiki.search.indexer, SEARCH_SYNC="background", the production default):
+a save through the edit form answers without indexing, the process's indexer thread indexes
+it just after, and saves arriving together are drained by one sync."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import save_page
+from tests.search_support import titles
+from wiki.extensions import db
+from wiki.models import SearchStale
+from wiki.search import indexer
+from wiki.search import service as search_service
+
+
+@pytest.fixture
+def background(app, editor):
+    app.config["SEARCH_SYNC"] = "background"
+    yield app
+    indexer.stop(app)
+
+
+def _spy_syncs(monkeypatch) -> list[str]:
+    """The names of the threads each search sync ran on."""
+    ran: list[str] = []
+    real = search_service.sync
+
+    def spy():
+        ran.append(threading.current_thread().name)
+        real()
+
+    monkeypatch.setattr(search_service, "sync", spy)
+    return ran
+
+
+def test_a_save_is_indexed_by_the_indexer_thread_not_the_request(background, client, monkeypatch):
+    ran = _spy_syncs(monkeypatch)
+    assert save_page(client, "Narwhal", "Whales with a tusk.").status_code == 302
+    assert indexer.indexer_for(background).wait_idle(timeout=30)
+    assert ran and set(ran) == {"search-indexer"}  # never on the request's thread
+    with background.app_context():
+        assert titles("tusk") == ["Narwhal"]
+        assert db.session.scalar(select(func.count()).select_from(SearchStale)) == 0
+
+
+def test_saves_together_are_drained_and_all_found(background, client):
+    for n in range(8):
+        assert save_page(client, f"Whale {n}", f"Species number{n} of whale.").status_code == 302
+    assert indexer.indexer_for(background).wait_idle(timeout=60)
+    with background.app_context():
+        assert sorted(titles("whale")) == [f"Whale {n}" for n in range(8)]
+        assert db.session.scalar(select(func.count()).select_from(SearchStale)) == 0
+
+
+def test_request_mode_indexes_before_answering(app, client, editor, monkeypatch):
+    ran = _spy_syncs(monkeypatch)
+    assert save_page(client, "Beluga", "A white whale.").status_code == 302
+    assert ran == [threading.current_thread().name]
+    assert indexer.indexer_for(app).thread is None  # no thread was needed
+
+
+def test_a_stopped_indexer_starts_no_thread(background, client):
+    indexer.stop(background)
+    assert save_page(client, "Orca", "Black and white.").status_code == 302
+    assert indexer.indexer_for(background).thread is None
+    with background.app_context():  # the stale row waits for the next sync anywhere
+        assert db.session.scalar(select(func.count()).select_from(SearchStale)) == 1

@@ -1,0 +1,86 @@
+"""This process's search indexer: a thread that brings the index up to date after saves.
+
+A save commits its revision together with a stale-page row (wiki.search.indexing); in a
+request it then only wakes this thread (:func:`kick`) instead of indexing before its
+response. Whoosh's fixed cost per commit — opening every segment to find the page's old
+entry, writing a new segment — is tens of milliseconds, most of a save's time, and run after
+the response on the request's own thread it would hold up that worker's next request. The
+thread runs ``sync()`` in an app context of its own while the worker goes on serving: it
+drains every stale row at once (saves arriving together share one commit), then merges
+segments. Searches see a save a moment later.
+
+Nothing is lost if the process dies first: the stale rows are committed, and the next sync
+anywhere (a later save, or start-up) indexes them. ``SEARCH_SYNC = "request"`` indexes
+before the response instead (the tests' default, where a save is searched for at once).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+_KEY = "nexus_search_indexer"
+
+
+class Indexer:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.wake = threading.Event()
+        self.idle = threading.Event()
+        self.idle.set()
+        self.stopped = False
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+
+    def kick(self) -> None:
+        with self.lock:
+            if self.stopped:
+                return
+            self.idle.clear()
+            self.wake.set()
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="search-indexer", daemon=True)
+                self.thread.start()
+
+    def _run(self) -> None:
+        from wiki.search import service  # the indexer is started by the service's callers
+
+        while not self.stopped:
+            if not self.wake.wait(timeout=60.0):
+                with self.lock:  # nothing to do for a minute: end; the next kick restarts
+                    if not self.wake.is_set():
+                        self.thread = None
+                        return
+            self.wake.clear()
+            with self.app.app_context():
+                service.sync()  # never raises; what it cannot do stays recorded
+            with self.lock:  # a kick in between keeps it busy
+                if not self.wake.is_set():
+                    self.idle.set()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Until the index has caught up with every kick so far (tests, shutdown)."""
+        return self.idle.wait(timeout)
+
+    def stop(self) -> None:
+        self.stopped = True
+        self.wake.set()
+
+
+def indexer_for(app: Flask) -> Indexer:
+    return app.extensions.setdefault(_KEY, Indexer(app))
+
+
+def kick(app: Flask) -> None:
+    """Wake ``app``'s indexer in this process (starting it if needed)."""
+    indexer_for(app).kick()
+
+
+def stop(app: Flask) -> None:
+    """Stop ``app``'s indexer for good: no thread runs for it from now on (an app torn
+    down: tests)."""
+    indexer_for(app).stop()
