@@ -29,12 +29,13 @@ class Config:
     # Page bodies over 1 MiB are refused with 413; the request cap leaves room for the form.
     WIKI_MAX_BODY_BYTES = 1024 * 1024
     WIKI_RENDER_TIMEOUT = float(_env("WIKI_RENDER_TIMEOUT", "5"))
-    # Live previews: a shorter time limit than a save, a per-user rate, and at most
-    # WIKI_RENDER_SLOTS rendering at once per host (keep it below the number of workers).
+    # Live previews: a shorter time limit than a save and a per-user rate.
     WIKI_PREVIEW_TIMEOUT = float(_env("WIKI_PREVIEW_TIMEOUT", "2"))
     WIKI_PREVIEW_RATE = _env("WIKI_PREVIEW_RATE", "60 per minute")
+    # Previews and saves (their renders): at most WIKI_RENDER_SLOTS at once
+    # per host (keep it below the number of workers); one waits this long for a slot, then 503.
     WIKI_RENDER_SLOTS = int(_env("WIKI_RENDER_SLOTS", "1"))
-    WIKI_PREVIEW_WAIT = float(_env("WIKI_PREVIEW_WAIT", "3"))
+    WIKI_RENDER_WAIT = float(_env("WIKI_RENDER_WAIT", "3"))
     # Diffs and blame of revisions larger than this are for logged-in readers only.
     WIKI_ANON_DIFF_MAX_BYTES = int(_env("WIKI_ANON_DIFF_MAX_BYTES", str(256 * 1024)))
     # Saves per user: PRODUCT.md promises at least 120 a minute.

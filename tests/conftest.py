@@ -143,6 +143,8 @@ def app_config(database_url, tmp_path) -> dict:
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SEARCH_INDEX_DIR": str(tmp_path / "search-index"),
+        # Each test its own render slots: another xdist worker's slow render must not hold it.
+        "WIKI_RENDER_SLOTS_FILE": str(tmp_path / "render-slots.lock"),
         "SECRET_KEY": "test-secret",
         "RATELIMIT_STORAGE_URI": "memory://",
         "WIKI_RENDER_TIMEOUT": 10.0,

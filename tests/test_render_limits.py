@@ -4,7 +4,6 @@ for logged-in readers."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -52,9 +51,9 @@ def test_a_preview_gives_up_sooner_than_a_save(app_config):
 
 
 def test_previews_wait_for_a_render_slot_held_by_another_worker(app_config, tmp_path):
-    app = _app(app_config, WIKI_PREVIEW_WAIT=0.3)
+    app = _app(app_config, WIKI_RENDER_WAIT=0.3)
     bob = _editor(app)
-    lock_path = os.path.join(app.instance_path, "render-slots.lock")
+    lock_path = app.config["WIKI_RENDER_SLOTS_FILE"]
     holder = subprocess.Popen(  # another worker process rendering a preview right now
         [
             sys.executable,

@@ -67,7 +67,8 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
 
 
 def _resolve_instance_defaults(app: Flask) -> None:
-    """Fill the settings whose defaults live under instance/ (SQLite file, index, secret)."""
+    """Fill the settings whose defaults live under instance/ (SQLite file, index, secret,
+    the render slots' lock file)."""
     cfg = app.config
     if not cfg.get("SQLALCHEMY_DATABASE_URI"):
         cfg["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "wiki.db")
@@ -81,6 +82,8 @@ def _resolve_instance_defaults(app: Flask) -> None:
         cfg["SEARCH_INDEX_DIR"] = os.path.join(app.instance_path, "search-index")
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = _instance_secret(app.instance_path)
+    if not cfg.get("WIKI_RENDER_SLOTS_FILE"):  # shared by every worker of the host
+        cfg["WIKI_RENDER_SLOTS_FILE"] = os.path.join(app.instance_path, "render-slots.lock")
     cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = bool(cfg.get("WIKI_HTTPS"))
     # The biggest request is an upload; page bodies are checked against their own 1 MiB limit.
     cfg.setdefault("MAX_CONTENT_LENGTH", (cfg["WIKI_MAX_UPLOAD_MB"] + 2) * 1024 * 1024)

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 
+from wiki import slots
 from wiki.db import is_busy
 from wiki.extensions import db, limiter
 
@@ -107,6 +108,7 @@ def register_error_handlers(app: Flask) -> None:
             "Go back, reload the page and try again.",
         )
 
+    app.register_error_handler(slots.Busy, rendering_busy)
     app.register_error_handler(OperationalError, database_error)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, server_error)
@@ -134,6 +136,19 @@ def busy() -> tuple:
         f"Please try again in {BUSY_RETRY_AFTER} seconds.",
     )
     return response, code, {"Retry-After": str(BUSY_RETRY_AFTER)}
+
+
+def rendering_busy(error: slots.Busy):
+    """503 + ``Retry-After``: every render slot stayed taken (previews, saves, huge diffs).
+
+    Views that were handed a user's text answer with it themselves; this is the rest."""
+    db.session.rollback()
+    response, code = _render(
+        503,
+        "The wiki is busy with other large pages right now. "
+        f"Please try again in {slots.RETRY_AFTER} seconds.",
+    )
+    return response, code, {"Retry-After": str(slots.RETRY_AFTER)}
 
 
 def database_error(error: OperationalError):

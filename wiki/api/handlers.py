@@ -19,8 +19,7 @@ from wiki.extensions import db
 from wiki.history import service as history
 from wiki.lookup import find_page
 from wiki.models import Page, Revision, User
-from wiki.pages import editing
-from wiki.pages.limits import save_limit
+from wiki.pages import editing, limits
 from wiki.rendering.cache import page_html
 from wiki.rendering.markdown import RenderError
 from wiki.search import service as search_service
@@ -151,14 +150,15 @@ _PAGE_LINKS = {
         200: ("Saved (or unchanged); `merged` when three-way merged", schemas.PageSaved),
         201: ("Created", schemas.PageSaved),
     },
-    errors=(409, 413),
+    errors=(409, 413, 503),
     links=_PAGE_LINKS,
-    decorators=(save_limit("PUT"),),
+    decorators=(limits.save_limit("PUT"),),
 )
 def put_page(title: str, body: schemas.PageWrite, user: User):
     title = _title(title)
     try:
-        result = editing.save_edit(title, body.body, body.summary, body.base_rev, user)
+        # Held to a render slot like the edit form; none free: 503 + Retry-After (wiki.errors).
+        result = limits.save(title, body.body, body.summary, body.base_rev, user)
     except editing.EditConflict as conflict:
         theirs = f"their version (revision {conflict.current_rev} by {conflict.current_author})"
         raise ApiProblem(

@@ -22,7 +22,12 @@ DESCRIPTIONS = {
     413: "The page is larger than 1 MiB, or too complex to render",
     415: "The body is not JSON",
     429: "Too many requests for this token (see Retry-After)",
-    503: "Search is being rebuilt; try again shortly",
+    503: "Busy: search is being rebuilt, or every render slot stayed taken; try again shortly",
+}
+
+RETRY_AFTER = {
+    429: "Seconds until the token may call again",
+    503: "Seconds after which to try again (sent when every render slot stayed taken)",
 }
 
 
@@ -78,12 +83,9 @@ def _responses(op: Operation) -> dict:
             "description": DESCRIPTIONS.get(status, "Error"),
             "content": {PROBLEM: {"schema": _model_ref(model)}},
         }
-        if status == 429:
+        if status in RETRY_AFTER:
             entry["headers"] = {
-                "Retry-After": {
-                    "description": "Seconds until the token may call again",
-                    "schema": {"type": "integer"},
-                }
+                "Retry-After": {"description": RETRY_AFTER[status], "schema": {"type": "integer"}}
             }
         responses[str(status)] = entry
     return responses

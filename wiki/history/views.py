@@ -23,6 +23,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from wiki import slots
 from wiki.auth import permissions
 from wiki.auth.accounts import USERNAME_RE, find_user
 from wiki.decorators import editor_required, read_access_required
@@ -227,7 +228,8 @@ def revert(title: str):
     if not permissions.can_edit(current_user, page):
         abort(403, "This page is protected: only administrators can restore its revisions.")
     try:
-        result = editing.revert(page.title, number, current_user)
+        with slots.renders_held():  # a restore is a save: it renders the page
+            result = editing.revert(page.title, number, current_user)
     except (editing.EditError, RenderError) as error:
         abort(error.status, getattr(error, "message", None) or str(error))
     if result.revision is None:

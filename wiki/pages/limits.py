@@ -1,9 +1,13 @@
-"""The per-user save limit, one budget shared by the edit form and the JSON API."""
+"""What every save is held to, shared by the edit form and the JSON API: the per-user save
+rate (:func:`save_limit`) and a render slot (:func:`save`)."""
 
 from flask import current_app
 from flask_login import current_user
 
-from wiki.extensions import limiter
+from wiki import slots
+from wiki.extensions import db, limiter
+from wiki.models import User
+from wiki.pages import editing
 
 
 def _saver_key() -> str:
@@ -19,3 +23,18 @@ def save_limit(*methods: str):
         key_func=_saver_key,
         methods=list(methods),
     )
+
+
+def save(title: str, body: str, summary: str, base_rev: int | None, user: User):
+    """:func:`editing.save_edit` whose renders hold a render slot: saves cannot starve
+    readers any more than previews can (see wiki.slots).
+
+    :raises slots.Busy: no slot came free within ``WIKI_RENDER_WAIT`` seconds; nothing was
+        saved, and the caller still has the text to hand back. Else as ``save_edit``.
+    """
+    try:
+        with slots.renders_held():
+            return editing.save_edit(title, body, summary, base_rev, user)
+    except slots.Busy:
+        db.session.rollback()  # a merge renders under the write lock: give it back at once
+        raise

@@ -1,5 +1,3 @@
-import os
-
 from flask import (
     Response,
     abort,
@@ -15,6 +13,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 from sqlalchemy import func, select
 
+from wiki import slots
 from wiki.auth import permissions
 from wiki.decorators import editor_required, read_access_required
 from wiki.extensions import db, limiter
@@ -25,15 +24,14 @@ from wiki.pages import (
     drafts_views,
     editing,
     generations,  # noqa: F401
+    limits,
     navigation,
     page_cache,
     page_templates,
-    preview_gate,
     readers,
     section_edit,
 )
 from wiki.pages.forms import EditForm
-from wiki.pages.limits import save_limit
 from wiki.rendering.cache import page_html
 from wiki.rendering.markdown import RenderError
 from wiki.text import conflicts as conflict_markers
@@ -127,7 +125,7 @@ def _missing_or_redirect(title: str, page: Page | None):
 
 @bp.route("/edit/<title:title>", methods=["GET", "POST"])
 @editor_required
-@save_limit("POST")
+@limits.save_limit("POST")
 def edit(title: str):
     title = valid_title_or_400(title)
     page = find_page(title)
@@ -174,13 +172,9 @@ def edit(title: str):
         except section_edit.SectionNotFound:
             return _edit_again(form, title, page, "This page has no such section any more.", 404)
     try:
-        result = editing.save_edit(
-            title,
-            body,
-            form.summary.data or "",
-            base_rev,
-            current_user,
-        )
+        result = limits.save(title, body, form.summary.data or "", base_rev, current_user)
+    except slots.Busy:
+        return _busy(form, title, page, body)
     except editing.EditConflict as conflict:
         form.body.data = body  # the chooser and the kept draft hold the whole page
         return _conflict(form, title, page, conflict)
@@ -250,9 +244,24 @@ def _edit_again(form, title, page, message, status, preview_html=None):
     )
 
 
+def _busy(form, title, page, body: str):
+    """Every render slot stayed taken: 503 with the editor, the text kept as a draft too
+    (``body`` is the whole page, also when a section was edited)."""
+    drafts_views.keep_text(title, body, form.summary.data or "", form.base_rev.data or "")
+    message = (
+        "The wiki is busy with other large pages, so nothing was saved yet. Your text is "
+        f"below and kept as a draft: save again in {slots.RETRY_AFTER} seconds."
+    )
+    html, status = _edit_again(form, title, page, message, 503)
+    return html, status, {"Retry-After": str(slots.RETRY_AFTER)}
+
+
 def _preview_again(form, title, page, body):
     try:
-        rendered = editing.render_preview(body, title)
+        with slots.renders_held():
+            rendered = editing.render_preview(body, title)
+    except slots.Busy:
+        return _busy(form, title, page, body)
     except (editing.EditError, RenderError) as error:
         return _edit_again(form, title, page, _message(error), error.status)
     return render_template(
@@ -295,13 +304,6 @@ def _previewer_key() -> str:
     return f"previews:{current_user.id}"
 
 
-def preview_slot():
-    """One of the host's ``WIKI_RENDER_SLOTS`` preview slots (see wiki.pages.preview_gate)."""
-    cfg = current_app.config
-    path = os.path.join(current_app.instance_path, "render-slots.lock")
-    return preview_gate.render_slot(path, cfg["WIKI_RENDER_SLOTS"], cfg["WIKI_PREVIEW_WAIT"])
-
-
 @bp.route("/preview", methods=["POST"])
 @editor_required
 @limiter.limit(lambda: current_app.config["WIKI_PREVIEW_RATE"], key_func=_previewer_key)
@@ -309,13 +311,13 @@ def preview():
     body = request.form.get("body", "")
     title = request.form.get("title") or None
     try:
-        with preview_slot():
+        with slots.renders_held():
             rendered = editing.render_preview(
                 body, title, timeout=current_app.config["WIKI_PREVIEW_TIMEOUT"]
             )
     except (editing.EditError, RenderError) as error:
         return Response(_message(error), error.status, mimetype="text/plain")
-    except preview_gate.Busy:
+    except slots.Busy:
         message = "The preview is busy right now; it updates when you type again."
         return Response(message, 503, {"Retry-After": "2"}, mimetype="text/plain")
     if request.form.get("card") != "1":

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import Connection, String, any_, bindparam, select, union
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from wiki import slots
 from wiki.db import dialect_insert, write_if_free
 from wiki.extensions import db
 from wiki.models import Attachment, Page, Redirect, RenderCache, Revision
@@ -89,16 +90,22 @@ def image_sizes(title: str | None) -> dict[str, tuple[int, int]]:
 
 def render_for_save(body: str, title: str | None, *, timeout: float | None = None) -> Rendered:
     """Render under the time and depth guard (``timeout`` seconds, else the configured
-    ``WIKI_RENDER_TIMEOUT``). :raises RenderError: too complex."""
+    ``WIKI_RENDER_TIMEOUT``), holding a render slot when the caller asked for it
+    (:func:`wiki.slots.renders_held`: saves and previews).
+
+    :raises RenderError: too complex. :raises Busy: no render slot came free in time.
+    """
     body = with_attachments(body, title)  # ```openapi blocks naming an attachment
     existing = existing_titles(extract_link_targets(body))
-    return safe_render(
-        body,
-        existing=existing,
-        page_title=title,
-        image_sizes=image_sizes(title) if "](" in body else None,
-        timeout=timeout or current_app.config["WIKI_RENDER_TIMEOUT"],
-    )
+    sizes = image_sizes(title) if "](" in body else None
+    with slots.slot_if_held():  # only the render itself: the queries above need none
+        return safe_render(
+            body,
+            existing=existing,
+            page_title=title,
+            image_sizes=sizes,
+            timeout=timeout or current_app.config["WIKI_RENDER_TIMEOUT"],
+        )
 
 
 def _row_values(rendered: Rendered) -> dict:
