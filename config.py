@@ -32,12 +32,15 @@ class Config:
     # Live previews: a shorter time limit than a save and a per-user rate.
     WIKI_PREVIEW_TIMEOUT = float(_env("WIKI_PREVIEW_TIMEOUT", "2"))
     WIKI_PREVIEW_RATE = _env("WIKI_PREVIEW_RATE", "60 per minute")
-    # Previews and saves (their renders): at most WIKI_RENDER_SLOTS at once
+    # Previews, saves and diffs or blame of huge revisions: at most WIKI_RENDER_SLOTS at once
     # per host (keep it below the number of workers); one waits this long for a slot, then 503.
     WIKI_RENDER_SLOTS = int(_env("WIKI_RENDER_SLOTS", "1"))
     WIKI_RENDER_WAIT = float(_env("WIKI_RENDER_WAIT", "3"))
-    # Diffs and blame of revisions larger than this are for logged-in readers only.
+    # Revisions larger than this are "huge": their diffs and blame are for logged-in readers
+    # only, and computing one takes a render slot.
     WIKI_ANON_DIFF_MAX_BYTES = int(_env("WIKI_ANON_DIFF_MAX_BYTES", str(256 * 1024)))
+    # Computed diffs kept per worker (they never change): budget in bytes of HTML.
+    WIKI_DIFF_CACHE_BYTES = int(_env("WIKI_DIFF_CACHE_BYTES", str(16 * 1024 * 1024)))
     # Saves per user: PRODUCT.md promises at least 120 a minute.
     WIKI_SAVE_RATE = _env("WIKI_SAVE_RATE", "300 per minute")
     # Caches of page views (wiki/pages/page_cache.py, wiki/rendering/cache.py), per worker.

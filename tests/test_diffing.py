@@ -299,3 +299,31 @@ def test_line_opcodes_consistent_on_every_path(a: list[int], b: list[int], area:
     assert all((x[0] == "equal") != (y[0] == "equal") for x, y in pairwise(ops))
     if simplified:
         assert area < 40_000
+
+
+# -- the display budget ---------------------------------------------------------------------
+
+
+def test_fitting_counts_the_leading_items_within_both_budgets() -> None:
+    assert diffing.fitting([3, 3, 3], max_items=5, max_chars=100) == 3
+    assert diffing.fitting([3, 3, 3], max_items=2, max_chars=100) == 2
+    assert diffing.fitting([3, 3, 3], max_items=5, max_chars=7) == 2
+    assert diffing.fitting([50], max_items=5, max_chars=10) == 0
+    assert diffing.fitting([], max_items=5, max_chars=10) == 0
+
+
+def test_clip_cuts_a_diff_to_its_first_lines_and_keeps_the_counts() -> None:
+    old = "".join(f"line {k}\n" for k in range(40))
+    new = old.replace("line 5\n", "five\n").replace("line 30\n", "thirty\n")
+    whole = diff_texts(old, new)
+    assert len(whole.hunks) == 2 and whole.skipped_after
+    same, left_out = diffing.clip(whole, max_lines=100, max_chars=10_000)
+    assert same is whole and left_out == 0
+    lines = [line for hunk in whole.hunks for line in hunk.lines]
+    cut, left_out = diffing.clip(whole, max_lines=len(whole.hunks[0].lines) + 2, max_chars=10_000)
+    assert [line for hunk in cut.hunks for line in hunk.lines] == lines[: len(lines) - left_out]
+    assert left_out == len(lines) - len(whole.hunks[0].lines) - 2
+    assert cut.hunks[1].skipped_before == whole.hunks[1].skipped_before
+    assert (cut.added, cut.removed, cut.skipped_after) == (2, 2, 0)
+    nothing, left_out = diffing.clip(whole, max_lines=100, max_chars=3)  # "line 2" is longer
+    assert nothing.hunks == () and left_out == len(lines)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wiki.rendering.html_diff import Block, diff_blocks, top_level_blocks
+from wiki.rendering.html_diff import Block, clip, diff_blocks, top_level_blocks
 from wiki.rendering.markdown import render
 
 
@@ -96,3 +96,16 @@ def test_moved_block_shows_as_removed_and_added():
     new = "<p>b</p><p>c</p><p>a</p>"
     kinds = [(b.kind, b.html) for b in diff_blocks(old, new).unified]
     assert ("delete", "<p>a</p>") in kinds and ("insert", "<p>a</p>") in kinds
+
+
+def test_clip_keeps_the_first_blocks_of_each_layout() -> None:
+    old = "".join(f"<p>{k}</p>\n" for k in range(6))
+    new = old.replace("<p>1</p>", "<p>one</p>")
+    whole = diff_blocks(old, new)
+    same, clipped = clip(whole, max_blocks=100, max_chars=10_000)
+    assert same == whole and not clipped
+    cut, clipped = clip(whole, max_blocks=3, max_chars=10_000)
+    assert clipped and cut.unified == whole.unified[:3] and cut.rows == whole.rows[:3]
+    assert cut.changed == whole.changed == 2
+    by_chars, clipped = clip(whole, max_blocks=100, max_chars=len("<p>0</p>"))
+    assert clipped and [b.html for b in by_chars.unified] == ["<p>0</p>"]

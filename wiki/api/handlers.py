@@ -16,6 +16,7 @@ from wiki.api import json_cache, queries, schemas
 from wiki.api.problems import ApiProblem
 from wiki.api.registry import JSON, json_response, operation
 from wiki.extensions import db
+from wiki.history import diff_cache
 from wiki.history import service as history
 from wiki.lookup import find_page
 from wiki.models import Page, Revision, User
@@ -24,6 +25,7 @@ from wiki.rendering.cache import page_html
 from wiki.rendering.markdown import RenderError
 from wiki.search import service as search_service
 from wiki.text import conflicts as conflict_markers
+from wiki.text.diffing import clip
 from wiki.text.titles import TitleError, normalize_title
 
 PAGE = "/v1/pages/<title:title>"
@@ -219,6 +221,7 @@ def get_revisions(title: str, query: schemas.RevisionsQuery):
     tag="history",
     query=schemas.DiffQuery,
     ok={200: ("The diff, as hunks of lines", schemas.DiffOut)},
+    errors=(503,),
 )
 def get_diff(title: str, query: schemas.DiffQuery):
     page = _live_page(title)
@@ -226,11 +229,22 @@ def get_diff(title: str, query: schemas.DiffQuery):
     old = max(new - 1, 0) if query.from_rev is None else query.from_rev
     if new > page.current_rev or old > page.current_rev:
         raise ApiProblem(404, f"“{page.title}” has {page.current_rev} revisions.")
-    diff = history.diff_revisions(page, old, new)
-    if diff is None:
-        raise ApiProblem(404, f"“{page.title}” has no such revisions.")
-    return json_response(
-        schemas.DiffOut(
+    # Revisions never change: one document per worker (a page id and its numbers name them).
+    key = ("api", page.id, page.title, old, new)
+    return Response(diff_cache.cached(key, lambda: _diff_document(page, old, new)), mimetype=JSON)
+
+
+def _diff_document(page: Page, old: int, new: int) -> bytes:
+    """The diff, cut to the display budget like the diff page (a render slot for huge
+    revisions: 503 + Retry-After when none frees up)."""
+    with history.slot_if_huge(page, (old, new)):
+        whole = history.diff_revisions(page, old, new)
+        if whole is None:
+            raise ApiProblem(404, f"“{page.title}” has no such revisions.")
+        diff, left_out = clip(
+            whole, max_lines=history.DIFF_MAX_LINES, max_chars=history.DIFF_MAX_CHARS
+        )
+        document = schemas.DiffOut(
             title=page.title,
             from_rev=old,
             to_rev=new,
@@ -239,8 +253,9 @@ def get_diff(title: str, query: schemas.DiffQuery):
             simplified=diff.simplified,
             skipped_after=diff.skipped_after,
             hunks=[schemas.HunkOut.model_validate(hunk) for hunk in diff.hunks],
+            lines_left_out=left_out,
         )
-    )
+        return document.model_dump_json(by_alias=True).encode()
 
 
 # -- search ---------------------------------------------------------------------------------

@@ -147,6 +147,11 @@ class DiffOut(_Out):
     simplified: bool
     skipped_after: int
     hunks: list[HunkOut]
+    lines_left_out: int = Field(
+        0,
+        description="Lines of a very large diff not included in `hunks` (it stops there): "
+        "compare the two revisions' bodies for the rest.",
+    )
 
 
 class SearchHitOut(_Out):

@@ -6,18 +6,24 @@ gaps, so page K of a 5,000-revision history costs the same as page 1 of a short 
 
 Blame is cached per revision in :class:`BlameCache` and built incrementally from the nearest
 cached earlier revision, streaming only the bodies in between; every ``CHECKPOINT``-th revision
-met on the way is cached too, so no later blame replays more than that many revisions.
+met on the way is cached too, so no later blame replays more than that many revisions. One
+call replays revisions for at most ``REPLAY_SECONDS``: a longer history is worked out over
+several requests, each keeping where it got to (:class:`BlameUnfinished`).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, closing, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from wiki import slots
 from wiki.db import begin_write
 from wiki.extensions import db
 from wiki.models import BlameCache, Page, Revision, User
@@ -28,9 +34,15 @@ PER_PAGE = 50
 CHECKPOINT = 100
 # Cached intermediate blames are bounded so one cold blame of a huge page stays cheap to store.
 MAX_CHECKPOINT_CHARS = 8_000_000
+# Seconds of replaying revisions one blame request may spend (it always replays at least one).
+REPLAY_SECONDS = 2.0
 _IN_CHUNK = 500
 # A diff showing every line: larger than any body can have lines.
 FULL_CONTEXT = 10**7
+# What one diff shows at most (lines of source, or rendered blocks; characters of their text
+# or HTML): computing a diff is bounded (wiki.text.diffing), showing one costs per line.
+DIFF_MAX_LINES = 5_000
+DIFF_MAX_CHARS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -163,6 +175,18 @@ def largest_size(page: Page, numbers: Iterable[int]) -> int:
     return db.session.scalar(stmt) or 0
 
 
+def slot_if_huge(page: Page, numbers: Iterable[int]) -> AbstractContextManager:
+    """A render slot for a diff or blame of revisions larger than ``WIKI_ANON_DIFF_MAX_BYTES``
+    (seconds of CPU: a crowd asking for them must not take every worker from readers);
+    nothing for smaller ones, which must not queue behind previews.
+
+    :raises slots.Busy: on entering, when no slot came free in time.
+    """
+    if largest_size(page, numbers) > current_app.config["WIKI_ANON_DIFF_MAX_BYTES"]:
+        return slots.render_slot()
+    return nullcontext()
+
+
 def diff_revisions(page: Page, old: int, new: int, *, full: bool = False) -> Diff | None:
     """Diff revision ``old`` (0: the empty page before creation) to ``new``; None if missing."""
     old_body = "" if old == 0 else revision_body(page, old)
@@ -212,11 +236,30 @@ def edit_count(user_id: int) -> int:
     )
 
 
+class BlameUnfinished(Exception):
+    """The blame needs more than one request's time: revisions up to ``done`` of ``number``
+    are worked out and kept, and the next call goes on from there."""
+
+    def __init__(self, done: int, number: int):
+        super().__init__(f"blamed up to revision {done} of {number}")
+        self.done = done
+        self.number = number
+
+
+def cached_blame(page: Page, number: int) -> list[blame_mod.BlameLine] | None:
+    """The blame of revision ``number`` when it is cached (one query), else None."""
+    start, lines = _nearest_cached(page.id, number)
+    return lines if start == number else None
+
+
 def blame(page: Page, number: int) -> list[blame_mod.BlameLine] | None:
     """Blame revision ``number`` of ``page`` (None if it has no such revision).
 
     Served from :class:`BlameCache` when possible, else built from the nearest cached
     earlier revision; the result and checkpoints met on the way are cached.
+
+    :raises BlameUnfinished: replaying took longer than ``REPLAY_SECONDS``; what was worked
+        out is cached.
     """
     target_id = db.session.scalar(
         select(Revision.id).where(Revision.page_id == page.id, Revision.number == number)
@@ -226,15 +269,24 @@ def blame(page: Page, number: int) -> list[blame_mod.BlameLine] | None:
     start, lines = _nearest_cached(page.id, number)
     if start == number and lines is not None:
         return lines
+    deadline = time.monotonic() + REPLAY_SECONDS
     to_store: dict[int, str] = {}
     stored_chars = 0
-    for rev, body in _bodies(page.id, start + 1, number):
-        lines = blame_mod.blame_step(lines, body, rev)
-        if rev == number or (rev % CHECKPOINT == 0 and stored_chars < MAX_CHECKPOINT_CHARS):
-            data = blame_mod.to_json(lines)
-            to_store[rev] = data
-            stored_chars += len(data)
+    done = start
+    with closing(_bodies(page.id, start + 1, number)) as bodies:
+        for done, body in bodies:
+            lines = blame_mod.blame_step(lines, body, done)
+            out_of_time = done < number and time.monotonic() >= deadline
+            checkpoint = done % CHECKPOINT == 0 and stored_chars < MAX_CHECKPOINT_CHARS
+            if done == number or out_of_time or checkpoint:
+                data = blame_mod.to_json(lines)
+                to_store[done] = data
+                stored_chars += len(data)
+            if out_of_time:
+                break
     _store_blames(page.id, to_store)
+    if done < number:
+        raise BlameUnfinished(done, number)
     return lines or []
 
 
@@ -263,7 +315,11 @@ def _bodies(page_id: int, low: int, high: int) -> Iterator[tuple[int, str]]:
         .order_by(Revision.number)
         .execution_options(yield_per=50)
     )
-    yield from db.session.execute(stmt).tuples()
+    result = db.session.execute(stmt)
+    try:
+        yield from result.tuples()
+    finally:  # also when the caller stops early: its cursor must not outlive the read
+        result.close()
 
 
 def _store_blames(page_id: int, blames: dict[int, str]) -> None:

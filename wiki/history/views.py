@@ -3,6 +3,14 @@
 Bad input never reaches a 500: revision and page numbers are parsed with clear 400s,
 unknown revisions are 404s, and ``from > to`` in a diff redirects to the same diff with the
 two swapped (the compare radios can be picked either way round; one URL per diff).
+
+No diff or blame request costs more than a bounded amount of work: a diff is computed once
+per worker (wiki/history/diff_cache.py) and shows at most ``DIFF_MAX_LINES`` lines (then
+links to the raw revisions), a blame page ``BLAME_PER_PAGE`` lines, a long history is blamed
+over several requests, and computing either for huge revisions (past
+``WIKI_ANON_DIFF_MAX_BYTES``, which anonymous readers may not ask for at all) holds a render
+slot (``history_service.slot_if_huge``), so a crowd asking for them waits its turn (503 past
+a short wait) instead of taking every worker from the people reading pages.
 """
 
 from __future__ import annotations
@@ -22,30 +30,34 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup
 
 from wiki import slots
 from wiki.auth import permissions
 from wiki.auth.accounts import USERNAME_RE, find_user
 from wiki.decorators import editor_required, read_access_required
 from wiki.extensions import db
-from wiki.history import api_changes, bp
+from wiki.history import api_changes, bp, diff_cache
 from wiki.history import service as history_service
+from wiki.history.diff_cache import ShownDiff
 from wiki.history.forms import ChangesFilterForm, RestoreForm
 from wiki.lookup import find_page, page_number, parse_rev, revision_or_404, valid_title_or_400
 from wiki.models import Page, Redirect, User
 from wiki.pages import editing
+from wiki.rendering import html_diff
 from wiki.rendering.cache import PageHTML, page_html
-from wiki.rendering.html_diff import diff_blocks
-from wiki.rendering.markdown import RenderError
+from wiki.rendering.markdown import RENDERER_VERSION, RenderError
 from wiki.review import service as review_service
 from wiki.security import base_url, external_url, feed_host
-from wiki.text import atom
-from wiki.text.diffing import side_by_side
+from wiki.text import atom, diffing
 
 DIFF_VIEWS = ("inline", "split")
 DIFF_MODES = ("source", "rendered", "api")
 DIFF_VIEW_COOKIE = "diff_view"
 COOKIE_MAX_AGE = 365 * 86400
+BLAME_PER_PAGE = 2_000
+# Seconds after which a blame still being worked out goes on (its page reloads itself).
+BLAME_RETRY_AFTER = 1
 
 
 def _is_admin() -> bool:
@@ -151,16 +163,54 @@ def _rendered(page: Page, number: int) -> PageHTML:
         abort(error.status, f"Revision {number} cannot be shown rendered: {error}")
 
 
-def _rendered_context(page: Page, old_no: int, new_no: int) -> dict:
-    """Block diff of two renderings, plus ``rendered`` for the page assets both need."""
-    old, new = _rendered(page, old_no), _rendered(page, new_no)
-    both = PageHTML(
-        html=old.html + new.html,
-        toc_html="",
+def _source_diff(page: Page, shown: dict) -> ShownDiff:
+    old_no = shown["old"].number if shown["old"] else 0
+    whole = history_service.diff_revisions(page, old_no, shown["new"].number, full=shown["full"])
+    if whole is None:  # the rows were found a moment ago; revisions are never removed
+        abort(404, f"“{page.title}” has no such revisions.")
+    diff, left_out = diffing.clip(
+        whole, max_lines=history_service.DIFF_MAX_LINES, max_chars=history_service.DIFF_MAX_CHARS
+    )
+    html = render_template(
+        "history/_diff_source.html",
+        diff=diff,
+        left_out=left_out,
+        side_by_side=diffing.side_by_side,
+        **shown,
+    )
+    return ShownDiff(Markup(html), whole.added, whole.removed, identical=whole.identical)
+
+
+def _rendered_diff(page: Page, shown: dict) -> ShownDiff:
+    """Block diff of two renderings (their assets: the page head loads what they use)."""
+    old = _rendered(page, shown["old"].number if shown["old"] else 0)
+    new = _rendered(page, shown["new"].number)
+    blocks, clipped = html_diff.clip(
+        html_diff.diff_blocks(old.html, new.html),
+        max_blocks=history_service.DIFF_MAX_LINES,
+        max_chars=history_service.DIFF_MAX_CHARS,
+    )
+    html = render_template("history/_rendered_diff.html", blocks=blocks, clipped=clipped, **shown)
+    return ShownDiff(
+        Markup(html),
+        identical=blocks.identical,
         uses_mermaid=old.uses_mermaid or new.uses_mermaid,
         uses_math=old.uses_math or new.uses_math,
     )
-    return {"blocks": diff_blocks(old.html, new.html), "rendered": both}
+
+
+def _shown_diff(page: Page, mode: str, shown: dict) -> ShownDiff:
+    """The diff as shown, from this worker's cache, else computed (within a render slot for
+    huge revisions). ``shown``: what the diff's templates are given besides the diff."""
+    old, new = shown["old"], shown["new"]
+    key = (page.title, old.id if old else 0, new.id, mode, shown["view"], shown["full"])
+    key += (RENDERER_VERSION, page.generation if mode == "rendered" else 0)
+
+    def build() -> ShownDiff:
+        with history_service.slot_if_huge(page, (old.number if old else 0, new.number)):
+            return _rendered_diff(page, shown) if mode == "rendered" else _source_diff(page, shown)
+
+    return diff_cache.shown(key, build)
 
 
 @bp.route("/diff/<title:title>")
@@ -169,21 +219,34 @@ def diff(title: str):
     page = _readable_page(title)
     old_no, new_no = _diff_range(page)
     _bound_for_anonymous(page, old_no, new_no)
-    context = {
+    mode = request.args.get("mode") if request.args.get("mode") in DIFF_MODES else "source"
+    view = _diff_view()
+    full = mode == "source" and request.args.get("full") == "1"
+    base_args = {"from": old_no, "to": new_no, "view": view}
+    base_args["mode"] = mode if mode != "source" else None
+    shown = {
         "page": page,
         "new": _row_or_404(page, new_no),
         "old": _row_or_404(page, old_no) if old_no else None,
-        "view": _diff_view(),
-        "mode": request.args.get("mode") if request.args.get("mode") in DIFF_MODES else "source",
-        "full": request.args.get("full") == "1",
-        "side_by_side": side_by_side,
+        "view": view,
+        "full": full,
+        "base_args": base_args,
+    }
+    context = {
+        **shown,
+        "mode": mode,
         "can_edit": permissions.can_edit(current_user, page),
         "api": api_changes.between(page.id, old_no, new_no),
     }
-    if context["mode"] == "rendered":
-        context.update(_rendered_context(page, old_no, new_no))
-    elif context["mode"] == "source":
-        context["diff"] = history_service.diff_revisions(page, old_no, new_no, full=context["full"])
+    if mode != "api":
+        context["diff"] = shown_diff = _shown_diff(page, mode, shown)
+        # The head loads the diagram/math/image scripts that the shown blocks use.
+        context["rendered"] = PageHTML(
+            html=shown_diff.html,
+            toc_html="",
+            uses_mermaid=shown_diff.uses_mermaid,
+            uses_math=shown_diff.uses_math,
+        )
     response = make_response(render_template("history/diff.html", **context))
     if request.args.get("view") in DIFF_VIEWS:
         response.set_cookie(
@@ -198,19 +261,56 @@ def blame(title: str):
     page = _readable_page(title)
     number = parse_rev(request.args.get("rev")) or page.current_rev
     _bound_for_anonymous(page, number)
+    page_no = page_number()
     current_rev = page.current_rev
-    lines = history_service.blame(page, number)
+    try:
+        lines = _blame_lines(page, number)
+    except history_service.BlameUnfinished as unfinished:
+        return _blame_unfinished(page, unfinished)
     if lines is None:
         abort(404, f"“{page.title}” has no revision {number}; it has {current_rev}.")
-    revisions = history_service.revision_rows(page, {line.rev for line in lines})
+    pages = max(1, -(-len(lines) // BLAME_PER_PAGE))
+    if page_no > pages:
+        abort(
+            404, f"The blame of revision {number} has {pages} page(s); there is no page {page_no}."
+        )
+    first = (page_no - 1) * BLAME_PER_PAGE
+    shown = lines[first : first + BLAME_PER_PAGE]
+    revisions = history_service.revision_rows(page, {line.rev for line in shown})
     return render_template(
         "history/blame.html",
         page=page,
         number=number,
-        lines=lines,
+        lines=shown,
+        total_lines=len(lines),
+        page_no=page_no,
+        pages=pages,
         revisions=revisions,
         can_edit=permissions.can_edit(current_user, page),
     )
+
+
+def _blame_lines(page: Page, number: int):
+    """The blame, cached or worked out (within a render slot for a huge revision).
+
+    :raises BlameUnfinished: a long history needs more requests. :raises slots.Busy:"""
+    lines = history_service.cached_blame(page, number)
+    if lines is not None:
+        return lines
+    with history_service.slot_if_huge(page, [number]):
+        return history_service.blame(page, number)
+
+
+def _blame_unfinished(page: Page, unfinished: history_service.BlameUnfinished):
+    """503 for now: the page reloads itself and the blame goes on where it stopped."""
+    html = render_template(
+        "history/blame_pending.html",
+        page=page,
+        unfinished=unfinished,
+        retry=BLAME_RETRY_AFTER,
+        can_edit=permissions.can_edit(current_user, page),
+    )
+    return html, 503, {"Retry-After": str(BLAME_RETRY_AFTER)}
 
 
 @bp.route("/revert/<title:title>", methods=["POST"])

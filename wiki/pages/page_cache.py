@@ -55,7 +55,8 @@ _CSRF_FIELD = "csrf_token"  # Flask-WTF keeps the request's signed token in g un
 
 class ByteCache:
     """Bytes kept per worker for ``ttl`` seconds within a byte budget (cachetools); a value
-    over an eighth of the budget is not kept. Also the JSON API's page documents."""
+    over an eighth of the budget is not kept. Also the JSON API's page documents and the
+    computed diffs (wiki/history/diff_cache.py)."""
 
     def __init__(self, budget: int, ttl: float) -> None:
         self.lock = threading.Lock()

@@ -9,10 +9,10 @@ are diffed with the same bounded diff as source lines (:func:`wiki.text.diffing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 
-from wiki.text.diffing import line_opcodes
+from wiki.text.diffing import fitting, line_opcodes
 
 VOID_TAGS = frozenset(
     "area base br col embed hr img input link meta param source track wbr".split()
@@ -164,3 +164,17 @@ def diff_blocks(old_html: str, new_html: str) -> RenderedDiff:
                 (removed[k] if k < len(removed) else None, added[k] if k < len(added) else None)
             )
     return RenderedDiff(tuple(unified), tuple(rows), changed, simplified)
+
+
+def clip(diff: RenderedDiff, *, max_blocks: int, max_chars: int) -> tuple[RenderedDiff, bool]:
+    """``diff`` with each layout cut to its first ``max_blocks`` blocks (rows) of at most
+    ``max_chars`` characters of HTML, and whether anything was left out. ``changed`` still
+    counts the whole diff."""
+
+    def row_size(row: BlockRow) -> int:
+        return sum(len(block.html) for block in row if block is not None)
+
+    unified = diff.unified[: fitting((len(b.html) for b in diff.unified), max_blocks, max_chars)]
+    rows = diff.rows[: fitting(map(row_size, diff.rows), max_blocks, max_chars)]
+    clipped = len(unified) < len(diff.unified) or len(rows) < len(diff.rows)
+    return replace(diff, unified=unified, rows=rows), clipped

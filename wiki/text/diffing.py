@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
 NO_NEWLINE_MARKER = "\\ No newline at end of file"
@@ -330,6 +330,42 @@ def diff_texts(old: str, new: str, *, context: int = 3) -> Diff:
     added = sum(1 for _, _, _, j1, j2 in changes for j in range(j1, j2) if b[j] is not None)
     hunks, skipped_after = _HunkBuilder(a, b, context).build(ops)
     return Diff(hunks, added, removed, simplified, skipped_after)
+
+
+def fitting(sizes: Iterable[int], max_items: int, max_chars: int) -> int:
+    """How many leading items, of these sizes, fit in ``max_items`` items of ``max_chars``
+    characters in all (a display budget)."""
+    count = chars = 0
+    for size in sizes:
+        chars += size
+        if count >= max_items or chars > max_chars:
+            break
+        count += 1
+    return count
+
+
+def clip(diff: Diff, *, max_lines: int, max_chars: int) -> tuple[Diff, int]:
+    """``diff`` cut to its first ``max_lines`` lines and ``max_chars`` characters of text,
+    and how many lines were left out (0: none). A cut diff keeps the whole diff's
+    ``added``/``removed`` counts and loses its trailing ``skipped_after``.
+
+    Computing a diff is bounded (see above); showing one costs per line, so a view shows at
+    most a budget of it.
+    """
+    sizes = [len(line.text) for hunk in diff.hunks for line in hunk.lines]
+    keep = fitting(sizes, max_lines, max_chars)
+    if keep == len(sizes):
+        return diff, 0
+    hunks: list[Hunk] = []
+    room = keep
+    for hunk in diff.hunks:
+        if room <= 0:
+            break
+        hunks.append(
+            hunk if len(hunk.lines) <= room else Hunk(hunk.lines[:room], hunk.skipped_before)
+        )
+        room -= len(hunk.lines)
+    return replace(diff, hunks=tuple(hunks), skipped_after=0), len(sizes) - keep
 
 
 Row = tuple[DiffLine | None, DiffLine | None]
