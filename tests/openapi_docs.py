@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -145,7 +146,8 @@ def document(operations: int = 10, description: str = "Does **things**.") -> dic
         "servers": [{"url": "https://api.example/v1", "description": description}],
         "tags": [{"name": f"Tag {n}", "description": description} for n in range(12)],
         "paths": paths,
-        "components": {"schemas": {"Book": BOOK, "Author": AUTHOR}},
+        # Copies: a test that edits its document must not edit the next test's.
+        "components": {"schemas": copy.deepcopy({"Book": BOOK, "Author": AUTHOR})},
     }
 
 
