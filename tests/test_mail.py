@@ -4,11 +4,13 @@ an unsubscribe link that works."""
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
 
 from tests.collab_support import SMTPServer, drain, save_as, users
+from tests.openapi_docs import document, fence
 from wiki.notify.mail import mail_server
 
 
@@ -118,6 +120,42 @@ def test_daily_digest(client, auth, smtp):
     smtp.messages.clear()
     drain(client.application)
     assert smtp.messages == []  # nothing new since the last digest
+
+
+def test_mail_says_what_an_edit_did_to_the_api(client, auth, smtp):
+    old = document(4)
+    new = copy.deepcopy(old)
+    del new["paths"]["/things0/{id}"]["delete"]
+    users(auth, "alice", "bob", "carol")
+    save_as(auth, client, "carol", "Books API", fence(old))
+    save_as(auth, client, "carol", "Notes", "notes")
+    drain(client.application)
+    _subscribe(client, auth, smtp, "each")
+    save_as(auth, client, "bob", "Books API", fence(new), summary="drop delete")
+    save_as(auth, client, "bob", "Notes", "plain edit", summary="typo")
+    drain(client.application)
+    api_mail, plain = sorted(smtp.messages, key=lambda m: "Notes" in m["Subject"])
+    line = "bob edited Books API: drop delete (API: 1 breaking change)"
+    assert api_mail["Subject"].strip() == f"[Nexus Wiki] {line}"  # folded: long
+    text, html = _parts(api_mail)
+    assert line in text and line in html
+    assert plain["Subject"] == "[Nexus Wiki] bob edited Notes: typo"
+    assert "API:" not in _parts(plain)[0]
+
+
+def test_digest_says_what_an_edit_did_to_the_api(client, auth, smtp):
+    old = document(4)
+    users(auth, "alice", "bob", "carol")
+    save_as(auth, client, "carol", "Books API", fence(old))
+    drain(client.application)
+    _subscribe(client, auth, smtp, "daily")
+    del old["paths"]["/things0/{id}"]["delete"]
+    save_as(auth, client, "bob", "Books API", fence(old))
+    drain(client.application)
+    (digest,) = smtp.messages
+    text, html = _parts(digest)
+    assert "- bob edited Books API [API: 1 breaking change]" in text
+    assert "[API: 1 breaking change]" in html
 
 
 def test_mail_url_forms():

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
+import time
+
+import pytest
 
 from tests.openapi_docs import document, fence
-from wiki.rendering.openapi import compare_bodies, compare_documents
+from wiki.rendering.openapi import CompareTimeout, compare_bodies, compare_documents
 
 
 def _changes(old: dict, new: dict) -> dict[tuple[str, str, str], bool]:
@@ -157,3 +160,14 @@ def test_ten_thousand_operations_compare_and_list_a_bounded_number():
     assert result.breaking == 7_500 == 1000 + result.more_breaking
     assert all(c.breaking for c in result.changes)  # the listed ones are the breaking ones
     assert result.summary == "API: 7500 breaking changes"
+
+
+def test_a_deadline_stops_the_comparison():
+    old, new = _pair()
+    del new["paths"]["/things0/{id}"]["delete"]
+    with pytest.raises(CompareTimeout):
+        compare_bodies(fence(old), fence(new), deadline=time.monotonic() - 1)
+    ahead = compare_bodies(fence(old), fence(new), deadline=time.monotonic() + 60)
+    assert ahead.summary == "API: 1 breaking change" and ahead.total == 1
+    # Bodies without an API are never compared, so they never run out of time.
+    assert compare_bodies("a", "b", deadline=time.monotonic() - 1).total == 0

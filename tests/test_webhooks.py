@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.collab_support import Receiver, drain, save_as, scalar, scalars, users
+from tests.openapi_docs import document, fence
 from wiki.jobs.runner import run_jobs
 from wiki.notify.models import Delivery, Webhook
 
@@ -95,6 +96,29 @@ def test_discord_and_slack_shapes(client, admin, receiver):
     assert slack["text"].startswith("bob edited Topic: &lt;b&gt;hi&lt;/b&gt;")
     assert "<https://wiki.example.org/wiki/Topic|open>" in slack["text"]
     assert slack["blocks"][0]["text"]["type"] == "mrkdwn"
+
+
+def test_chat_messages_say_what_an_edit_did_to_the_api(client, admin, receiver):
+    app = client.application
+    _add(client, receiver.url("/hook"))
+    _add(client, receiver.url("/discord"), fmt="discord")
+    admin.logout()
+    old = document(4)
+    save_as(admin, client, "bob", "Books API", fence(old), summary="first")
+    drain(app)
+    assert receiver.json_bodies("/discord")[0]["content"] == (
+        "bob edited Books API: first (API: 4 changes)"
+    )
+    # The JSON body keeps the contract's fields: the note is for people, in chat messages.
+    assert set(receiver.json_bodies("/hook")[0]) == {
+        "id",
+        "event",
+        "at",
+        "actor",
+        "page",
+        "revision",
+        "summary",
+    }
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,10 @@
 The comparison itself is pure (:mod:`wiki.rendering.openapi.compare`); this module reads the
 revision bodies and keeps results in a per-process cache keyed by the two compared texts
 (after attachments are written in), so an entry can never be stale: not after an attachment
-changes, nor in a process that serves several wikis (tests). Recent changes and notifications ask
-:func:`api_summary` ("API: 2 breaking changes"); the diff page asks :func:`api_changes`.
+changes, nor in a process that serves several wikis (tests). Recent changes ask
+:func:`api_summaries` ("API: 2 breaking changes"); the diff page asks :func:`api_changes`.
+Notifications get theirs with the save's event (``wiki.pages.api_notes``), in the same words
+(:func:`wiki.text.api_summary.summary_text`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.orm import aliased
 
 from wiki.extensions import db
 from wiki.models import Revision
-from wiki.rendering.openapi import ApiChanges, compare_bodies
+from wiki.rendering.openapi import ApiChanges, compare_bodies, might_have_api
 from wiki.rendering.openapi_sources import with_attachments
 
 CACHE_SIZE = 512  # comparisons kept per process
@@ -66,11 +68,6 @@ def between(page_id: int, old_no: int, new_no: int) -> ApiChanges:
     return api_changes(revisions.get(old_no), revisions[new_no])
 
 
-def might_have_api(body: str | None) -> bool:
-    """A cheap test before any parsing: only a body with "openapi" can hold a block."""
-    return bool(body) and "openapi" in body
-
-
 def api_changes(old: Revision | None, new: Revision) -> ApiChanges:
     """The API changes from ``old`` (None: the empty page before revision 1) to ``new``."""
     old_body = old.body if old is not None else ""
@@ -96,7 +93,7 @@ def _bodies(old: Revision | None, new: Revision) -> tuple[str, str]:
 
 def api_summary(revision_id: int) -> str:
     """ "API: 2 breaking changes" (or "API: 3 changes") for a revision against the one
-    before it; "" when it changed no API. For recent changes and notifications."""
+    before it; "" when it changed no API."""
     return api_summaries([revision_id], budget=None).get(revision_id, "")
 
 

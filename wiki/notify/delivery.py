@@ -21,9 +21,10 @@ from sqlalchemy import and_, func, or_, select, update
 from wiki.db import begin_write
 from wiki.extensions import db
 from wiki.models import Page, User, now_utc
-from wiki.notify import mail, webhooks
+from wiki.notify import events, mail, webhooks
 from wiki.notify.models import Delivery, Event, Notification, NotifySettings, Webhook
 from wiki.security import external_url as absolute_url
+from wiki.text.api_summary import summary_text
 
 log = logging.getLogger(__name__)
 BATCH = 50
@@ -146,6 +147,8 @@ def describe(event: Event) -> tuple[dict, str]:
     }
     if line and summary and kind == "page.saved":
         line += f": {summary}"
+    if kind == "page.saved" and (api := summary_text(*events.api_counts(data))):
+        line += f" ({api})"  # in the mail's subject and text, and Discord's and Slack's message
     return payload, line
 
 

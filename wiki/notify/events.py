@@ -48,11 +48,26 @@ def auto_watch(user: User | None, page: Page) -> None:
         db.session.add(Watch(user_id=user.id, page_id=page.id))
 
 
-def record_page_saved(page: Page, revision: Revision, actor: User | None) -> Event:
-    """A new revision was saved (edit, create, merge, revert); its author watches the page."""
+def record_page_saved(
+    page: Page, revision: Revision, actor: User | None, *, api_breaking=0, api_changes=0
+) -> Event:
+    """A new revision was saved (edit, create, merge, revert); its author watches the page.
+
+    ``api_breaking`` of ``api_changes``: what the revision changed in the page's API, counted
+    by the save. Like a comment's text, they travel with the event, so notify never compares
+    revisions (that is history's, and history depends on notify, not the reverse).
+    """
     auto_watch(actor, page)
     data = {"title": page.title, "summary": revision.summary, "kind": revision.kind}
+    if api_changes:
+        data["api"] = {"breaking": api_breaking, "changes": api_changes}
     return _add("page.saved", page, actor, revision=revision.number, data=data)
+
+
+def api_counts(data: dict) -> tuple[int, int]:
+    """(breaking, all) API changes of a ``page.saved`` event's data; (0, 0) for none."""
+    api = data.get("api") or {}
+    return int(api.get("breaking") or 0), int(api.get("changes") or 0)
 
 
 def record_page_renamed(page: Page, old_title: str, actor: User | None) -> Event:

@@ -15,7 +15,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from wiki.db import begin_write
 from wiki.extensions import db
 from wiki.models import Page, Revision, User, now_utc
-from wiki.notify import mentions
+from wiki.notify import events, mentions
 from wiki.notify.models import Delivery, Event, Notification, NotifySettings, Watch, Webhook
 from wiki.text.titles import SEPARATOR
 
@@ -90,9 +90,11 @@ def _notify(users, event: Event, kind: str, **fields) -> None:
         db.session.execute(insert(Notification), rows)
 
 
-def _fold_edits(users: set[int], event: Event, summary: str) -> set[int]:
+def _fold_edits(users: set[int], event: Event, summary: str, api: dict) -> set[int]:
     """Extend unread edit entries by the same person ending just before this revision.
 
+    The entry's API counts add up, so a breaking edit is never hidden by a later harmless one
+    (the entry's diff may show fewer: a later edit can undo an earlier one).
     Returns the users whose entry was extended (they get no new entry).
     """
     if not users or event.actor_id is None:
@@ -114,6 +116,8 @@ def _fold_edits(users: set[int], event: Event, summary: str) -> set[int]:
                 to_rev=event.revision,
                 edits=Notification.edits + 1,
                 text=summary,  # the latest edit's summary
+                api_breaking=Notification.api_breaking + api["api_breaking"],
+                api_changes=Notification.api_changes + api["api_changes"],
                 updated_at=now_utc(),
             )
             .execution_options(synchronize_session=False)
@@ -166,8 +170,12 @@ def _page_saved(event: Event, data: dict) -> None:
     _notify(
         mentioned, event, "mention", from_rev=event.revision, to_rev=event.revision, text=summary
     )
-    fresh = readers - _fold_edits(readers, event, summary)
-    _notify(fresh, event, "edit", from_rev=event.revision, to_rev=event.revision, text=summary)
+    breaking, changes = events.api_counts(data)
+    api = {"api_breaking": breaking, "api_changes": changes}
+    fresh = readers - _fold_edits(readers, event, summary, api)
+    _notify(
+        fresh, event, "edit", from_rev=event.revision, to_rev=event.revision, text=summary, **api
+    )
     _deliver(event, readers | mentioned)
 
 

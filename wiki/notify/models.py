@@ -90,6 +90,10 @@ class Notification(db.Model):
     thread_id: Mapped[int | None] = mapped_column(Integer)
     comment_id: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(String(300), default="")
+    # What the entry's edits changed in the page's API (summed over folded edits), for
+    # "API: 2 breaking changes"; both 0 for anything else.
+    api_breaking: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    api_changes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     read: Mapped[bool] = mapped_column(Boolean, default=False)

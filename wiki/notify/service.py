@@ -14,6 +14,7 @@ from wiki.notify import events
 from wiki.notify.models import EMAIL_MODES, Notification, NotifySettings, Watch
 from wiki.refusals import Refusal
 from wiki.security import external_url as absolute_url
+from wiki.text.api_summary import summary_text
 
 PER_PAGE = 50
 COUNT_CAP = 100  # the header shows "99+"; counting stops there, so the cost is bounded
@@ -111,11 +112,16 @@ def entry_view(n: Notification, page: Page, actor: User | None, *, absolute=Fals
     who = actor.username if actor else "Someone"
     title = page.title
     link = absolute_url if absolute else (lambda endpoint, **v: url_for(endpoint, **v))
-    url = None
+    url = api_url = None
+    api = ""
     if n.kind == "edit":
         many = f" ({n.edits} edits)" if n.edits > 1 else ""
         text = f"{who} edited {title}{many}"
-        url = link("history.diff", title=title, **{"from": max(n.from_rev - 1, 1), "to": n.to_rev})
+        revs = {"from": max(n.from_rev - 1, 1), "to": n.to_rev}
+        url = link("history.diff", title=title, **revs)
+        api = summary_text(n.api_breaking, n.api_changes)
+        if api:  # the diff's "API changes" view
+            api_url = link("history.diff", title=title, **revs, mode="api")
     elif n.kind in ("thread", "reply"):
         text = f"{who} {'started a thread' if n.kind == 'thread' else 'replied'} on {title}"
         if n.edits > 1:
@@ -133,12 +139,15 @@ def entry_view(n: Notification, page: Page, actor: User | None, *, absolute=Fals
     else:
         text = f"{who} deleted {n.text or title}"
     if page.deleted:
-        url = None
+        url = api_url = None
     detail = n.text if n.kind not in ("rename", "delete") else ""
     return {
         "text": text,
         "detail": detail,
         "url": url,
+        "api": api,  # "API: 2 breaking changes", or ""
+        "api_breaking": n.api_breaking > 0,
+        "api_url": api_url,
         "when": n.updated_at,
         "read": n.read,
         "kind": n.kind,

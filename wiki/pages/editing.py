@@ -18,6 +18,7 @@ from wiki.db import begin_write, lock_pages
 from wiki.extensions import db
 from wiki.models import Draft, Link, Page, PageTag, Redirect, Revision, User, now_utc
 from wiki.notify import events as notify_events
+from wiki.pages import api_notes
 from wiki.refusals import Refusal
 from wiki.rendering.cache import render_for_save, store_render
 from wiki.rendering.markdown import Rendered, RenderError
@@ -115,15 +116,16 @@ def save_edit(
     check_body_size(body)
     summary = " ".join(summary.replace("\x00", " ").split())[:MAX_SUMMARY]
     user_id = user.id
-    rendered = None
+    rendered = note = None
     current = db.session.scalar(select(Page.current_rev).where(Page.title == title))
     if (base_rev or 0) == (current or 0):
         rendered = render_for_save(body, title)  # validate before taking the lock
+        note = api_notes.before_saving(title, current or 0, body)  # nor compare under it
     # Otherwise the save will be merged: render only the merged text, once, under the lock
     # (rendering a 100 KB page twice made a merge-and-save miss its 100 ms target).
     for attempt in range(3):
         try:
-            return _save_locked(title, body, summary, base_rev, user_id, kind, rendered)
+            return _save_locked(title, body, summary, base_rev, user_id, kind, rendered, note)
         except IntegrityError:
             # Two first saves of a new page raced; the loser retries against the winner.
             db.session.rollback()
@@ -132,7 +134,7 @@ def save_edit(
     raise AssertionError("unreachable")
 
 
-def _save_locked(title, body, summary, base_rev, user_id, kind, rendered) -> SaveResult:
+def _save_locked(title, body, summary, base_rev, user_id, kind, rendered, note) -> SaveResult:
     begin_write()
     user = db.session.get(User, user_id)
     page = next(iter(lock_pages(Page.title == title)), None)
@@ -173,11 +175,23 @@ def _save_locked(title, body, summary, base_rev, user_id, kind, rendered) -> Sav
         db.session.add(page)
         db.session.flush()
         kind = kind or "create"
-    elif current_body(page) == body:
+    previous = current_body(page) or ""
+    if page.current_rev and previous == body:
         db.session.rollback()
         return SaveResult(page=db.session.get(Page, page.id), revision=None)
+    if note is not None and note.still_holds(page.current_rev, body):
+        api = note.changes
+    else:  # merged, or someone saved in between: compare what this save really follows
+        api = api_notes.changes(previous, body, title)
     revision = append_revision(page, body, summary, user, kind or "edit", rendered)
-    notify_events.record_page_saved(page, revision, user)  # same transaction as the revision
+    # Same transaction as the revision; the API note goes with it to the notifications.
+    notify_events.record_page_saved(
+        page,
+        revision,
+        user,
+        api_breaking=api.breaking if api else 0,
+        api_changes=api.total if api else 0,
+    )
     db.session.execute(delete(Draft).where(Draft.user_id == user_id, Draft.page_title == title))
     db.session.commit()
     indexing.sync_after_save(revision.size)

@@ -10,6 +10,7 @@ requests (the server must accept no less) and reads responses (the server must s
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,11 +21,21 @@ from wiki.rendering.openapi.loading import OpenAPIError
 from wiki.rendering.openapi.operations import Operation, count_operations, iter_operations
 from wiki.rendering.openapi.refs import Resolver
 from wiki.rendering.openapi.schema_html import merged_schema, schema_types
+from wiki.text.api_summary import summary_text
 
 MAX_OPERATIONS = 10_000
 MAX_CHANGES = 1_000  # listed (breaking ones first); more are counted
 MAX_FOUND = 100_000  # kept in memory while comparing; more are only counted
 MAX_DEPTH = 20
+
+
+class CompareTimeout(Exception):
+    """The comparison ran past its deadline (see :func:`compare_bodies`)."""
+
+
+def might_have_api(body: str | None) -> bool:
+    """A cheap test before any parsing: only a body with "openapi" can hold a block."""
+    return bool(body) and "openapi" in body
 
 
 @dataclass(frozen=True)
@@ -55,12 +66,13 @@ class ApiChanges:
         return sum(1 for c in self.changes if c.breaking) + self.more_breaking
 
     @property
+    def total(self) -> int:
+        return len(self.changes) + self.more
+
+    @property
     def summary(self) -> str:
-        """``API: 2 breaking changes`` (or ``API: 3 changes``); empty when nothing changed."""
-        if self.breaking:
-            return f"API: {self.breaking} breaking change{'s' if self.breaking != 1 else ''}"
-        total = len(self.changes) + self.more
-        return f"API: {total} change{'s' if total != 1 else ''}" if total else ""
+        """:func:`summary_text` of these changes."""
+        return summary_text(self.breaking, self.total)
 
 
 @dataclass
@@ -69,9 +81,18 @@ class _Side:
     problems: list[str] = field(default_factory=list)
 
 
-def _side(body: str, name: str, attachments: Mapping[str, str] | None) -> _Side:
+def _check(deadline: float | None) -> None:
+    """:raises CompareTimeout: past ``deadline`` (a :func:`time.monotonic` value)."""
+    if deadline is not None and time.monotonic() > deadline:
+        raise CompareTimeout
+
+
+def _side(
+    body: str, name: str, attachments: Mapping[str, str] | None, deadline: float | None
+) -> _Side:
     side = _Side()
     for number, block in enumerate(openapi_blocks(body), 1):
+        _check(deadline)
         source = block.text
         try:
             document = load_block(source, attachments)
@@ -87,15 +108,25 @@ def _side(body: str, name: str, attachments: Mapping[str, str] | None) -> _Side:
 
 
 def compare_bodies(
-    old_body: str, new_body: str, attachments: Mapping[str, str] | None = None
+    old_body: str,
+    new_body: str,
+    attachments: Mapping[str, str] | None = None,
+    *,
+    deadline: float | None = None,
 ) -> ApiChanges:
     """The API changes between the ```openapi blocks of two page bodies (operations of all
-    blocks of a body count as one API)."""
-    if "openapi" not in old_body and "openapi" not in new_body:
+    blocks of a body count as one API).
+
+    ``deadline`` (a :func:`time.monotonic` value) is checked between blocks and operations,
+    so a caller that cannot wait (a save) gives up soon after it.
+    :raises CompareTimeout: past ``deadline``.
+    """
+    if not (might_have_api(old_body) or might_have_api(new_body)):
         return ApiChanges()
-    old, new = _side(old_body, "old", attachments), _side(new_body, "new", attachments)
+    old = _side(old_body, "old", attachments, deadline)
+    new = _side(new_body, "new", attachments, deadline)
     has_api = bool(openapi_blocks(old_body) or openapi_blocks(new_body))
-    result = _compare(old.operations, new.operations)
+    result = _compare(old.operations, new.operations, deadline)
     return ApiChanges(
         changes=result.changes,
         problems=(*old.problems, *new.problems),
@@ -114,7 +145,7 @@ def compare_documents(old: dict[str, Any], new: dict[str, Any]) -> ApiChanges:
     return _compare(*sides)
 
 
-def _compare(old: dict, new: dict) -> ApiChanges:
+def _compare(old: dict, new: dict, deadline: float | None = None) -> ApiChanges:
     found = _Found()
     for key, (op, _) in old.items():
         if key not in new:
@@ -124,6 +155,7 @@ def _compare(old: dict, new: dict) -> ApiChanges:
             found.add(op.label, "", "operation added", False)
     for key, (old_op, old_resolver) in old.items():
         if key in new:
+            _check(deadline)
             new_op, new_resolver = new[key]
             _OperationDiff(found, old_resolver, new_resolver, new_op.label).run(old_op, new_op)
     ordered = sorted(found.changes, key=lambda c: not c.breaking)  # stable: document order
