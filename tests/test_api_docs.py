@@ -41,7 +41,18 @@ def test_openapi_document_is_generated_from_the_models(client):
     assert {"200", "201", "400", "401", "403", "409", "413", "415", "429"} <= set(put["responses"])
     assert put["security"] == [{"bearerAuth": []}]
     conflict = put["responses"]["409"]["content"]["application/problem+json"]["schema"]
-    assert conflict == {"$ref": "#/components/schemas/ConflictProblem"}
+    assert conflict == {
+        "anyOf": [
+            {"$ref": "#/components/schemas/ConflictProblem"},
+            {"$ref": "#/components/schemas/MovedProblem"},  # a create at an old title
+        ]
+    }
+    assert {"title", "moved_to", "location"} <= set(components["PageMoved"]["required"])
+    assert put["responses"]["308"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/PageMoved"
+    }
+    replace = [p for p in put["parameters"] if p["name"] == "replace_redirect"]
+    assert replace and replace[0]["in"] == "query" and replace[0]["schema"]["type"] == "boolean"
     assert {"from", "to"} <= {
         p["name"] for p in doc["paths"]["/api/v1/pages/{title}/diff"]["get"]["parameters"]
     }

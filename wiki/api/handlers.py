@@ -29,7 +29,33 @@ from wiki.text.diffing import clip
 from wiki.text.titles import TitleError, normalize_title
 
 PAGE = "/v1/pages/<title:title>"
+# ``<title>/revisions`` and ``<title>/diff`` are a page's history and diff, so a sub-page
+# whose last level is one of these words is addressed with a trailing "/" (``Foo/diff/``):
+# no title ends in "/", and a title in an API URL may end in one.
+SUB_RESOURCES = frozenset({"revisions", "diff"})
+PAGE_ENDPOINTS = frozenset({"api.get_page", "api.put_page"})
 _TAG = re.compile(r"<[^>]*>")
+
+
+class Moved(Exception):
+    """``title`` is a renamed page's old title: answered with a 308 to ``new_title``."""
+
+    def __init__(self, title: str, new_title: str):
+        super().__init__(title)
+        self.title, self.new_title = title, new_title
+
+
+def names_sub_resource(path: str) -> bool:
+    """Whether ``path`` (the part after ``/v1/pages/``) is a page's history or diff."""
+    parent, _, leaf = path.rpartition("/")
+    return bool(parent) and leaf in SUB_RESOURCES
+
+
+def url_of(endpoint: str, title: str) -> str:
+    """The URL of ``endpoint`` for page ``title``, with the trailing "/" a page's own URL
+    needs when its title would read as a history or diff."""
+    url = url_for(endpoint, title=title)
+    return url + "/" if endpoint in PAGE_ENDPOINTS and names_sub_resource(title) else url
 
 
 def _title(raw: str) -> str:
@@ -39,9 +65,17 @@ def _title(raw: str) -> str:
         raise ApiProblem(400, f"Invalid title: {error}") from None
 
 
-def _live_page(raw: str) -> Page:
-    title = _title(raw)
+def _url_title(raw: str) -> str:
+    """The title in an API URL, which may end in one "/" (see SUB_RESOURCES)."""
+    return _title(raw.removesuffix("/"))
+
+
+def _live_page(title: str) -> Page:
+    """The live page ``title`` (normalized). :raises Moved: a renamed page's old title.
+    :raises ApiProblem: 404."""
     page = find_page(title)
+    if page is None and (moved := editing.renamed_to(title)) is not None:
+        raise Moved(title, moved.title)
     if page is None or page.deleted or not page.current_rev:
         raise ApiProblem(404, f"There is no page called “{title}”.")
     return page
@@ -97,7 +131,7 @@ def list_pages(query: schemas.PageListQuery):
     errors=(413,),
 )
 def get_page(title: str, query: schemas.PageQuery):
-    title = _title(title)
+    title = _url_title(title)
     return Response(
         json_cache.cached(title, ("page", query.rev), lambda: _page_document(title, query.rev)),
         mimetype=JSON,
@@ -147,6 +181,7 @@ _PAGE_LINKS = {
     operation_id="putPage",
     summary="Create (201) or save (200) a page; 409 with the marked merge on a conflict",
     tag="pages",
+    query=schemas.PageWriteQuery,
     body=schemas.PageWrite,
     ok={
         200: ("Saved (or unchanged); `merged` when three-way merged", schemas.PageSaved),
@@ -156,11 +191,20 @@ _PAGE_LINKS = {
     links=_PAGE_LINKS,
     decorators=(limits.save_limit("PUT"),),
 )
-def put_page(title: str, body: schemas.PageWrite, user: User):
-    title = _title(title)
+def put_page(title: str, query: schemas.PageWriteQuery, body: schemas.PageWrite, user: User):
+    title = _url_title(title)
     try:
         # Held to a render slot like the edit form; none free: 503 + Retry-After (wiki.errors).
-        result = limits.save(title, body.body, body.summary, body.base_rev, user)
+        result = limits.save(
+            title,
+            body.body,
+            body.summary,
+            body.base_rev,
+            user,
+            over_redirect=query.replace_redirect,
+        )
+    except editing.TitleMoved as moved:
+        raise _moved_write(title, moved.new_title, body.base_rev) from None
     except editing.EditConflict as conflict:
         theirs = f"their version (revision {conflict.current_rev} by {conflict.current_author})"
         raise ApiProblem(
@@ -181,8 +225,24 @@ def put_page(title: str, body: schemas.PageWrite, user: User):
         merged=result.merged_with is not None,
         merged_with=result.merged_with.number if result.merged_with is not None else None,
     )
-    location = {"Location": url_for("api.get_page", title=result.page.title)}
+    location = {"Location": url_of("api.get_page", result.page.title)}
     return json_response(saved, 201 if created else 200, location)
+
+
+def _moved_write(title: str, new_title: str, base_rev: int | None) -> Exception:
+    """What a save to a renamed page's old title gets: never a new page the client did not
+    ask for. An edit of a revision (``base_rev``) belongs to the moved page: 308 there, with
+    the method and body kept. A create is refused (409) unless ``?replace_redirect=true``."""
+    if base_rev:
+        return Moved(title, new_title)
+    location = url_of("api.put_page", new_title)
+    return ApiProblem(
+        409,
+        f"“{title}” was renamed to “{new_title}”. Save to {location} to edit it, or repeat "
+        f"with ?replace_redirect=true to start a new page called “{title}” in its place.",
+        moved_to=new_title,
+        location=location,
+    )
 
 
 # -- history --------------------------------------------------------------------------------
@@ -198,7 +258,7 @@ def put_page(title: str, body: schemas.PageWrite, user: User):
     ok={200: ("One page of the history", schemas.RevisionList)},
 )
 def get_revisions(title: str, query: schemas.RevisionsQuery):
-    page = _live_page(title)
+    page = _live_page(_url_title(title))
     listing = history.history_listing(page, query.page)
     if listing is None:
         raise ApiProblem(404, f"The history of “{page.title}” has fewer pages than {query.page}.")
@@ -224,7 +284,7 @@ def get_revisions(title: str, query: schemas.RevisionsQuery):
     errors=(503,),
 )
 def get_diff(title: str, query: schemas.DiffQuery):
-    page = _live_page(title)
+    page = _live_page(_url_title(title))
     new = page.current_rev if query.to_rev is None else query.to_rev
     old = max(new - 1, 0) if query.from_rev is None else query.from_rev
     if new > page.current_rev or old > page.current_rev:

@@ -46,6 +46,15 @@ class PageWrite(_Body):
     )
 
 
+class PageWriteQuery(_Query):
+    replace_redirect: bool = Field(
+        False,
+        description="Create a new page at a renamed page's old title, replacing the redirect "
+        "left there; without it such a save is refused (409) or, with a base_rev, redirected "
+        "(308) to the page's new title.",
+    )
+
+
 class PageListQuery(_Query):
     page: int = Field(1, ge=1, le=100_000, description="Page of the list, from 1.")
     per_page: int = Field(100, ge=1, le=500, description="Titles per page.")
@@ -106,6 +115,14 @@ class PageSaved(_Out):
     created: bool
     merged: bool = Field(description="True when the save was three-way merged.")
     merged_with: int | None = Field(description="The newer revision it was merged with.")
+
+
+class PageMoved(_Out):
+    """The body of a 308: the page was renamed; repeat the request at ``location``."""
+
+    title: str = Field(description="The old title, asked for.")
+    moved_to: str = Field(description="The page's title now.")
+    location: str = Field(description="The same request's URL under the new title.")
 
 
 class RevisionOut(_Out):
@@ -186,6 +203,13 @@ class FieldError(_Out):
 
 class ValidationProblem(Problem):
     errors: list[FieldError] = []
+
+
+class MovedProblem(Problem):
+    """A new page refused at a renamed page's old title (see ``replace_redirect``)."""
+
+    moved_to: str = Field(description="The renamed page's title now.")
+    location: str = Field(description="Its URL: save there to edit it.")
 
 
 class ConflictProblem(Problem):

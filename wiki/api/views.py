@@ -5,25 +5,42 @@ from __future__ import annotations
 
 import json
 from functools import wraps
+from urllib.parse import quote
 
 from flask import Response, current_app, g, render_template, request, url_for
 from flask_login import current_user
 
-from wiki.api import access, bp, handlers  # noqa: F401 (handlers declares the operations)
+from wiki.api import access, bp, handlers, schemas  # handlers declares the operations
 from wiki.api.openapi import document
 from wiki.api.problems import ApiProblem, from_problem
-from wiki.api.registry import OPERATIONS, Operation, validate_body, validate_query
+from wiki.api.registry import (
+    OPERATIONS,
+    Operation,
+    json_response,
+    validate_body,
+    validate_query,
+)
 from wiki.extensions import csrf, limiter
 
 PUBLIC_ENDPOINTS = frozenset({"api.openapi", "api.docs"})
-# ``/pages/<title>/revisions`` and ``/diff`` are read-only views of a page: a PUT there is
-# not a save of a sub-page called "revisions" (the page route would match it too).
-SUB_RESOURCES = frozenset({"revisions", "diff"})
+PAGES_PREFIX = "/api/v1/pages/"
+QUERY_SAFE = "=&%+;/?:@!$'()*,~-._"
 
 # Bearer tokens authenticate API writes, never cookies (see wiki.api.access), so the CSRF
 # check, which protects cookie-authenticated forms, has nothing to protect here.
 csrf.exempt(bp)
 bp.register_error_handler(ApiProblem, from_problem)
+
+
+@bp.errorhandler(handlers.Moved)
+def _moved(moved: handlers.Moved):
+    """308 to the same request under the page's new title: the method and body are kept, so
+    a client's HTTP library repeats a read or an edit there."""
+    location = handlers.url_of(request.endpoint, moved.new_title)
+    if request.query_string:  # kept as sent, but never a raw byte that a header cannot hold
+        location += "?" + quote(request.query_string.decode("latin-1"), safe=QUERY_SAFE)
+    body = schemas.PageMoved(title=moved.title, moved_to=moved.new_title, location=location)
+    return json_response(body, 308, {"Location": location})
 
 
 def _rate_key() -> str:
@@ -41,9 +58,18 @@ def _authorize():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
     if request.endpoint == "api.put_page":
-        leaf = (request.view_args or {}).get("title", "").rsplit("/", 1)[-1].strip()
-        if leaf in SUB_RESOURCES:
-            raise ApiProblem(405, f"“{leaf}” can only be read.", headers={"Allow": "GET, HEAD"})
+        # A PUT to ``Foo/revisions`` matches the page route (the history route is GET only),
+        # but that URL reads as Foo's history: a save there is refused, not made to a page
+        # nobody could read back at it.
+        title = (request.view_args or {}).get("title", "")
+        if handlers.names_sub_resource(title):
+            leaf = title.rsplit("/", 1)[-1]
+            raise ApiProblem(
+                405,
+                f"“{leaf}” can only be read. To save the page “{title}”, end its URL with "
+                f"“/”: {handlers.url_of('api.put_page', title)}",
+                headers={"Allow": "GET, HEAD"},
+            )
     token = access.token_for(request.headers.get("Authorization"))
     if token is not None:
         # Flask-Login reads the request's user from here: no session is created or changed.
@@ -59,7 +85,12 @@ def _authorize():
 @bp.after_request
 def _sub_resource_allow(response):
     """Flask's OPTIONS answer merges the methods of every matching rule, PUT included."""
-    if request.method == "OPTIONS" and request.path.rsplit("/", 1)[-1] in SUB_RESOURCES:
+    path = request.path
+    if (
+        request.method == "OPTIONS"
+        and path.startswith(PAGES_PREFIX)
+        and handlers.names_sub_resource(path.removeprefix(PAGES_PREFIX))
+    ):
         response.headers["Allow"] = "GET, HEAD, OPTIONS"
     return response
 

@@ -56,6 +56,16 @@ class EditConflict(EditError):
         self.current_author = current.author.username if current.author else "someone"
 
 
+class TitleMoved(EditError):
+    """A save to a renamed page's old title, which the caller did not mean to create anew."""
+
+    status = 409
+
+    def __init__(self, title: str, page: Page):
+        super().__init__(f"“{title}” was renamed to “{page.title}”.")
+        self.new_title = page.title
+
+
 @dataclass
 class SaveResult:
     page: Page
@@ -103,14 +113,19 @@ def save_edit(
     user: User,
     *,
     kind: str | None = None,
+    over_redirect: bool = True,
 ) -> SaveResult:
     """Save ``body`` as the next revision of ``title`` (creating the page if needed).
+
+    A new page at a renamed page's old title replaces the redirect left there; with
+    ``over_redirect=False`` the save is refused instead (the API's clients may not know).
 
     :raises BodyTooLarge: body over 1 MiB.
     :raises RenderError: Markdown too complex to render in bounded time.
     :raises PermissionDenied: protected or deleted page, inactive user.
     :raises EditError: a ``base_rev`` that is not a revision of this page.
     :raises EditConflict: overlapping concurrent change; carries the merged text.
+    :raises TitleMoved: ``title`` is a renamed page's old title (``over_redirect=False``).
     """
     body = normalize_body(body)
     check_body_size(body)
@@ -125,7 +140,9 @@ def save_edit(
     # (rendering a 100 KB page twice made a merge-and-save miss its 100 ms target).
     for attempt in range(3):
         try:
-            return _save_locked(title, body, summary, base_rev, user_id, kind, rendered, note)
+            return _save_locked(
+                title, body, summary, base_rev, user_id, kind, rendered, note, over_redirect
+            )
         except IntegrityError:
             # Two first saves of a new page raced; the loser retries against the winner.
             db.session.rollback()
@@ -134,13 +151,19 @@ def save_edit(
     raise AssertionError("unreachable")
 
 
-def _save_locked(title, body, summary, base_rev, user_id, kind, rendered, note) -> SaveResult:
+def _save_locked(
+    title, body, summary, base_rev, user_id, kind, rendered, note, over_redirect
+) -> SaveResult:
     begin_write()
     user = db.session.get(User, user_id)
     page = next(iter(lock_pages(Page.title == title)), None)
     if not can_edit(user, page):
         db.session.rollback()
         raise PermissionDenied("This page is protected: only administrators can edit it.")
+    # Checked under the lock: a rename committed since the caller looked is seen here.
+    if page is None and not over_redirect and (moved := renamed_to(title)) is not None:
+        db.session.rollback()
+        raise TitleMoved(title, moved)
     if page is not None and page.deleted:
         db.session.rollback()
         raise PermissionDenied("This page was deleted. An administrator can restore it.")
@@ -205,6 +228,12 @@ def _render_locked(body: str, title: str) -> Rendered:
     except RenderError:
         db.session.rollback()
         raise
+
+
+def renamed_to(title: str) -> Page | None:
+    """The page a rename moved away from ``title`` (the one its redirect points at)."""
+    moved = db.session.get(Redirect, title)
+    return db.session.get(Page, moved.page_id) if moved is not None else None
 
 
 def current_body(page: Page | None) -> str | None:
@@ -289,6 +318,8 @@ __all__ = [
     "PermissionDenied",
     "RenderError",
     "SaveResult",
+    "TitleMoved",
+    "renamed_to",
     "revert",
     "save_edit",
 ]

@@ -25,16 +25,18 @@ def save_limit(*methods: str):
     )
 
 
-def save(title: str, body: str, summary: str, base_rev: int | None, user: User):
+def save(title: str, body: str, summary: str, base_rev: int | None, user: User, **options):
     """:func:`editing.save_edit` whose renders hold a render slot: saves cannot starve
     readers any more than previews can (see wiki.slots).
+
+    ``options`` are ``save_edit``'s keyword options.
 
     :raises slots.Busy: no slot came free within ``WIKI_RENDER_WAIT`` seconds; nothing was
         saved, and the caller still has the text to hand back. Else as ``save_edit``.
     """
     try:
         with slots.renders_held():
-            return editing.save_edit(title, body, summary, base_rev, user)
+            return editing.save_edit(title, body, summary, base_rev, user, **options)
     except slots.Busy:
         db.session.rollback()  # a merge renders under the write lock: give it back at once
         raise

@@ -18,7 +18,7 @@ from wiki.auth import permissions
 from wiki.decorators import editor_required, read_access_required
 from wiki.extensions import db, limiter
 from wiki.lookup import find_page, live_page_or_404, parse_rev, revision_or_404, valid_title_or_400
-from wiki.models import Page, Redirect
+from wiki.models import Page
 from wiki.pages import (
     bp,
     drafts_views,
@@ -102,9 +102,8 @@ def _reader_context(state, is_current: bool) -> dict:
 
 def _missing_or_redirect(title: str, page: Page | None):
     if page is None:
-        moved = db.session.get(Redirect, title)
-        if moved is not None:
-            target = db.session.get(Page, moved.page_id)
+        target = editing.renamed_to(title)
+        if target is not None:
             return redirect(url_for("pages.view", title=target.title, redirectedfrom=title))
         same = db.session.scalar(
             select(Page.title).where(Page.title_key == title.lower(), Page.deleted.is_(False))
