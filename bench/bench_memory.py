@@ -26,7 +26,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench.bench_page_views import CORPUS, VENV_BIN, Browser, run  # noqa: E402
+from bench.bench_page_views import CORPUS, VENV_BIN, Browser, lua_script, run  # noqa: E402
 from bench.serving import start_gunicorn  # noqa: E402
 
 
@@ -43,19 +43,10 @@ def _workers(master: int) -> list[int]:
     return sorted(int(p) for p in out.split())
 
 
-def _script(tmp: str, paths: list[str], seed: int) -> str:
+def _shuffled_script(tmp: str, paths: list[str], seed: int) -> str:
     """A wrk Lua script cycling through a shuffled mix of request paths."""
-    rng = random.Random(seed)
-    rng.shuffle(paths)
-    script = os.path.join(tmp, f"mix-{seed}.lua")
-    quoted = ", ".join(f'"{p}"' for p in paths)
-    with open(script, "w") as fh:
-        fh.write(
-            f"local paths = {{{quoted}}}\nlocal i = 0\n"
-            "request = function()\n  i = i % #paths + 1\n"
-            "  return wrk.format('GET', paths[i])\nend\n"
-        )
-    return script
+    random.Random(seed).shuffle(paths)
+    return lua_script(tmp, f"mix-{seed}", paths)
 
 
 def _wrk_requests(url: str, script: str, count: int, headers: tuple = ()) -> int:
@@ -105,7 +96,7 @@ def main() -> None:
         first: list[float] | None = None
         sent = 0
         for n in range(rounds):
-            script = _script(tmp, list(mix), seed=n)
+            script = _shuffled_script(tmp, list(mix), seed=n)
             sent += _wrk_requests(base + "/", script, per_round // 2)
             sent += _wrk_requests(base + "/", script, per_round // 2, cookie)
             rss = [_rss_mb(pid) for pid in _workers(server.pid)]

@@ -115,7 +115,8 @@ def _csrf(page: str) -> str:
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
 
 
-def _script(tmp: str, name: str, paths: list[str]) -> str:
+def lua_script(tmp: str, name: str, paths: list[str]) -> str:
+    """A wrk Lua script that cycles through ``paths``."""
     script = os.path.join(tmp, f"{name}.lua")
     quoted = ", ".join(f'"{p}"' for p in paths)
     with open(script, "w") as fh:
@@ -157,8 +158,8 @@ def bench_size(size: str, duration: int, saves_n: int) -> tuple[list[tuple], dic
     random.Random(42).shuffle(titles)
     titles = titles[:500]
     paths = [f"/wiki/{t}" for t in titles]
-    plain = _script(tmp, "plain", paths)
-    nocache = _script(tmp, "nocache", ["/__nocache" + p for p in paths])
+    plain = lua_script(tmp, "plain", paths)
+    nocache = lua_script(tmp, "nocache", ["/__nocache" + p for p in paths])
     server, base = start_gunicorn("bench.bench_wsgi:app", env, ROOT, "/__bare")
     rows = []
     saves: list[float] = []

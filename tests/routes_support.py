@@ -15,6 +15,8 @@ import itertools
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
@@ -232,6 +234,30 @@ def seeded_app(backend: str, config: dict, migrated: dict, directory) -> tuple[F
 
 
 _shared: dict[str, World] = {}
+
+
+@contextmanager
+def seeded_world(backend: str, config: dict, migrated: dict, directory) -> Iterator[World]:
+    """A seeded wiki of its own for one test (dropped afterwards)."""
+    app, cleanup = seeded_app(backend, config, migrated, str(directory))
+    try:
+        yield world_for(app)
+    finally:
+        cleanup()
+
+
+def resources_of(route: Route) -> tuple[str, ...]:
+    """The page states a route is tried on: all of them when its URL names a page."""
+    return RESOURCES if route.has_title else ("normal",)
+
+
+def get_cells(world: World) -> Iterator[tuple[Route, str, str]]:
+    """Every (GET route, page state, role) of the route table."""
+    for route in routes_of(world.app):
+        if route.method == "GET":
+            for resource in resources_of(route):
+                for role in ROLES:
+                    yield route, resource, role
 
 
 def shared_world(backend: str, config: dict, migrated: dict) -> World:

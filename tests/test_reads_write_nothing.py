@@ -22,23 +22,12 @@ ALLOWED = re.compile(r"^\s*(INSERT INTO|UPDATE) (search_misses|search_miss_searc
 
 @pytest.fixture
 def world(backend, app_config, migrated, tmp_path):
-    app, cleanup = rs.seeded_app(backend, app_config, migrated, str(tmp_path))
-    yield rs.world_for(app)
-    cleanup()
-
-
-def _requests(world: rs.World):
-    for route in rs.routes_of(world.app):
-        if route.method != "GET":
-            continue
-        resources = rs.RESOURCES if route.has_title else ("normal",)
-        for resource in resources:
-            for role in rs.ROLES:
-                yield route, resource, role
+    with rs.seeded_world(backend, app_config, migrated, tmp_path) as world:
+        yield world
 
 
 def test_get_routes_write_nothing_the_second_time(world):
-    cells = list(_requests(world))
+    cells = list(rs.get_cells(world))
     assert len(cells) > 60  # the whole route table, not a handful
     for route, resource, role in cells:  # first visits may record visits and fill caches
         rs.send(world, route, resource, role)

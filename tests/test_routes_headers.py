@@ -84,9 +84,8 @@ def _check(response, path: str, logged_in: bool) -> list[str]:
 
 @pytest.fixture
 def world(backend, app_config, migrated, tmp_path):
-    app, cleanup = rs.seeded_app(backend, app_config, migrated, str(tmp_path))
-    yield rs.world_for(app)
-    cleanup()
+    with rs.seeded_world(backend, app_config, migrated, tmp_path) as world:
+        yield world
 
 
 @pytest.mark.parametrize("role", rs.ROLES)
@@ -94,7 +93,7 @@ def test_every_route_sends_the_headers(world, role):
     """All routes, GET and POST, on every page state, whatever their status."""
     problems = []
     for route in ROUTES:
-        for resource in rs.RESOURCES if route.has_title else ("normal",):
+        for resource in rs.resources_of(route):
             # A fresh log-in per request: /logout or /login must not change the next one's role.
             world.clients[role] = rs.login(world.app, role)
             url, _ = rs.request_for(route, world, resource, role)

@@ -18,18 +18,8 @@ from wiki.extensions import db
 
 @pytest.fixture
 def world(backend, app_config, migrated, tmp_path):
-    app, cleanup = rs.seeded_app(backend, app_config, migrated, str(tmp_path))
-    yield rs.world_for(app)
-    cleanup()
-
-
-def _get_cells(world: rs.World):
-    for route in rs.routes_of(world.app):
-        if route.method != "GET":
-            continue
-        for resource in rs.RESOURCES if route.has_title else ("normal",):
-            for role in rs.ROLES:
-                yield route, resource, role
+    with rs.seeded_world(backend, app_config, migrated, tmp_path) as world:
+        yield world
 
 
 class _Spy:
@@ -65,7 +55,7 @@ class _Spy:
 
 
 def test_no_template_queries_the_database(world):
-    cells = list(_get_cells(world))
+    cells = list(rs.get_cells(world))
     assert len(cells) > 60
     rendered = 0
     with _Spy(world.app) as spy:
