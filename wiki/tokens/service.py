@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -69,16 +69,20 @@ def create_token(
     return token, raw
 
 
+# Built once: it runs on every API call with a token.
+_BY_HASH = (
+    select(ApiToken)
+    .options(joinedload(ApiToken.user))
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
 def authenticate(raw: str) -> ApiToken | None:
     """The live token whose secret is ``raw`` (owner active, not expired, not revoked), else
     None. Records the use (at most once a minute); never raises for any input."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = db.session.scalar(
-        select(ApiToken)
-        .options(joinedload(ApiToken.user))
-        .where(ApiToken.token_hash == hash_token(raw))
-    )
+    token = db.session.scalar(_BY_HASH, {"token_hash": hash_token(raw)})
     now = now_utc()
     if token is None or not token.is_valid(now) or not token.user.is_active:
         return None
