@@ -132,3 +132,12 @@ def test_page_text_cannot_forge_a_slot_mark(app, client, editor):
     save_page(client, "Forged", f"before {forged} after {page_cache._CSRF_MARK[:5]}")
     html = _anonymous(app).get("/wiki/Forged").get_data(as_text=True)
     assert html.count("Log in</a>") == 1
+
+
+def test_an_anonymous_page_kept_whole_holds_no_csrf_token(app, client, editor):
+    """Anonymous pages are kept whole and served to everyone: nothing in them may be one
+    reader's (a CSRF token would be the first reader's)."""
+    save_page(client, "Public", "text")
+    html = _anonymous(app).get("/wiki/Public").get_data(as_text=True)
+    assert "csrf" not in html.lower()
+    assert "csrf" in client.get("/wiki/Public").get_data(as_text=True).lower()  # logged in: yes
