@@ -101,6 +101,18 @@ def test_logged_out_mid_edit_keeps_autosaving_and_saves_after_logging_in(context
     assert "day two, typed after the session ended" in page.inner_text(".markdown-body")
 
 
+_RECORD_DRAFT_STATUS = """
+window.__draftStatuses = [];
+document.addEventListener("DOMContentLoaded", () => {
+  const status = document.getElementById("draft-status");
+  if (!status) return;
+  const note = () => window.__draftStatuses.push(status.textContent);
+  note();
+  new MutationObserver(note).observe(status, {childList: true, characterData: true, subtree: true});
+});
+"""
+
+
 def test_saving_while_logged_out_keeps_the_text_in_the_tab_until_log_in(context, page):
     register(page, "fay")
     page.goto("/edit/Notes")
@@ -113,13 +125,18 @@ def test_saving_while_logged_out_keeps_the_text_in_the_tab_until_log_in(context,
     page.get_by_role("button", name="Save").click()  # refused: shown again, nothing stored
     page.wait_for_selector("text=stays in this browser")
     assert page.get_by_label("Content").input_value() == "typed after my session ended\n"
+    # The notice is replaced by the autosave's status a moment later: record every status
+    # the editor shows, so a slow machine cannot miss it.
+    page.add_init_script(_RECORD_DRAFT_STATUS)
     page.goto("/login?next=/edit/Notes")
     page.get_by_label("Username").fill("fay")
     page.get_by_label("Password").fill("password123")
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/edit/Notes")
     assert page.get_by_label("Content").input_value() == "typed after my session ended\n"
-    page.wait_for_selector("#draft-status:has-text('before logging in is back')")
+    page.wait_for_function(
+        "() => (window.__draftStatuses || []).some(t => t.includes('before logging in is back'))"
+    )
     screenshot(page, "kept-text-restored")
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/wiki/Notes")
