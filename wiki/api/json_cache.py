@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from flask import current_app
 
-from wiki.pages.page_cache import ByteCache, generation
+from wiki.pages.page_cache import app_cache, generation
 
 TTL = 300.0
 BUDGET = 16 * 1024 * 1024
@@ -25,13 +25,5 @@ def cached(title: str, key: tuple, build: Callable[[], bytes]) -> bytes:
     page_generation = generation(title)
     if page_generation is None:
         return build()
-    store = current_app.extensions.get(_KEY)
-    if store is None:
-        store = current_app.extensions.setdefault(_KEY, ByteCache(BUDGET, TTL))
-    full_key = (title, *key, page_generation)
-    hit = store.get(full_key)
-    if hit is not None:
-        return hit
-    data = build()
-    store.put(full_key, data)
-    return data
+    store = app_cache(current_app, _KEY, BUDGET, TTL)
+    return store.get_or_build((title, *key, page_generation), build)

@@ -8,7 +8,7 @@ page's generation, as its HTML shows which linked pages exist. The rest of the p
 reads it, the API notes) is rendered per request around it. The JSON API keeps its diff
 documents here too.
 
-At most ``WIKI_DIFF_CACHE_BYTES`` per worker (:class:`ByteCache`: a diff over an eighth of
+At most ``WIKI_DIFF_CACHE_BYTES`` per worker (``page_cache.ByteCache``: a diff over an eighth of
 that is not kept), for ``TTL`` seconds.
 """
 
@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from flask import current_app
 from markupsafe import Markup
 
-from wiki.pages.page_cache import ByteCache
+from wiki.pages.page_cache import app_cache
 
 TTL = 3600.0
 DEFAULT_BUDGET = 16 * 1024 * 1024
@@ -48,23 +48,11 @@ class ShownDiff:
         return cls(**{**fields, "html": Markup(fields["html"])})
 
 
-def _store() -> ByteCache:
-    app = current_app._get_current_object()
-    store = app.extensions.get(_KEY)
-    if store is None:
-        budget = app.config.get("WIKI_DIFF_CACHE_BYTES", DEFAULT_BUDGET)
-        store = app.extensions.setdefault(_KEY, ByteCache(budget, TTL))
-    return store
-
-
 def cached(key: tuple, build: Callable[[], bytes]) -> bytes:
     """The bytes kept for ``key``, else built (and kept). ``build`` may raise: nothing is kept."""
-    store = _store()
-    hit = store.get(key)
-    if hit is None:
-        hit = build()
-        store.put(key, hit)
-    return hit
+    app = current_app._get_current_object()
+    budget = app.config.get("WIKI_DIFF_CACHE_BYTES", DEFAULT_BUDGET)
+    return app_cache(app, _KEY, budget, TTL).get_or_build(key, build)
 
 
 def shown(key: tuple, build: Callable[[], ShownDiff]) -> ShownDiff:

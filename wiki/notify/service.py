@@ -24,15 +24,11 @@ class SettingsError(Refusal):
     pass
 
 
-def is_watching(user_id: int, page_id: int) -> Watch | None:
-    return db.session.get(Watch, (user_id, page_id))
-
-
 def watching(user, page: Page | None) -> bool:
     """Whether ``user`` (maybe anonymous) watches the live ``page``: the Watch button's state."""
     if not getattr(user, "is_authenticated", False) or page is None or page.id is None:
         return False
-    return is_watching(user.id, page.id) is not None
+    return db.session.get(Watch, (user.id, page.id)) is not None
 
 
 def watch(user_id: int, page: Page, *, subpages: bool = False) -> None:
@@ -74,11 +70,6 @@ def unread_count_of(user_id):
         .subquery()
     )
     return select(func.count()).select_from(capped).scalar_subquery()
-
-
-def unread_count(user_id: int) -> int:
-    """Unread entries, counted up to COUNT_CAP: one query on ix_notifications_user_read."""
-    return db.session.scalar(select(unread_count_of(user_id))) or 0
 
 
 def notifications_page(user_id: int, page_no: int) -> tuple[list[dict], bool]:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from cachetools import TTLCache
@@ -46,8 +46,9 @@ Key = tuple
 
 # Marks carry a per-process secret, so no page text can forge one.
 _NONCE = secrets.token_hex(8)
-_SLOT_MARK = "\x00slot-" + _NONCE + ":{}:{}\x00"
-_SLOT = re.compile(("\x00slot-" + _NONCE + r":([\w/.]+):(\w*)\x00").encode())
+_SLOT_PREFIX = "\x00slot-" + _NONCE + ":"
+_SLOT_MARK = _SLOT_PREFIX + "{}:{}\x00"  # the slot's template, its ``when``
+_SLOT = re.compile((_SLOT_PREFIX + r"([\w/.]+):(\w*)\x00").encode())
 _CSRF_MARK = "csrf-" + _NONCE
 _SHELL = "nexus_shell"  # flask.g key: set while a shell renders
 _CSRF_FIELD = "csrf_token"  # Flask-WTF keeps the request's signed token in g under this name
@@ -72,15 +73,29 @@ class ByteCache:
             with self.lock:
                 self.entries[key] = data
 
+    def get_or_build(self, key: tuple, build: Callable[[], bytes]) -> bytes:
+        """The bytes kept for ``key``, else ``build()``'s, kept. ``build`` may raise: then
+        nothing is kept."""
+        data = self.get(key)
+        if data is None:
+            data = build()
+            self.put(key, data)
+        return data
+
+
+def app_cache(app, name: str, budget: int, ttl: float) -> ByteCache:
+    """The ``ByteCache`` called ``name`` of ``app``, made on first use (one per app, so an app
+    per test shares nothing with the next)."""
+    cache = app.extensions.get(name)
+    if cache is None:
+        cache = app.extensions.setdefault(name, ByteCache(budget, ttl))
+    return cache
+
 
 def store_of(app) -> ByteCache:
-    """The app's store (created on first use with the configured budget; an app per test,
-    so nothing leaks between apps)."""
-    store = app.extensions.get("nexus_page_cache")
-    if store is None:
-        budget = app.config.get("WIKI_PAGE_CACHE_BYTES", DEFAULT_BUDGET)
-        store = app.extensions.setdefault("nexus_page_cache", ByteCache(budget, TTL))
-    return store
+    """The app's page-view store, within ``WIKI_PAGE_CACHE_BYTES``."""
+    budget = app.config.get("WIKI_PAGE_CACHE_BYTES", DEFAULT_BUDGET)
+    return app_cache(app, "nexus_page_cache", budget, TTL)
 
 
 _GENERATION = select(Page.generation).where(  # built once: every API page read asks it
@@ -132,8 +147,7 @@ def rendering_shell(*, marks: bool = True) -> Iterator[None]:
     if not marks:
         yield
         return
-    g.setdefault(_CSRF_FIELD, None)
-    real_token = g.pop(_CSRF_FIELD)
+    real_token = g.pop(_CSRF_FIELD, None)
     setattr(g, _CSRF_FIELD, _CSRF_MARK)
     setattr(g, _SHELL, True)
     try:

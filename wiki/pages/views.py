@@ -61,18 +61,17 @@ def view(title: str):
     cacheable = page_cache.cacheable()
     shell = page_cache.cached(key) if cacheable else None
     if shell is None:
-        html = _render_shell(db.session.get(Page, state.id), number)
+        html = _render_shell(db.session.get(Page, state.id), number, is_current, can_edit)
         shell = page_cache.keep(key, html) if cacheable else html.encode("utf-8")
     if not current_user.is_authenticated:
         return shell  # the same for every anonymous reader: nothing to fill
     return page_cache.fill(shell, _reader_context(state, is_current))
 
 
-def _render_shell(page: Page, number: int | None) -> str:
+def _render_shell(page: Page, number: int | None, is_current: bool, can_edit: bool) -> str:
     """The page view with marks for its reader's parts (see page_cache); whole for an
     anonymous reader."""
     revision = revision_or_404(page, number)
-    is_current = revision.number == page.current_rev
     with page_cache.rendering_shell(marks=current_user.is_authenticated):
         return render_template(
             "pages/view.html",
@@ -81,7 +80,7 @@ def _render_shell(page: Page, number: int | None) -> str:
             is_current=is_current,
             rendered=page_html(revision, page.generation),
             redirected_from=request.args.get("redirectedfrom"),
-            can_edit=permissions.can_edit(current_user, page),
+            can_edit=can_edit,
             footer=navigation.footer_info(page),
             tree=navigation.page_tree(page.title) if is_current else None,
         )

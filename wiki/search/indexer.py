@@ -21,6 +21,8 @@ import threading
 
 from flask import Flask
 
+from wiki.search import service
+
 log = logging.getLogger(__name__)
 
 _KEY = "nexus_search_indexer"
@@ -47,8 +49,6 @@ class Indexer:
                 self.thread.start()
 
     def _run(self) -> None:
-        from wiki.search import service  # the indexer is started by the service's callers
-
         while not self.stopped:
             if not self.wake.wait(timeout=60.0):
                 with self.lock:  # nothing to do for a minute: end; the next kick restarts
