@@ -2,6 +2,7 @@
 indexing. The database tests exist only when TEST_DATABASE_URL points at PostgreSQL."""
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select, text
@@ -13,6 +14,7 @@ from wiki.models import SearchDocument, SearchStale
 from wiki.search import indexing
 from wiki.search import service as search_service
 from wiki.search.documents import SearchDoc
+from wiki.search.postgres import backend as pg_backend
 from wiki.search.postgres.backend import GT, LT, SEP, PgBackend, document_row, identifier_words
 from wiki.search.postgres.lexemes import symbol_lexeme
 from wiki.search.postgres.sql import _pg_inputs, _weighted, translate
@@ -180,5 +182,7 @@ if TEST_DATABASE_URL:
         put("Kombu", "Messaging library.")
         assert search_service.search("kombuu").results.corrected_query is None  # cached
         clock = [1e9]
-        monkeypatch.setattr("wiki.search.postgres.backend.time.monotonic", lambda: clock[0])
+        # The backend's own clock only: patching time.monotonic itself would reach every thread
+        # (the render pool's manager died of a 1e9 s timeout once, failing the tests after it).
+        monkeypatch.setattr(pg_backend, "time", SimpleNamespace(monotonic=lambda: clock[0]))
         assert search_service.search("kombuu").results.corrected_query == "kombu"
