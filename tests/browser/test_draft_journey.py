@@ -1,6 +1,8 @@
 """A tab closed mid-edit, after autosave fired: the draft is offered on return and restores
 into the editor without a reload; saving it removes the draft."""
 
+from urllib.parse import urlsplit
+
 from tests.browser.conftest import assert_no_horizontal_overflow, register, screenshot, watch
 
 
@@ -132,11 +134,12 @@ def test_saving_while_logged_out_keeps_the_text_in_the_tab_until_log_in(context,
     page.get_by_label("Username").fill("fay")
     page.get_by_label("Password").fill("password123")
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/edit/Notes")
-    assert page.get_by_label("Content").input_value() == "typed after my session ended\n"
+    # Not the glob "**/edit/Notes": the log-in page's own URL (?next=/edit/Notes) matches it.
+    page.wait_for_url(lambda url: urlsplit(url).path == "/edit/Notes")
     page.wait_for_function(
         "() => (window.__draftStatuses || []).some(t => t.includes('before logging in is back'))"
     )
+    assert page.get_by_label("Content").input_value() == "typed after my session ended\n"
     screenshot(page, "kept-text-restored")
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/wiki/Notes")
