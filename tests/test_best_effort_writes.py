@@ -8,18 +8,20 @@ from contextlib import contextmanager
 
 from sqlalchemy import create_engine, select, text
 
+from tests.api_support import bearer, make_token
 from tests.conftest import save_page
 from wiki.extensions import db
 from wiki.models import Page, PageVisit, RenderCache, Revision, SearchMiss
+from wiki.tokens.models import ApiToken
 from wiki.search import misses
 
 WAIT_BOUND = 5.0  # the busy timeout is 15 s: a read that waited for the lock would take that
 
 
 @contextmanager
-def _held(app, backend):
+def _held(app, backend, table: str = "page_visits"):
     """Another client holding the lock a visit update needs: SQLite's write lock, or on
-    PostgreSQL the page_visits rows (FOR UPDATE)."""
+    PostgreSQL the rows of ``table`` (FOR UPDATE)."""
     with app.app_context():
         url = db.engine.url
     if backend == "sqlite":
@@ -33,7 +35,7 @@ def _held(app, backend):
         return
     engine = create_engine(url)
     with engine.connect() as conn:
-        conn.execute(text("SELECT * FROM page_visits FOR UPDATE"))
+        conn.execute(text(f"SELECT * FROM {table} FOR UPDATE"))
         try:
             yield
         finally:
@@ -104,3 +106,20 @@ def test_missed_searches_wait_for_a_free_lock(app, client, editor, backend):
         row = db.session.scalar(select(SearchMiss))
         assert (row.query, row.count, row.searchers) == ("nothing here", 1, 1)
         assert db.session.scalar(select(Page.id)) is None
+
+
+def test_a_token_read_does_not_wait_to_record_its_use(app, client, editor, backend):
+    save_page(client, "Topic", "one")
+    raw = make_token(app, "bob", "read")
+    editor.logout()
+    with _held(app, backend, "api_tokens"):
+        started = time.monotonic()
+        response = client.get("/api/v1/pages/Topic", headers=bearer(raw))
+        waited = time.monotonic() - started
+    assert response.status_code == 200 and waited < WAIT_BOUND
+    assert response.get_json()["body"] == "one"
+    with app.app_context():
+        assert db.session.scalar(select(ApiToken.last_used_at)) is None  # skipped: busy
+    assert client.get("/api/v1/pages/Topic", headers=bearer(raw)).status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(ApiToken.last_used_at)) is not None

@@ -12,7 +12,6 @@ import hashlib
 
 from wiki.api.problems import ApiProblem
 from wiki.tokens import service as tokens
-from wiki.tokens.models import ApiToken
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFAULT_RATE = "600 per minute"
@@ -32,8 +31,8 @@ def bearer_secret(header: str | None) -> str | None:
     return secret.strip()
 
 
-def token_for(header: str | None) -> ApiToken | None:
-    """The live token the header names; None without a header.
+def token_for(header: str | None) -> tokens.Grant | None:
+    """What the live token the header names allows; None without a header.
 
     :raises ApiProblem: 401 for a malformed header or an unknown, expired or revoked token.
     """
@@ -46,7 +45,7 @@ def token_for(header: str | None) -> ApiToken | None:
     return token
 
 
-def check(method: str, token: ApiToken | None, *, session_user: bool, read_access: str) -> None:
+def check(method: str, token: tokens.Grant | None, *, session_user: bool, read_access: str) -> None:
     """May this call go ahead? :raises ApiProblem: 401 or 403."""
     if method not in SAFE_METHODS:
         if token is None:

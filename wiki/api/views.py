@@ -21,6 +21,7 @@ from wiki.api.registry import (
     validate_query,
 )
 from wiki.extensions import csrf, limiter
+from wiki.tokens import service as tokens
 
 PUBLIC_ENDPOINTS = frozenset({"api.openapi", "api.docs"})
 PAGES_PREFIX = "/api/v1/pages/"
@@ -70,13 +71,15 @@ def _authorize():
                 f"“/”: {handlers.url_of('api.put_page', title)}",
                 headers={"Allow": "GET, HEAD"},
             )
-    token = access.token_for(request.headers.get("Authorization"))
-    if token is not None:
+    grant = access.token_for(request.headers.get("Authorization"))
+    if grant is not None:
         # Flask-Login reads the request's user from here: no session is created or changed.
-        g._login_user = token.user
+        # A read needs only the owner's id; a write hands the whole user to the services.
+        owner = tokens.TokenOwner(grant.user_id)
+        g._login_user = owner if request.method in access.SAFE_METHODS else owner.user
     access.check(
         request.method,
-        token,
+        grant,
         session_user=current_user.is_authenticated,
         read_access=current_app.config["WIKI_READ_ACCESS"],
     )

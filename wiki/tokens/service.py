@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_login import UserMixin
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
-from wiki.db import begin_write
+from wiki.db import begin_write, write_if_free
 from wiki.extensions import db
 from wiki.models import User, now_utc
 from wiki.refusals import NotFound, Refusal
-from wiki.tokens.models import SCOPES, ApiToken
+from wiki.tokens.models import SCOPE_WRITE, SCOPES, ApiToken
 
 TOKEN_PREFIX = "nxw_"
 DEFAULT_EXPIRES_DAYS = 90
@@ -69,37 +70,79 @@ def create_token(
     return token, raw
 
 
+@dataclass(frozen=True)
+class Grant:
+    """What a checked token allows: read by every API call, so a plain row, not ORM objects."""
+
+    token_id: int
+    user_id: int
+    scope: str
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == SCOPE_WRITE
+
+
+class TokenOwner(UserMixin):
+    """The Flask-Login user of a call made with a token: its id is known from the token's
+    row, and the :class:`User` is loaded only when something asks for more (most reads
+    never do: the token's row already says the owner is active)."""
+
+    def __init__(self, user_id: int) -> None:
+        self.id = user_id
+        self._user: User | None = None
+
+    @property
+    def user(self) -> User:
+        if self._user is None:
+            self._user = db.session.get(User, self.id)
+        return self._user
+
+    def __getattr__(self, name: str):  # only for what UserMixin and __init__ do not define
+        return getattr(self.user, name)
+
+
+_TOKENS, _USERS = ApiToken.__table__, User.__table__
 # Built once: it runs on every API call with a token.
 _BY_HASH = (
-    select(ApiToken)
-    .options(joinedload(ApiToken.user))
-    .where(ApiToken.token_hash == bindparam("token_hash"))
+    select(
+        _TOKENS.c.id,
+        _TOKENS.c.user_id,
+        _TOKENS.c.scope,
+        _TOKENS.c.expires_at,
+        _TOKENS.c.last_used_at,
+    )
+    .join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
+    .where(
+        _TOKENS.c.token_hash == bindparam("token_hash"),
+        _TOKENS.c.revoked_at.is_(None),
+        _USERS.c.active.is_(True),
+    )
 )
 
 
-def authenticate(raw: str) -> ApiToken | None:
-    """The live token whose secret is ``raw`` (owner active, not expired, not revoked), else
-    None. Records the use (at most once a minute); never raises for any input."""
+def authenticate(raw: str) -> Grant | None:
+    """What the live token whose secret is ``raw`` allows (owner active, not expired, not
+    revoked), else None. Records the use (at most once a minute); never raises for any input."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = db.session.scalar(_BY_HASH, {"token_hash": hash_token(raw)})
+    row = db.session.execute(_BY_HASH, {"token_hash": hash_token(raw)}).first()
     now = now_utc()
-    if token is None or not token.is_valid(now) or not token.user.is_active:
+    if row is None or row.expires_at <= now:
         return None
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
-        _touch(token.id, now)
-        token = db.session.get(ApiToken, token.id)
-    return token
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
+        _touch(row.id, now)
+    return Grant(token_id=row.id, user_id=row.user_id, scope=row.scope)
 
 
 def _touch(token_id: int, now: datetime) -> None:
-    """Best effort: a busy database must not refuse an API call over a "last used" time."""
-    try:
-        begin_write()
-        db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
-        db.session.commit()
-    except OperationalError:
-        db.session.rollback()
+    """Best effort (skipped when the database is busy): a "last used" time must neither
+    refuse an API call nor make a read wait behind a save."""
+    write_if_free(
+        lambda conn: conn.execute(
+            update(_TOKENS).where(_TOKENS.c.id == token_id).values(last_used_at=now)
+        )
+    )
 
 
 def visible_tokens(user: User) -> list[ApiToken]:
