@@ -98,8 +98,10 @@ def store_of(app) -> ByteCache:
     return app_cache(app, "nexus_page_cache", budget, TTL)
 
 
-_GENERATION = select(Page.generation).where(  # built once: every API page read asks it
-    Page.title == bindparam("title"), Page.deleted.is_(False)
+_PAGES = Page.__table__
+# Built once, and plain Core (no ORM entity to set up): every API page read asks it.
+_GENERATION = select(_PAGES.c.generation).where(
+    _PAGES.c.title == bindparam("title"), _PAGES.c.deleted.is_(False)
 )
 
 
