@@ -51,7 +51,7 @@ class Config:
     WIKI_WANTED_MIN_SEARCHERS = int(_env("WIKI_WANTED_MIN_SEARCHERS", "3"))
     # JSON API calls per token (per address without one); saves also count in WIKI_SAVE_RATE.
     WIKI_API_RATE = _env("WIKI_API_RATE", "600 per minute")
-    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "process-memory://")
     RATELIMIT_HEADERS_ENABLED = True
     # Proxies (load balancers) in front that set X-Forwarded-For/-Proto; without this, every
     # client behind a load balancer has its address, and the per-address limits become global.

@@ -146,7 +146,7 @@ def app_config(database_url, tmp_path) -> dict:
         # Each test its own render slots: another xdist worker's slow render must not hold it.
         "WIKI_RENDER_SLOTS_FILE": str(tmp_path / "render-slots.lock"),
         "SECRET_KEY": "test-secret",
-        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_STORAGE_URI": "process-memory://",
         "WIKI_RENDER_TIMEOUT": 10.0,
         # A cheap KDF keeps the many registrations of the suite fast; production uses scrypt.
         "WIKI_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",

@@ -12,8 +12,8 @@ from tests.api_support import bearer, make_token
 from tests.conftest import save_page
 from wiki.extensions import db
 from wiki.models import Page, PageVisit, RenderCache, Revision, SearchMiss
-from wiki.tokens.models import ApiToken
 from wiki.search import misses
+from wiki.tokens.models import ApiToken
 
 WAIT_BOUND = 5.0  # the busy timeout is 15 s: a read that waited for the lock would take that
 

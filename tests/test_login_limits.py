@@ -60,7 +60,7 @@ def test_an_address_guessing_many_accounts_is_refused(proxied):
 
 
 def test_two_workers_share_one_budget_without_redis(app_config):
-    config = {**app_config, "RATELIMIT_STORAGE_URI": "memory://"}
+    config = {**app_config, "RATELIMIT_STORAGE_URI": "process-memory://"}
     with running(config, config) as (a, b):
         assert a.client().register("dave", PASSWORD).status == 302
         for attempt in range(10):

@@ -295,7 +295,7 @@ def corpus(request, migrated, tmp_path_factory) -> Iterator[Corpus]:
         SQLALCHEMY_DATABASE_URI=url,
         SEARCH_INDEX_DIR=str(tmp / "search-index"),
         SECRET_KEY=SECRET,
-        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_STORAGE_URI="process-memory://",
         WIKI_RENDER_TIMEOUT=10.0,
         WIKI_PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
         SEARCH_SYNC="request",  # searched for right after saving

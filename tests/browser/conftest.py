@@ -66,7 +66,7 @@ def live_app(migrated, tmp_path):
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}",
         SEARCH_INDEX_DIR=str(tmp_path / "search-index"),
         SECRET_KEY="browser-test",
-        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_STORAGE_URI="process-memory://",
         WIKI_PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
         SEARCH_SYNC="request",  # searched for right after saving
     )
