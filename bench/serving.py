@@ -39,8 +39,37 @@ def start_gunicorn(app: str, env: dict, cwd: str, ready_path: str) -> tuple[subp
     raise SystemExit(f"gunicorn did not start serving {app}")
 
 
-def wrk(url: str, duration: int, script: str | None = None, headers: tuple = ()) -> dict:
-    """Run wrk (2 threads, 8 connections); requests/s, p50/p99 in ms, non-2xx/3xx count."""
+def server_cpu_seconds(server: subprocess.Popen) -> float:
+    """CPU time (user + system) used so far by the processes of ``server``'s process group
+    (gunicorn's master and workers), read from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == server.pid:  # field 5, the process group
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def wrk(
+    url: str,
+    duration: int,
+    script: str | None = None,
+    headers: tuple = (),
+    server: subprocess.Popen | None = None,
+) -> dict:
+    """Run wrk (2 threads, 8 connections); requests/s, p50/p99 in ms, non-2xx/3xx count.
+
+    With ``server``, also ``cpu_us``: the server's CPU time per request, in microseconds.
+    Unlike requests/s, it hardly moves when other work shares the machine's cores, so a
+    comparison of two routes by CPU per request holds on a busy machine too."""
+    cpu_before = server_cpu_seconds(server) if server else 0.0
     cmd = ["wrk", "-t2", "-c8", f"-d{duration}s", "--latency"]
     if script:
         cmd += ["-s", script]
@@ -54,7 +83,10 @@ def wrk(url: str, duration: int, script: str | None = None, headers: tuple = ())
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    cpu_us = (server_cpu_seconds(server) - cpu_before) / requests * 1e6 if server else None
     return {
+        "cpu_us": cpu_us,
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50": pct(50),
         "p99": pct(99),
