@@ -17,24 +17,24 @@ from wiki.notify.models import Watch
 from wiki.pages import drafts
 from wiki.pages.visits import ChangedSince, note_visit
 
+# Plain Core columns (the tables' own, not the ORM attributes): a row of values needs none of
+# the ORM's per-statement set-up, and these run on every view.
 _TITLE, _USER = bindparam("title"), bindparam("user_id")
-_PAGE = (Page.id, Page.title, Page.generation, Page.current_rev, Page.protected, Page.deleted)
-_ANONYMOUS = select(*_PAGE).where(Page.title == _TITLE)
+_P, _V, _W, _D = (m.__table__.c for m in (Page, PageVisit, Watch, Draft))
+_PAGE = (_P.id, _P.title, _P.generation, _P.current_rev, _P.protected, _P.deleted)
+_ANONYMOUS = select(*_PAGE).where(_P.title == _TITLE)
 _LOGGED_IN = select(
     *_PAGE,
-    select(PageVisit.rev)
-    .where(PageVisit.user_id == _USER, PageVisit.page_id == Page.id)
-    .scalar_subquery()
-    .label("seen"),
-    exists().where(Watch.user_id == _USER, Watch.page_id == Page.id).label("watching"),
+    select(_V.rev).where(_V.user_id == _USER, _V.page_id == _P.id).scalar_subquery().label("seen"),
+    exists().where(_W.user_id == _USER, _W.page_id == _P.id).label("watching"),
     exists()
     .where(
-        Draft.page_title == Page.title,
-        Draft.updated_at >= bindparam("cutoff"),
-        Draft.user_id != _USER,
+        _D.page_title == _P.title,
+        _D.updated_at >= bindparam("cutoff"),
+        _D.user_id != _USER,
     )
     .label("others_editing"),
-).where(Page.title == _TITLE)
+).where(_P.title == _TITLE)
 
 
 def view_state(title: str, user) -> Row | None:
