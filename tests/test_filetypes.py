@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
+from wiki.text import filetypes
+from wiki.text.display_copy import _vips
 from wiki.text.filetypes import (
     DISPLAY_WIDTH,
     FileNameError,
@@ -130,3 +132,30 @@ def test_display_copies_are_reduced_and_upright(orientation):
         expected = (1600, 500) if orientation == 1 else (1600, 5120)
         assert copy.size == expected
         assert copy.getexif().get(0x0112) is None
+
+
+def test_display_copy_of_a_big_png_is_made_in_bands_without_metadata():
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "taken at home")
+    info.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta>GPS</x:xmpmeta>")
+    data = image_bytes(12000, 3000, "PNG", pnginfo=info)  # 36 MP
+    facts = inspect_image(data, "image/png")
+    assert (facts.width, facts.height) == (12000, 3000)
+    for chunk in (b"tEXt", b"iTXt", b"zTXt", b"eXIf", b"iCCP", b"taken at home", b"xmpmeta"):
+        assert chunk not in facts.display
+    with Image.open(io.BytesIO(facts.display)) as copy:
+        assert (copy.format, copy.size) == ("PNG", (DISPLAY_WIDTH, 400))
+        assert copy.getpixel((10, 10)) == (200, 40, 40)
+
+
+@pytest.mark.parametrize(("fmt", "save"), [("PNG", {}), ("JPEG", {"progressive": True})])
+def test_images_that_cannot_stream_get_a_copy_only_within_the_frame_budget(monkeypatch, fmt, save):
+    if fmt == "PNG":  # Pillow writes no interlaced PNG
+        data = _vips().Image.black(3200, 1000, bands=3).pngsave_buffer(interlace=True)
+    else:
+        data = image_bytes(3200, 1000, fmt, **save)
+    content_type = f"image/{fmt.lower()}"
+    assert inspect_image(data, content_type).display is not None
+    monkeypatch.setattr(filetypes, "FULL_FRAME_BUDGET", 3200 * 1000 * 3 - 1)
+    facts = inspect_image(data, content_type)
+    assert (facts.width, facts.height, facts.display) == (3200, 1000, None)

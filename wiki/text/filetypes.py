@@ -9,16 +9,19 @@ import io
 import re
 import unicodedata
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from PIL import Image, ImageOps
+from PIL import Image
+
+from wiki.text.display_copy import DisplayCopyError, make_display_copy, png_header
 
 MAX_NAME = 255
 DISPLAY_WIDTH = 1600  # wider images get a resized copy for pages; the original stays a click away
 MAX_DECODE_PIXELS = 40_000_000  # bounds the memory a resize may take (a 10 MB PNG can hide GBs)
-# Pillow decodes WebP at ~15 bytes a pixel (libwebp's canvas, then a copy): larger WebP
-# images are measured from the header and served as they are, without a display copy.
-WEBP_COPY_PIXELS = 12_000_000
+# Interlaced PNGs and progressive JPEGs cannot be decoded in bands: above this much
+# whole-frame memory (~21 MP of interlaced RGB, ~10 MP of progressive colour JPEG) they
+# are served as they are, without a display copy, so a worker stays under ~200 MB.
+FULL_FRAME_BUDGET = 64 * 1024 * 1024
 RASTER_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 INLINE_TYPES = RASTER_TYPES | {"application/pdf"}
 _MAGIC = (
@@ -28,7 +31,7 @@ _MAGIC = (
     (b"GIF89a", "image/gif"),
     (b"%PDF-", "application/pdf"),
 )
-_PIL_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
+_COPY_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})  # GIFs stay as they are
 # Characters that would change a Markdown URL's meaning (query, fragment, escapes, brackets).
 _URL_UNSAFE = re.compile(r"""[#?%\\/<>"\[\]{}()|^`*:]""")
 _WHITESPACE = re.compile(r"\s+")
@@ -106,11 +109,14 @@ def inspect_image(
 ) -> ImageFacts:
     """Measure a raster image and, when it is wider than :data:`DISPLAY_WIDTH`, resize a copy.
 
-    The size is read from the header before anything is decoded: over ``max_pixels`` raises
-    :class:`ImageTooLarge`. The copy keeps the format (PNG, JPEG, WebP; animated GIFs are
-    left alone) and drops EXIF metadata; it is made from a reduced image (JPEG decodes
-    scaled down, others are reduced right after decoding), so memory stays near one decoded
-    frame. Undecodable images yield no dimensions and no copy, never an error.
+    The size is read from the header (Pillow, nothing decoded) before anything else: over
+    ``max_pixels`` raises :class:`ImageTooLarge`. The copy keeps the format (PNG, JPEG, WebP;
+    GIFs and animated images are left alone), is upright, fits :data:`DISPLAY_WIDTH` wide by
+    four times that high, and has no metadata at all. libvips makes it in bands
+    (:mod:`wiki.text.display_copy`), so memory stays near the copy's size; an interlaced PNG
+    or progressive JPEG whose whole-frame buffers would pass :data:`FULL_FRAME_BUDGET` gets
+    no copy (it is shown as it is). Undecodable images yield no dimensions and no copy,
+    never an error.
     """
     if content_type not in RASTER_TYPES:
         return ImageFacts()
@@ -121,39 +127,72 @@ def inspect_image(
                 width, height = img.size
                 if width * height > max_pixels:
                     raise ImageTooLarge(width, height, max_pixels)
-                return _measure_and_resize(img, content_type)
+                header = _read_header(img, data, content_type)
     except ImageTooLarge:
         raise
     except Image.DecompressionBombError:
         raise ImageTooLarge(0, 0, max_pixels) from None
     except Exception:  # Pillow raises many kinds on hostile files; a bad image is just a file
         return ImageFacts()
+    facts = ImageFacts(header.width, header.height)
+    if not header.wants_copy:
+        return facts
+    try:
+        display = make_display_copy(
+            data,
+            content_type,
+            (DISPLAY_WIDTH, DISPLAY_WIDTH * 4),
+            rotate=header.orientation != 1,
+            convert_to_srgb=header.icc,
+        )
+    except DisplayCopyError:
+        return ImageFacts()  # as Pillow did: a file that does not decode is not an image
+    return replace(facts, display=display)
 
 
-def _measure_and_resize(img: Image.Image, content_type: str) -> ImageFacts:
+@dataclass(frozen=True)
+class _Header:
+    width: int  # as displayed: after the EXIF rotation
+    height: int
+    wants_copy: bool
+    orientation: int
+    icc: bool
+
+
+def _read_header(img: Image.Image, data: bytes, content_type: str) -> _Header:
+    """What the header says, without decoding pixels (GIFs are never scanned for frames)."""
     width, height = img.size
-    orientation = img.getexif().get(0x0112, 1)
-    rotated = orientation in (5, 6, 7, 8)
-    if rotated:  # rotated by 90°: the browser shows it the other way round
+    orientation = _orientation(img, content_type)
+    if orientation in (5, 6, 7, 8):  # rotated by 90°: shown the other way round
         width, height = height, width
-    fmt = _PIL_FORMATS.get(content_type)
-    animated = getattr(img, "is_animated", False)
-    if width <= DISPLAY_WIDTH or fmt is None or animated:
-        return ImageFacts(width, height)
-    if fmt == "WEBP" and width * height > WEBP_COPY_PIXELS:
-        return ImageFacts(width, height)
-    # The box in stored (unrotated) pixels whose rotation fits the display width.
-    box = (DISPLAY_WIDTH * 4, DISPLAY_WIDTH) if rotated else (DISPLAY_WIDTH, DISPLAY_WIDTH * 4)
-    img.draft("RGB", (box[0], box[0] * img.size[1] // img.size[0]))  # JPEG: decode scaled
-    # Reduce by a whole factor no larger than the final scale, then resample the small image.
-    factor = max(1, int(max(img.size[0] / box[0], img.size[1] / box[1])))
-    small = img.reduce(factor) if factor > 1 else img  # frees the full frame once reduced
-    small.thumbnail(box, Image.Resampling.LANCZOS)
-    small.info["exif"] = img.info.get("exif", b"")
-    copy = ImageOps.exif_transpose(small)
-    if fmt == "JPEG" and copy.mode not in ("RGB", "L", "CMYK"):
-        copy = copy.convert("RGB")
-    copy.info.pop("exif", None)
-    out = io.BytesIO()
-    copy.save(out, fmt, **({"quality": 85} if fmt != "PNG" else {}))
-    return ImageFacts(width, height, out.getvalue())
+    wants_copy = (
+        width > DISPLAY_WIDTH
+        and content_type in _COPY_TYPES
+        and not getattr(img, "is_animated", False)
+        and _full_frame_bytes(img, data, content_type) <= FULL_FRAME_BUDGET
+    )
+    return _Header(width, height, wants_copy, orientation, bool(img.info.get("icc_profile")))
+
+
+def _orientation(img: Image.Image, content_type: str) -> int:
+    """The EXIF orientation (1-8) from the header. Pillow's ``getexif`` on a PNG without an
+    eXIf chunk before its pixels decodes the whole image looking for one after them (120 MB
+    at 40 MP): such a PNG counts as upright, and its copy is made without rotating it."""
+    if content_type == "image/png" and "exif" not in img.info:
+        return 1
+    return img.getexif().get(0x0112, 1)
+
+
+def _full_frame_bytes(img: Image.Image, data: bytes, content_type: str) -> int:
+    """Bytes a decoder must hold for the whole frame at once: 0 for the formats that stream.
+
+    An interlaced PNG holds every decoded pixel; a progressive JPEG two bytes of DCT
+    coefficients per sample (before any scaling: libjpeg cannot shrink those).
+    """
+    pixels = img.size[0] * img.size[1]
+    if content_type == "image/png" and img.info.get("interlace"):
+        bit_depth, samples = png_header(data)
+        return pixels * samples * (2 if bit_depth > 8 else 1)
+    if content_type == "image/jpeg" and img.info.get("progressive"):
+        return pixels * len(img.getbands()) * 2
+    return 0

@@ -74,7 +74,8 @@ def _minimal_exif(orientation: int) -> bytes:
 def _strip_jpeg(data: bytes) -> bytes:
     if not data.startswith(b"\xff\xd8"):
         raise MetadataError("not a JPEG")
-    out = [b"\xff\xd8"]
+    view = memoryview(data)  # slices of a view copy nothing: a clean file costs no memory
+    out: list[bytes | memoryview] = [b"\xff\xd8"]
     orientation = 1
     dropped = False
     pos = 2
@@ -86,7 +87,7 @@ def _strip_jpeg(data: bytes) -> bytes:
             pos += 1
             continue
         if marker == 0xDA or 0xD0 <= marker <= 0xD9:  # start of scan: pixels follow
-            out.append(data[pos:])
+            out.append(view[pos:])
             break
         (length,) = struct.unpack_from(">H", data, pos + 2)
         end = pos + 2 + length
@@ -97,7 +98,7 @@ def _strip_jpeg(data: bytes) -> bytes:
             if marker == 0xE1 and orientation == 1:
                 orientation = _orientation_exif(data[pos + 4 : end])
         else:
-            out.append(data[pos:end])
+            out.append(view[pos:end])
         pos = end
     if not dropped:
         return data  # nothing to remove: no copy of a large file
@@ -109,7 +110,8 @@ def _strip_jpeg(data: bytes) -> bytes:
 def _strip_png(data: bytes) -> bytes:
     if not data.startswith(_PNG_SIGNATURE):
         raise MetadataError("not a PNG")
-    out = [_PNG_SIGNATURE]
+    view = memoryview(data)
+    out: list[bytes | memoryview] = [_PNG_SIGNATURE]
     dropped = False
     pos = len(_PNG_SIGNATURE)
     while pos < len(data):
@@ -123,7 +125,7 @@ def _strip_png(data: bytes) -> bytes:
         if kind in _PNG_DROP:
             dropped = True
         else:
-            out.append(data[pos:end])
+            out.append(view[pos:end])
         pos = end
         if kind == b"IEND":
             break
@@ -133,7 +135,8 @@ def _strip_png(data: bytes) -> bytes:
 def _strip_webp(data: bytes) -> bytes:
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
         raise MetadataError("not a WebP")
-    chunks = []
+    view = memoryview(data)
+    chunks: list[bytes | memoryview] = []
     dropped = False
     pos = 12
     while pos + 8 <= len(data):
@@ -142,10 +145,10 @@ def _strip_webp(data: bytes) -> bytes:
         end = pos + 8 + length + (length & 1)
         if end > len(data) + 1:  # (a final odd chunk may lack its pad byte)
             raise MetadataError("damaged WebP chunk")
-        chunk = data[pos:end]
+        chunk: bytes | memoryview = view[pos:end]
         if kind == b"VP8X" and length >= 10:
             flags = chunk[8] & ~0x0C  # the EXIF and XMP flags
-            chunk = chunk[:8] + bytes([flags]) + chunk[9:]
+            chunk = bytes(chunk[:8]) + bytes([flags]) + bytes(chunk[9:])
         if kind in _WEBP_DROP:
             dropped = True
         else:
