@@ -3,14 +3,19 @@ image decode at a time per worker (#20 points 5 and 9); HSTS under WIKI_HTTPS.""
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pytest
 from PIL import Image, PngImagePlugin
+from sqlalchemy import select
 
 from tests.conftest import CSRFClient, save_page
 from wiki import create_app
+from wiki.extensions import db
 from wiki.files import service as attachments
+from wiki.files.stored_metadata import strip_stored_images
+from wiki.models import Attachment, Blob, Page
 from wiki.text.image_metadata import MetadataError, strip_metadata
 
 XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description GPSLatitude="51,30.0N"/></x:xmpmeta>'
@@ -132,3 +137,64 @@ def test_hsts_only_under_https(app_config):
     assert "Strict-Transport-Security" not in plain.headers
     secure = create_app(**{**app_config, "WIKI_HTTPS": True}).test_client().get("/")
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def _store_the_old_way(app, title: str, name: str, data: bytes, content_type: str) -> str:
+    """An attachment as uploads stored it before they were stripped: bytes as sent."""
+    sha = hashlib.sha256(data).hexdigest()
+    with app.app_context():
+        page = db.session.scalar(select(Page).where(Page.title == title))
+        db.session.add(Blob(sha256=sha, data=data, size=len(data)))
+        db.session.flush()  # no relationship orders the two inserts
+        db.session.add(
+            Attachment(
+                page_id=page.id,
+                name=name,
+                version=1,
+                blob_sha=sha,
+                content_type=content_type,
+                size=len(data),
+                width=2400,
+                height=1200,
+            )
+        )
+        db.session.commit()
+    return sha
+
+
+def test_images_stored_before_stripping_are_served_and_rewritten_without_gps(app, page_client):
+    data = photo("JPEG")
+    old_sha = _store_the_old_way(app, "Trip", "old.jpg", data, "image/jpeg")
+    served = page_client.get("/files/Trip/old.jpg")  # stripped while served, before the fix
+    assert served.status_code == 200 and not _has_metadata(served.data)
+    with Image.open(io.BytesIO(served.data)) as image:
+        assert GPS_TAG not in image.getexif() and image.size == (2400, 1200)
+
+    with app.app_context():
+        report = strip_stored_images(db.session.connection())
+        db.session.commit()
+        assert (report.checked, report.rewritten, report.damaged) == (1, 1, 0)
+        assert db.session.get(Blob, old_sha) is None  # nothing refers to it any more
+        stored = db.session.scalar(select(Attachment).where(Attachment.name == "old.jpg"))
+        assert not _has_metadata(db.session.get(Blob, stored.blob_sha).data)
+        assert stored.size == len(db.session.get(Blob, stored.blob_sha).data)
+        again = strip_stored_images(db.session.connection())  # idempotent
+        assert (again.checked, again.rewritten) == (1, 0)
+
+    upload(page_client, "Trip", photo("PNG", (30, 20)), "old.jpg")  # version 2
+    restored = page_client.post("/restore-file/Trip", data={"name": "old.jpg", "version": "1"})
+    assert restored.status_code in (200, 302, 303)
+    served = page_client.get("/files/Trip/old.jpg")
+    assert served.headers["Content-Type"] == "image/jpeg" and not _has_metadata(served.data)
+    assert page_client.get("/files/Trip/old.jpg?version=1").status_code == 200
+
+
+def test_a_damaged_old_image_with_metadata_is_never_served(app, page_client):
+    damaged = b"\xff\xd8\xff\xe1\xff\xffExif\x00\x00GPS truncated"
+    _store_the_old_way(app, "Trip", "broken.jpg", damaged, "image/jpeg")
+    with app.app_context():
+        report = strip_stored_images(db.session.connection())
+        db.session.commit()
+    assert (report.rewritten, report.damaged) == (0, 1)
+    response = page_client.get("/files/Trip/broken.jpg?original=1")
+    assert response.status_code == 403 and b"GPS" not in response.data

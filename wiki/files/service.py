@@ -197,6 +197,37 @@ class BlobCache:
 _blob_cache = BlobCache(budget=32 * 1024 * 1024, largest=2 * 1024 * 1024)
 
 
+class Unpublishable(AttachmentError):
+    """A stored image whose metadata cannot be removed (damaged): never sent (403)."""
+
+    status = 403
+
+
+def served_bytes(served: ServedFile) -> bytes | None:
+    """The bytes to send for ``served``: images always without EXIF/XMP/text metadata.
+
+    Defence in depth for blobs stored before uploads were stripped (the migration
+    ``c24_strip_image_metadata`` rewrites them, but a restored backup or a copied database
+    can bring old bytes back). Stripping happens on every serve rather than behind a
+    "stripped" flag: a flag can be wrong, and GET requests write nothing, so a strip is
+    never persisted here. It is cheap: :func:`strip_metadata` walks segment and chunk
+    headers without decoding, and returns the very same object (no copy) when there is
+    nothing to remove, which is every blob stored since uploads were stripped. None when
+    the blob is missing.
+
+    :raises Unpublishable: a damaged image that still holds metadata.
+    """
+    data = blob_bytes(served.sha256)
+    if data is None:
+        return None
+    try:
+        return strip_metadata(data, served.content_type)
+    except MetadataError:
+        raise Unpublishable(
+            "This image is damaged and may hold hidden location data, so it is not shown."
+        ) from None
+
+
 def blob_bytes(sha256: str) -> bytes | None:
     """The bytes of a blob, from the process's :class:`BlobCache` when it has them."""
     data = _blob_cache.get(sha256)

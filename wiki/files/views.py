@@ -236,7 +236,10 @@ def _file_response(served: attachments.ServedFile, *, versioned: bool):
     """
     # A browser revalidating its copy needs no bytes: the ETag is the content's hash.
     fresh = request.if_none_match.contains(served.sha256)
-    data = b"" if fresh else attachments.blob_bytes(served.sha256)
+    try:
+        data = b"" if fresh else attachments.served_bytes(served)
+    except attachments.Unpublishable as error:
+        abort(error.status, str(error))
     if data is None:
         abort(404, "The file's content is missing.")
     response = current_app.response_class(data, mimetype=served.content_type)
