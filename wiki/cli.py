@@ -1,4 +1,4 @@
-"""``flask --app wsgi <group> <command>``: users, search, content."""
+"""``flask --app wsgi <group> <command>``: users, search, content, drafts, render, files."""
 
 import click
 from flask import Flask
@@ -83,3 +83,6 @@ def register_cli(app: Flask) -> None:
     from wiki.rendering.cli import render_cli
 
     app.cli.add_command(render_cli)
+    from wiki.files.cli import files_cli
+
+    app.cli.add_command(files_cli)

@@ -65,13 +65,24 @@ def strip_stored_images(
     return report
 
 
-def _next_batch(conn: Connection, after: str, batch: int) -> list[tuple[str, str]]:
+def count_stored_images(conn: Connection) -> int:
+    """How many image blobs :func:`strip_stored_images` will look at (for a progress bar)."""
+    shown = _image_blobs()
+    return conn.execute(sa.select(sa.func.count(sa.distinct(shown.c.sha)))).scalar() or 0
+
+
+def _image_blobs() -> sa.Subquery:
+    """(sha, content_type) of every blob an image attachment refers to, original or copy."""
     images = _attachments.c.content_type.in_(STRIPPABLE_TYPES)
     originals = sa.select(_attachments.c.blob_sha.label("sha"), _attachments.c.content_type)
     copies = sa.select(_attachments.c.display_sha, _attachments.c.content_type).where(
         _attachments.c.display_sha.is_not(None)
     )
-    shown = sa.union(originals.where(images), copies.where(images)).subquery()
+    return sa.union(originals.where(images), copies.where(images)).subquery()
+
+
+def _next_batch(conn: Connection, after: str, batch: int) -> list[tuple[str, str]]:
+    shown = _image_blobs()
     rows = conn.execute(
         sa.select(shown.c.sha, sa.func.min(shown.c.content_type))
         .where(shown.c.sha > after)
