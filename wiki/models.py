@@ -136,6 +136,10 @@ class Revision(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
     size: Mapped[int] = mapped_column(Integer, default=0)  # bytes of body, UTF-8
     size_delta: Mapped[int] = mapped_column(Integer, default=0)
+    # The attachment versions its ```openapi blocks named when it was saved, as JSON
+    # ({"api.yaml": 3}); NULL when they name none, or for revisions saved before migration
+    # c24 (wiki/rendering/openapi_sources.py).
+    openapi_sources: Mapped[str | None] = mapped_column(Text)
 
     page: Mapped[Page] = relationship(back_populates="revisions")
     author: Mapped[User | None] = relationship()

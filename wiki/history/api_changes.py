@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 from wiki.extensions import db
 from wiki.models import Revision
 from wiki.rendering.openapi import ApiChanges, compare_bodies, might_have_api
-from wiki.rendering.openapi_sources import with_attachments
+from wiki.rendering.openapi_sources import as_saved
 
 CACHE_SIZE = 512  # comparisons kept per process
 SUMMARY_BUDGET = 0.4  # seconds of comparing one listing may spend; the rest waits for later
@@ -50,8 +50,8 @@ def _cached(key: tuple[int, int, int, int]) -> ApiChanges | None:
 def between(page_id: int, old_no: int, new_no: int) -> ApiChanges:
     """:func:`api_changes` of two revision numbers of a page (0: before the page existed).
 
-    Blocks that name an attachment are compared with the attachment's newest version on both
-    sides (attachment versions are not tied to page revisions).
+    Blocks that name an attachment are compared with the attachment version each revision
+    was saved with (:func:`wiki.rendering.openapi_sources.as_saved`).
     """
     wanted = (Revision.page_id == page_id, Revision.number.in_({old_no, new_no}))
     # Most pages hold no API: find that out without loading the two bodies.
@@ -86,9 +86,7 @@ def _compared(old_body: str, new_body: str) -> ApiChanges:
 
 
 def _bodies(old: Revision | None, new: Revision) -> tuple[str, str]:
-    title = new.page.title
-    old_body = with_attachments(old.body, title) if old is not None else ""
-    return old_body, with_attachments(new.body, title)
+    return as_saved(old), as_saved(new)
 
 
 def api_summary(revision_id: int) -> str:

@@ -3,8 +3,10 @@
 They travel with the save's event (the way a comment's text travels with its event), because
 ``wiki.notify`` may not read revisions through ``wiki.history``: notifications, their mail and
 webhook messages say what the edit did to the API without comparing anything themselves.
-Only pages whose old or new body mentions "openapi" are compared, with the same attachments
-written in as the diff page uses, and a save never waits longer than :data:`BUDGET` for it.
+Only pages whose old or new body mentions "openapi" are compared, and a save never waits
+longer than :data:`BUDGET` for it. As on the diff page, the old revision is read with the
+attachment versions it was saved with; the new body with the newest ones, which the save
+records (so a re-uploaded ``api.yaml`` shows in the next save's note).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy import select
 from wiki.extensions import db
 from wiki.models import Page, Revision
 from wiki.rendering.openapi import ApiChanges, CompareTimeout, compare_bodies, might_have_api
-from wiki.rendering.openapi_sources import with_attachments
+from wiki.rendering.openapi_sources import as_saved, with_attachments
 
 # Seconds of comparing one save may spend; past it the edit carries no API note (the diff
 # page still shows the changes). A 200-operation document takes about 70 ms.
@@ -41,15 +43,18 @@ class ApiNote:
 def before_saving(title: str, current_rev: int, body: str) -> ApiNote:
     """The note of saving ``body`` over revision ``current_rev`` of ``title``, worked out
     before the save takes the write lock (as its render is)."""
-    return ApiNote(current_rev, body, changes(_body_if_api(title, current_rev, body), body, title))
+    return ApiNote(
+        current_rev, body, changes(_revision_if_api(title, current_rev, body), body, title)
+    )
 
 
-def changes(old_body: str, new_body: str, title: str) -> ApiChanges | None:
-    """The API changes from ``old_body`` to ``new_body``; None when there are none, or when
-    comparing them takes more than :data:`BUDGET`."""
+def changes(old: Revision | None, new_body: str, title: str) -> ApiChanges | None:
+    """The API changes from revision ``old`` (None: a new page) to ``new_body``; None when
+    there are none, or when comparing them takes more than :data:`BUDGET`."""
+    old_body = old.body if old is not None else ""
     if not (might_have_api(old_body) or might_have_api(new_body)):
         return None
-    old_body, new_body = with_attachments(old_body, title), with_attachments(new_body, title)
+    old_body, new_body = as_saved(old), with_attachments(new_body, title)
     try:
         found = compare_bodies(old_body, new_body, deadline=time.monotonic() + BUDGET)
     except CompareTimeout:
@@ -57,16 +62,16 @@ def changes(old_body: str, new_body: str, title: str) -> ApiChanges | None:
     return found if found.total else None
 
 
-def _body_if_api(title: str, number: int, new_body: str) -> str:
-    """Revision ``number``'s body, when it matters: if the new body has no API, only an old
-    body that mentions one is loaded (most saves load nothing)."""
+def _revision_if_api(title: str, number: int, new_body: str) -> Revision | None:
+    """Revision ``number``, when it matters: if the new body has no API, only an old revision
+    whose body mentions one is loaded (most saves load nothing)."""
     if not number:
-        return ""
+        return None
     stmt = (
-        select(Revision.body)
+        select(Revision)
         .join(Page, Page.id == Revision.page_id)
         .where(Page.title == title, Revision.number == number)
     )
     if not might_have_api(new_body):
         stmt = stmt.where(Revision.body.contains("openapi", autoescape=True))
-    return db.session.scalar(stmt) or ""
+    return db.session.scalar(stmt)

@@ -22,6 +22,7 @@ from wiki.pages import api_notes
 from wiki.refusals import Refusal
 from wiki.rendering.cache import render_for_save, store_render
 from wiki.rendering.markdown import Rendered, RenderError
+from wiki.rendering.openapi_sources import pinned_versions
 from wiki.search import indexing
 from wiki.text.merging import MergeResult, three_way_merge
 
@@ -198,8 +199,8 @@ def _save_locked(
         db.session.add(page)
         db.session.flush()
         kind = kind or "create"
-    previous = current_body(page) or ""
-    if page.current_rev and previous == body:
+    previous = current_revision(page)
+    if previous is not None and previous.body == body:
         db.session.rollback()
         return SaveResult(page=db.session.get(Page, page.id), revision=None)
     if note is not None and note.still_holds(page.current_rev, body):
@@ -236,6 +237,13 @@ def renamed_to(title: str) -> Page | None:
     return db.session.get(Page, moved.page_id) if moved is not None else None
 
 
+def current_revision(page: Page | None) -> Revision | None:
+    """``page``'s current revision; None for no page or a page with no revision."""
+    if page is None or not page.current_rev:
+        return None
+    return db.session.scalar(select(Revision).where(Revision.current_of(page)))
+
+
 def current_body(page: Page | None) -> str | None:
     """The text of ``page``'s current revision; None for no page or a page with no revision."""
     if page is None or not page.current_rev:
@@ -264,6 +272,7 @@ def append_revision(
         size=size,
         size_delta=size - previous_size if page.current_rev else size,
         created_at=now_utc(),
+        openapi_sources=pinned_versions(page.id, body),
     )
     db.session.add(revision)
     page.current_rev = revision.number

@@ -2,18 +2,78 @@
 database and put into the body before it is rendered or compared.
 
 The pure renderer never touches the database; inlining the text into the body also makes
-the render caches (pieces, per-revision HTML) key on the document itself.
+the render caches (pieces, per-revision HTML) and the API-changes cache key on the document
+itself.
+
+Which version of an attachment a body is read with:
+
+* rendering (saves, previews, page views) and the new side of a save's API note use the
+  newest version: re-uploading a file changes the page at once (the upload bumps the page's
+  generation, wiki/pages/generations.py, so every cached view of it is rebuilt);
+* a saved revision is compared (diff page, recent changes, a save's API note) with the
+  versions it was saved with: :func:`pinned_versions` records them on the revision
+  (``Revision.openapi_sources``), :func:`as_saved` reads them back. Revisions saved before
+  they were recorded use the newest version uploaded at or before their time.
+
+Only ``wiki.models`` is read here (like ``wiki.rendering.cache``), not ``wiki.files``: the
+files service queues the pages using an attachment for re-indexing, and ``wiki.search``
+reads documents through this module.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from datetime import datetime
+
 from sqlalchemy import select
 
 from wiki.extensions import db
-from wiki.files.service import blob_bytes, find_version
-from wiki.models import Page
+from wiki.models import Attachment, Blob, Page, Revision
 from wiki.rendering.openapi.blocks import attachment_refs, inline_attachments
 from wiki.rendering.openapi.loading import MAX_SOURCE_CHARS
+
+
+def _version_of(
+    page_id: int, name: str, *, version: int | None = None, at: datetime | None = None
+) -> tuple[int, str] | None:
+    """(version, blob SHA) of ``name``: version ``version``, else the newest uploaded at or
+    before ``at``, else the newest."""
+    stmt = select(Attachment.version, Attachment.blob_sha).where(
+        Attachment.page_id == page_id, Attachment.name == name
+    )
+    if version is not None:
+        stmt = stmt.where(Attachment.version == version)
+    elif at is not None:
+        stmt = stmt.where(Attachment.created_at <= at)
+    row = db.session.execute(stmt.order_by(Attachment.version.desc()).limit(1)).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def _text(sha: str) -> str | None:
+    data = db.session.scalar(select(Blob.data).where(Blob.sha256 == sha))
+    if data is None:
+        return None
+    # One character over the limit is enough for the loader to refuse it clearly.
+    return data[: MAX_SOURCE_CHARS * 4].decode("utf-8", "replace")[: MAX_SOURCE_CHARS + 1]
+
+
+def _inlined(
+    body: str,
+    page_id: int,
+    versions: Mapping[str, int] | None = None,
+    at: datetime | None = None,
+) -> str:
+    """``body`` with the named attachments written in: the ``versions`` given (a name not
+    in them did not exist), else the newest as of ``at`` (None: now)."""
+    texts = {}
+    for name in attachment_refs(body):
+        if versions is not None and name not in versions:
+            continue  # it had no such attachment then: the block shows the error box
+        found = _version_of(page_id, name, version=(versions or {}).get(name), at=at)
+        if found is not None and (text := _text(found[1])) is not None:
+            texts[name] = text
+    return inline_attachments(body, texts) if texts else body
 
 
 def with_attachments(body: str, title: str | None) -> str:
@@ -22,19 +82,37 @@ def with_attachments(body: str, title: str | None) -> str:
 
     A missing attachment leaves its block as it is (it renders as an error box naming it).
     """
-    names = attachment_refs(body) if title else set()
+    if not title or "openapi" not in body:
+        return body
+    page_id = db.session.scalar(select(Page.id).where(Page.title == title))
+    return _inlined(body, page_id) if page_id is not None else body
+
+
+def pinned_versions(page_id: int, body: str) -> str | None:
+    """What :attr:`Revision.openapi_sources` records for a revision of ``body`` saved now:
+    the newest version of each attachment its blocks name, as JSON; None when they name none.
+
+    Called under the page's lock, which uploads take too, so no version can slip in between.
+    """
+    names = attachment_refs(body)
     if not names:
+        return None
+    versions = {}
+    for name in sorted(names):
+        found = _version_of(page_id, name)
+        if found is not None:
+            versions[name] = found[0]
+    return json.dumps(versions, sort_keys=True)
+
+
+def as_saved(revision: Revision | None) -> str:
+    """The revision's body with the attachment versions it was saved with written in ("" for
+    None: the empty page before the first revision)."""
+    if revision is None:
+        return ""
+    body = revision.body
+    if "openapi" not in body:
         return body
-    page = db.session.scalar(select(Page).where(Page.title == title))
-    if page is None:
-        return body
-    texts = {}
-    for name in names:
-        attachment = find_version(page, name)
-        data = blob_bytes(attachment.blob_sha) if attachment is not None else None
-        if data is not None:
-            # One character over the limit is enough for the loader to refuse it clearly.
-            texts[name] = data[: MAX_SOURCE_CHARS * 4].decode("utf-8", "replace")[
-                : MAX_SOURCE_CHARS + 1
-            ]
-    return inline_attachments(body, texts)
+    if revision.openapi_sources is not None:
+        return _inlined(body, revision.page_id, versions=json.loads(revision.openapi_sources))
+    return _inlined(body, revision.page_id, at=revision.created_at)

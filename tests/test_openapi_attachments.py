@@ -1,0 +1,76 @@
+"""API reference blocks that name a page attachment (``openapi: api.yaml``): each revision is
+compared with the version it was saved with, a re-upload shows on the next view and reaches
+search (issue #18)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+
+from tests.conftest import save_page
+from tests.test_files_views import upload
+from tests.test_openapi import BOOKS
+from wiki.extensions import db
+from wiki.history import api_changes
+from wiki.models import Page, Revision
+from wiki.pages import api_notes
+
+BODY = "Our API:\n\n```openapi\nopenapi: api.yaml\n```\n"
+# Version 2 drops GET /health: one breaking change against version 1.
+HEALTH = "  /health:\n    get:\n      responses:\n        '200': {description: Alive.}\n"
+BOOKS_2 = BOOKS.replace(HEALTH, "")
+# Version 3 renames getBook's operationId and drops its 404 response.
+NOT_FOUND = "        '404': {description: No such book.}\n"
+BOOKS_3 = BOOKS_2.replace("getBook", "listBooks").replace(NOT_FOUND, "")
+
+
+def _upload(client, text: str) -> None:
+    response = upload(client, "Attached_API", text.encode(), "api.yaml")
+    assert response.status_code in (200, 302, 303)
+
+
+@pytest.fixture
+def attached(client, editor):
+    """Revision 1 names api.yaml at version 1; version 2 is uploaded; revision 2 changes only
+    the prose (so it was saved with version 2); then version 3 is uploaded."""
+    assert BOOKS_2 != BOOKS
+    assert save_page(client, "Attached API", "Text.").status_code == 302
+    _upload(client, BOOKS)
+    assert save_page(client, "Attached API", BODY).status_code == 302  # revision 2
+    _upload(client, BOOKS_2)
+    assert save_page(client, "Attached API", "More. " + BODY).status_code == 302  # revision 3
+    _upload(client, BOOKS_3)
+    return client
+
+
+def test_diff_compares_each_revision_with_its_own_attachment_version(attached, app):
+    html = attached.get("/diff/Attached_API?from=2&to=3&mode=api").get_data(as_text=True)
+    assert "GET /health" in html and "operation removed" in html
+    assert "1 breaking" in html
+    # Version 3 (uploaded after both revisions) is on neither side.
+    assert "listBooks" not in html and "No change to the API" not in html
+    with app.app_context():
+        page_id = db.session.scalar(select(Page.id).where(Page.title == "Attached API"))
+        assert api_changes.between(page_id, 2, 3).breaking == 1
+        assert api_changes.between(page_id, 3, 3).total == 0
+
+
+def test_revisions_saved_before_versions_were_recorded_use_upload_times(attached, app):
+    with app.app_context():
+        db.session.execute(update(Revision).values(openapi_sources=None))
+        db.session.commit()
+        page_id = db.session.scalar(select(Page.id).where(Page.title == "Attached API"))
+        changes = api_changes.between(page_id, 2, 3)
+        assert changes.breaking == 1
+        assert [c.operation for c in changes.changes if c.breaking] == ["GET /health"]
+
+
+def test_save_note_compares_the_current_revision_with_its_own_version(attached, app):
+    with app.app_context():
+        # api.yaml is at version 3 now: a save (of a prose change) brings its dropped 404
+        # response, against the version 2 that revision 3 was saved with.
+        note = api_notes.before_saving("Attached API", 3, "Even more. " + BODY)
+        assert note.changes is not None and note.changes.breaking == 1
+        assert "404" in note.changes.changes[0].text
+        same = api_notes.before_saving("Attached API", 2, "More. " + BODY)
+        assert same.changes is not None and same.changes.breaking >= 1
