@@ -74,3 +74,25 @@ def test_save_note_compares_the_current_revision_with_its_own_version(attached, 
         assert "404" in note.changes.changes[0].text
         same = api_notes.before_saving("Attached API", 2, "More. " + BODY)
         assert same.changes is not None and same.changes.breaking >= 1
+
+
+def test_reupload_and_restore_show_on_the_next_view(client, editor):
+    """Uploads bump the page's generation (wiki/pages/generations.py), which every cache of
+    its view (render cache row, worker HTML cache, whole-page shells) is keyed by."""
+    assert save_page(client, "Attached API", "Text.").status_code == 302
+    _upload(client, BOOKS)
+    assert save_page(client, "Attached API", BODY).status_code == 302
+    assert 'id="h-op-getbook"' in client.get("/wiki/Attached_API").get_data(as_text=True)
+    _upload(client, BOOKS_3)
+    for reader in ("bob", None):  # a logged-in and an anonymous reader
+        html = client.get("/wiki/Attached_API").get_data(as_text=True)
+        assert 'id="h-op-listbooks"' in html and 'id="h-op-getbook"' not in html, reader
+        editor.logout()
+    editor.login("bob")
+    restore = {"name": "api.yaml", "version": "1"}
+    assert client.post("/restore-file/Attached_API", data=restore).status_code == 302
+    html = client.get("/wiki/Attached_API").get_data(as_text=True)
+    assert 'id="h-op-getbook"' in html and 'id="h-op-listbooks"' not in html
+    editor.logout()
+    html = client.get("/wiki/Attached_API").get_data(as_text=True)
+    assert 'id="h-op-getbook"' in html
