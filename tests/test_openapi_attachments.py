@@ -19,9 +19,13 @@ BODY = "Our API:\n\n```openapi\nopenapi: api.yaml\n```\n"
 # Version 2 drops GET /health: one breaking change against version 1.
 HEALTH = "  /health:\n    get:\n      responses:\n        '200': {description: Alive.}\n"
 BOOKS_2 = BOOKS.replace(HEALTH, "")
-# Version 3 renames getBook's operationId and drops its 404 response.
+# Version 3 renames getBook's operationId and summary, and drops its 404 response.
 NOT_FOUND = "        '404': {description: No such book.}\n"
-BOOKS_3 = BOOKS_2.replace("getBook", "listBooks").replace(NOT_FOUND, "")
+BOOKS_3 = (
+    BOOKS_2.replace("getBook", "listBooks")
+    .replace("summary: One book", "summary: Zanzibar lookup")
+    .replace(NOT_FOUND, "")
+)
 
 
 def _upload(client, text: str) -> None:

@@ -26,8 +26,10 @@ from sqlalchemy.orm import selectinload
 
 from wiki.db import begin_write, is_postgres, lock_pages
 from wiki.extensions import db
-from wiki.models import Attachment, Blob, Page
+from wiki.models import Attachment, Blob, Page, Revision
 from wiki.refusals import NotFound, Refusal
+from wiki.rendering.openapi_sources import uses_attachment
+from wiki.search import indexing
 from wiki.text.filetypes import (
     MAX_DECODE_PIXELS,
     MAX_NAME,
@@ -307,7 +309,7 @@ def store_upload(
         uploader_id=user_id,
     )
     db.session.add(attachment)
-    db.session.commit()
+    _commit_version(attachment)
     return attachment
 
 
@@ -339,8 +341,25 @@ def restore_version(page: Page, name: str, version: int, user_id: int) -> Attach
         uploader_id=user_id,
     )
     db.session.add(restored)
-    db.session.commit()
+    _commit_version(restored)
     return restored
+
+
+def _commit_version(attachment: Attachment) -> None:
+    """Commit a new version of a file; if the page's ```openapi blocks show that file, its
+    search entry is queued in the same transaction and refreshed after the commit (the page
+    view needs nothing: the new version bumps the page's generation)."""
+    body = db.session.scalar(
+        select(Revision.body)
+        .join(Page, Revision.current_of(Page))
+        .where(Page.id == attachment.page_id)
+    )
+    shown = body is not None and uses_attachment(body, attachment.name)
+    if shown:
+        indexing.queue(attachment.page_id)
+    db.session.commit()
+    if shown:
+        indexing.sync_after_save(attachment.size)
 
 
 def _lock_live_page(page_id: int) -> None:

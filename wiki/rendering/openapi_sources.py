@@ -16,8 +16,8 @@ Which version of an attachment a body is read with:
   they were recorded use the newest version uploaded at or before their time.
 
 Only ``wiki.models`` is read here (like ``wiki.rendering.cache``), not ``wiki.files``: the
-files service queues the pages using an attachment for re-indexing, and ``wiki.search``
-reads documents through this module.
+files service queues a page whose blocks use an uploaded file for re-indexing, and
+``wiki.search`` builds that page's document through this module (wiki/search/sources.py).
 """
 
 from __future__ import annotations
@@ -58,21 +58,26 @@ def _text(sha: str) -> str | None:
     return data[: MAX_SOURCE_CHARS * 4].decode("utf-8", "replace")[: MAX_SOURCE_CHARS + 1]
 
 
-def _inlined(
+def _texts(
     body: str,
     page_id: int,
     versions: Mapping[str, int] | None = None,
     at: datetime | None = None,
-) -> str:
-    """``body`` with the named attachments written in: the ``versions`` given (a name not
-    in them did not exist), else the newest as of ``at`` (None: now)."""
+) -> dict[str, str]:
+    """The text of each attachment the blocks of ``body`` name: the ``versions`` given (a
+    name not in them did not exist), else the newest as of ``at`` (None: now)."""
     texts = {}
-    for name in attachment_refs(body):
+    for name in sorted(attachment_refs(body)):
         if versions is not None and name not in versions:
             continue  # it had no such attachment then: the block shows the error box
         found = _version_of(page_id, name, version=(versions or {}).get(name), at=at)
         if found is not None and (text := _text(found[1])) is not None:
             texts[name] = text
+    return texts
+
+
+def _inlined(body: str, page_id: int, **which) -> str:
+    texts = _texts(body, page_id, **which)
     return inline_attachments(body, texts) if texts else body
 
 
@@ -86,6 +91,17 @@ def with_attachments(body: str, title: str | None) -> str:
         return body
     page_id = db.session.scalar(select(Page.id).where(Page.title == title))
     return _inlined(body, page_id) if page_id is not None else body
+
+
+def newest_texts(page_id: int, body: str) -> list[str]:
+    """The newest text of each attachment that ```openapi blocks of ``body`` name (page
+    ``page_id``), in name order; none for most bodies, at the cost of a substring test."""
+    return list(_texts(body, page_id).values()) if "openapi" in body else []
+
+
+def uses_attachment(body: str, name: str) -> bool:
+    """Whether an ```openapi block of ``body`` names the attachment ``name``."""
+    return "openapi" in body and name in attachment_refs(body)
 
 
 def pinned_versions(page_id: int, body: str) -> str | None:

@@ -5,18 +5,26 @@ cache, split into prose, headings and code by ``doc_from_html``; the Markdown, b
 ``doc_from_markdown``, when the revision has no cached HTML of this renderer version), its
 tags, the revision's author and time and its number.
 Deleted pages, and ids with no page, are removals. Reads only; nothing is committed.
+
+A page whose ```openapi blocks name an attachment (``openapi: api.yaml``) is indexed with the
+file's newest text as code, so its operation ids (which the reference does not show), paths
+and summaries are found; the rest from its HTML only when that was rendered at the page's
+current generation (every upload bumps it: older HTML may show an older file), else from the
+Markdown. The files service queues the page when such a file is uploaded or restored.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 from sqlalchemy import and_, select
 
 from wiki.extensions import db
 from wiki.models import Page, PageTag, RenderCache, Revision, User
 from wiki.rendering.markdown import RENDERER_VERSION
+from wiki.rendering.openapi_sources import newest_texts
 from wiki.search.documents import SearchDoc, doc_from_html, doc_from_markdown
 
 CHUNK = 500  # pages per query: bounded memory, and far below SQLite's parameter limit
@@ -37,6 +45,8 @@ def _load(*conditions, limit: int | None = None) -> list[SearchDoc]:
             Revision.created_at,
             User.username,
             RenderCache.html,
+            RenderCache.generation.label("html_generation"),
+            Page.generation,
         )
         .join(Revision, current)
         .outerjoin(User, User.id == Revision.author_id)
@@ -54,18 +64,17 @@ def _load(*conditions, limit: int | None = None) -> list[SearchDoc]:
         )
         for page_id, tag in tag_rows:
             tags[page_id].append(tag)
-    return [
-        (doc_from_html if r.html is not None else doc_from_markdown)(
-            r.id,
-            r.title,
-            r.html if r.html is not None else r.body,
-            tags[r.id],
-            r.username or "",
-            r.created_at,
-            r.current_rev,
-        )
-        for r in rows
-    ]
+    return [_doc(r, tags[r.id]) for r in rows]
+
+
+def _doc(r, tags: list[str]) -> SearchDoc:
+    html = r.html
+    attached = newest_texts(r.id, r.body)
+    if attached and r.html_generation != r.generation:
+        html = None  # it may show an older version of a file the blocks name
+    make, source = (doc_from_html, html) if html is not None else (doc_from_markdown, r.body)
+    doc = make(r.id, r.title, source, tags, r.username or "", r.created_at, r.current_rev)
+    return replace(doc, code="\n".join([doc.code, *attached])) if attached else doc
 
 
 def docs_for(page_ids: Iterable[int]) -> tuple[list[SearchDoc], list[int]]:
