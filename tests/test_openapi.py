@@ -282,3 +282,31 @@ def test_page_contents_list_each_operation_under_the_heading_of_the_block():
     # A large reference lists only its tags there (its own list has every operation).
     big = render("## A\n\nx\n\n## API\n\n" + fence(json.dumps(document(60))), existing=())
     assert 'href="#h-tag-tag-0"' in big.toc_html and "h-op-" not in big.toc_html
+
+
+def _two_references() -> str:
+    return "# One\n\n" + fence(BOOKS) + "\n\n# Two\n\n" + fence(BOOKS) + "\n\n# Op getBook\n"
+
+
+def assert_unique_api_anchors(rendered) -> None:
+    """Every id once; each block's links (its contents, permalinks, schema links) and the
+    page's contents lead to that block's own anchors."""
+    html, toc = rendered.html, rendered.toc_html
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    # The heading keeps its id; the blocks, in order, number theirs after it.
+    assert html.index('id="h-op-getbook-2"') < html.index('id="h-op-getbook-3"')
+    assert html.index('id="h-op-getbook-3"') < html.index('id="h-op-getbook"')
+    start = html.index('id="h-two"')
+    second, first = html[start:], html[:start]
+    for part in (first, second):
+        own = set(re.findall(r'\sid="([^"]+)"', part))
+        links = set(re.findall(r'href="#(h-(?:op|tag|schema)-[^"]+)"', part))
+        assert links and links <= own, links - own
+    assert 'href="#h-op-getbook-3"' in second and 'href="#h-tag-books-2"' in second
+    assert toc.index('href="#h-op-getbook-2"') < toc.index('href="#h-two"')
+    assert toc.index('href="#h-two"') < toc.index('href="#h-op-getbook-3"')
+
+
+def test_two_blocks_reusing_operation_ids_get_anchors_unique_on_the_page():
+    assert_unique_api_anchors(render(_two_references(), existing=()))

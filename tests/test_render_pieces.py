@@ -247,3 +247,14 @@ def test_cuts_never_start_with_a_continuation(cut_everywhere):
 )
 def test_self_contained(markup, expected):
     assert self_contained(markup) is expected
+
+
+def test_api_references_reusing_operation_ids_get_unique_anchors_in_pieces(cut_everywhere):
+    from tests.test_openapi import _two_references, assert_unique_api_anchors
+
+    body = _two_references()
+    _assert_same(body)
+    cache = PieceCache()
+    rendered = render_in_pieces(body, existing=(), cache=cache)
+    assert cache.whole_renders == 0  # really in pieces
+    assert_unique_api_anchors(rendered)

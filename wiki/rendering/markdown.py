@@ -33,12 +33,14 @@ from wiki.rendering.limits import MAX_NESTING as MAX_NESTING
 from wiki.rendering.limits import RenderError as RenderError
 from wiki.rendering.limits import check_complexity as check_complexity
 from wiki.rendering.limits import too_complex as too_complex
+from wiki.rendering.openapi.anchors import unique_api_anchors
 from wiki.rendering.openapi.html import openapi_fence
 from wiki.rendering.openapi.toc import with_api_entries
 from wiki.rendering.sanitize import sanitize_html
 
-# 5: GitHub's list, fence and HTML block structure (gfm); 6: openapi fences render as references
-RENDERER_VERSION = 6
+# 5: GitHub's list, fence and HTML block structure (gfm); 6: openapi fences render as references;
+# 7: their anchors are unique across the page
+RENDERER_VERSION = 7
 
 MAX_HTML_DEPTH = 200  # open HTML elements; html5lib's cost grows with the square of depth
 MAX_FRONT_MATTER = 64 * 1024
@@ -362,7 +364,7 @@ def render_markdown(
     state = RenderState(existing=existing, page_title=page_title, image_sizes=image_sizes or {})
     md = build_markdown(state)
     try:
-        page_html = checked_html(md.convert(text))
+        page_html = unique_api_anchors(checked_html(md.convert(text)))
         tokens = getattr(md, "toc_tokens", [])
         toc = toc_list(getattr(md, "toc", "")) if _count_headings(tokens) >= 2 else ""
         toc_html = with_api_entries(sanitize_html(toc) if toc else "", page_html)

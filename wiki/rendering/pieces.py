@@ -43,6 +43,7 @@ from markdown.extensions.toc import nest_toc_tokens, unique
 
 from wiki.rendering import markdown as rendering
 from wiki.rendering.markdown import Rendered, check_complexity, split_front_matter
+from wiki.rendering.openapi.anchors import unique_api_anchors
 from wiki.rendering.openapi.toc import with_api_entries
 from wiki.rendering.sanitize import sanitize_html
 
@@ -184,7 +185,7 @@ def _render_in_pieces(text, meta, existing, page_title, image_sizes, cache) -> R
     if not pieces or pieces[0].leading_space or pieces[-1].trailing_space:
         return None  # a whole render strips that space before sanitizing
     htmls, headings = _number_headings(pieces)
-    html = "\n".join(htmls)
+    html = unique_api_anchors("\n".join(htmls))  # blocks are cached one by one
     return Rendered(
         html=html,
         toc_html=with_api_entries(_toc_html(md, headings, cache), html),
