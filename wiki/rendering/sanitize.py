@@ -8,9 +8,11 @@ function. The Content-Security-Policy is the second layer.
 from __future__ import annotations
 
 import re
+import secrets
 
 import bleach
 from bleach.html5lib_shim import Filter
+from bleach.sanitizer import INVISIBLE_CHARACTERS_RE
 from pygments.token import STANDARD_TYPES
 
 ALLOWED_TAGS = frozenset(
@@ -111,6 +113,32 @@ class _FinishFilter(Filter):
             yield token
 
 
+# Markup our own generators build already in the form this gate gives (the API reference
+# of an ```openapi block): see :func:`trusted_fragment`. The marks carry a per-process secret,
+# so no page text can forge one, and the secret never reaches a page.
+_NONCE = secrets.token_hex(8)
+_OPEN, _CLOSE = f"\ue010{_NONCE}\ue011", f"\ue012{_NONCE}\ue013"
+_TRUSTED = re.compile(f"{_OPEN}(.*?){_CLOSE}", re.S)
+_SLOT = re.compile(f"\ue014{_NONCE}:(\\d+)\ue015")
+
+
+def trusted_fragment(html: str) -> str:
+    """``html`` marked to pass :func:`sanitize_html` as it is, without being parsed again.
+
+    Only for markup that is already a fixed point of :func:`sanitize_html` (sanitizing it
+    changes nothing) whatever its input, and well formed (every element it opens, it closes),
+    so skipping the parse loses nothing. The API reference is (wiki/rendering/openapi/html.py:
+    every user-written string escaped, descriptions sanitized one by one, ids and classes from
+    the allowlists); tests/test_openapi_trusted.py checks it with script in every field. This
+    is what lets a 200-operation reference save in under half a second: bleach costs ~50 µs a
+    tag, and the reference has thousands.
+    """
+    # What the parser does to text before anything else: line ends to LF, and bleach's
+    # "invisible" control characters to "?".
+    html = INVISIBLE_CHARACTERS_RE.sub("?", html.replace("\r\n", "\n").replace("\r", "\n"))
+    return f"{_OPEN}{html}{_CLOSE}"
+
+
 def sanitize_html(html: str) -> str:
     """Return ``html`` with everything outside the module's allowlists escaped or removed.
 
@@ -118,7 +146,8 @@ def sanitize_html(html: str) -> str:
     ``id`` only under :data:`ALLOWED_ID` prefixes and ``class`` only from
     :data:`ALLOWED_CLASSES`; URLs only http(s), mailto or relative (checked after decoding
     entities and dropping whitespace and control characters); inputs only disabled
-    checkboxes; images lazy; external links ``rel="nofollow noopener"``.
+    checkboxes; images lazy; external links ``rel="nofollow noopener"``. Fragments marked
+    by :func:`trusted_fragment` are kept as they are (they already meet all of that).
     """
     cleaner = bleach.Cleaner(  # not thread-safe, so one per call
         tags=ALLOWED_TAGS,
@@ -128,4 +157,14 @@ def sanitize_html(html: str) -> str:
         strip_comments=True,
         filters=[_FinishFilter],
     )
-    return cleaner.clean(html)
+    if _NONCE not in html:
+        return cleaner.clean(html)
+    fragments: list[str] = []
+
+    def set_aside(match: re.Match) -> str:
+        fragments.append(match[1])
+        return f"\ue014{_NONCE}:{len(fragments) - 1}\ue015"
+
+    clean = cleaner.clean(_TRUSTED.sub(set_aside, html))
+    clean = _SLOT.sub(lambda m: fragments[int(m[1])], clean)
+    return clean.replace(_NONCE, "")  # an unpaired mark: never let the secret out

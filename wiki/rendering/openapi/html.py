@@ -26,7 +26,7 @@ from wiki.rendering.openapi.operations import Operation, count_operations, iter_
 from wiki.rendering.openapi.refs import Resolver
 from wiki.rendering.openapi.schema_html import SCHEMA_PREFIX, SchemaHTML, anchor, schema_anchor
 from wiki.rendering.openapi.validating import validate
-from wiki.rendering.sanitize import sanitize_html
+from wiki.rendering.sanitize import sanitize_html, trusted_fragment
 
 MAX_OPERATIONS = 500  # more would not render within the page's time limit (bleach: ~5 ms each)
 # Up to this many operations, each one shows its schemas in full and its examples highlighted,
@@ -42,6 +42,7 @@ MAX_SOURCE_SHOWN = 20_000  # characters of the source in an error box
 _PLAIN = re.compile(r"[^*_`\[\]<>#|!&\n\\~=+-]*\Z")  # text Markdown would leave as it is
 _FORMATTER = HtmlFormatter(cssclass="highlight")
 _LEXER = JsonLexer()
+_REFERENCE_START = '<div class="openapi">'
 _ATTACHMENT_NAME = re.compile(r"[^\s/\\]+\.(?:ya?ml|json)\Z", re.I)
 
 
@@ -64,9 +65,26 @@ class _Describer:
             return f"<p>{escape(text.strip())}</p>"
         try:
             check_complexity(text)
-            return sanitize_html(self.md.reset().convert(text))
+            html = sanitize_html(self.md.reset().convert(text))
         except (RenderError, RecursionError):
             return f"<p>{escape(text)}</p>"
+        return html if _context_free(html) else f"<p>{escape(text)}</p>"
+
+
+_ITEM = re.compile(r"<(li|dd|dt)\b")
+
+
+def _context_free(html: str) -> bool:
+    """Whether sanitized ``html`` stays as it is inside a list item (where servers show
+    their descriptions, and where a block inside a Markdown list sits): a stray ``<li>``
+    would close the item around it, and the reference is trusted as it is built
+    (:func:`wiki.rendering.sanitize.trusted_fragment`)."""
+    for tag in {m[1] for m in _ITEM.finditer(html)}:
+        outer, inner = ("ul", "li") if tag == "li" else ("dl", tag)
+        wrapped = f"<{outer}><{inner}>{html}</{inner}></{outer}>"
+        if sanitize_html(wrapped) != wrapped:
+            return False
+    return True
 
 
 def example_html(value: Any, highlighted: bool = True) -> str:
@@ -154,8 +172,18 @@ def _cached_block(source: str) -> str:
 
 
 def openapi_fence(source: str, *args: Any, **kwargs: Any) -> str:
-    """The pymdownx.superfences formatter of ```openapi blocks."""
-    return _cached_block(source)
+    """The pymdownx.superfences formatter of ```openapi blocks.
+
+    A reference's content is a :func:`trusted_fragment` (built escaped, with its descriptions
+    sanitized one by one): the page's sanitizer passes it without parsing it again; its
+    outer ``<div>`` stays outside, so Markdown still sees a block of HTML. Error boxes go
+    through the sanitizer like any other markup.
+    """
+    markup = _cached_block(source)
+    if not (markup.startswith(_REFERENCE_START) and markup.endswith("</div>")):
+        return markup
+    inner = markup[len(_REFERENCE_START) : -len("</div>")]
+    return f"{_REFERENCE_START}{trusted_fragment(inner)}</div>"
 
 
 class DocumentHTML:
