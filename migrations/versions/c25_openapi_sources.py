@@ -1,15 +1,15 @@
 """Which attachment versions a revision's ```openapi blocks named when it was saved, so API
 changes compare each revision with its own document (#18)
 
-Revision ID: c24_openapi_sources
-Revises: c23_api_notes
+Revision ID: c25_openapi_sources
+Revises: c24_strip_image_metadata
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "c24_openapi_sources"
-down_revision = "c23_api_notes"
+revision = "c25_openapi_sources"
+down_revision = "c24_strip_image_metadata"
 branch_labels = None
 depends_on = None
 
