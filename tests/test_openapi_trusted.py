@@ -111,3 +111,27 @@ def test_marks_in_page_text_are_not_trusted():
     forged = f"\ue010{sanitize._NONCE[:4]}\ue011<script>__xss=1</script>\ue012\ue013"
     html = render(forged + "\n\n" + fence(BOOKS), existing=()).html
     assert "<script>" not in html and sanitize._NONCE not in html
+
+
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        ('<a title="x', '" href="/y">z</a>'),
+        ("<img alt='", "' src=/a.png>"),
+        ('<span data-x="', '">'),
+    ],
+)
+def test_a_reference_left_inside_a_tag_by_page_html_stays_text(before, after):
+    """Page HTML around the mark (an unclosed attribute) can put it inside a tag: kept raw
+    there, the reference's markup would break out of the attribute."""
+    marked = sanitize.trusted_fragment('<div class="openapi-reference"><p>hi</p></div>')
+    clean = sanitize_html(before + marked + after)
+    assert '<div class="openapi-reference">' not in clean
+    assert sanitize_html(clean) == clean  # a fixed point: nothing broke out
+    assert sanitize._NONCE not in clean
+
+
+def test_a_reference_in_text_is_kept_whole():
+    marked = sanitize.trusted_fragment('<div class="openapi-reference"><p>hi</p></div>')
+    clean = sanitize_html('<p>a</p><a title="x">' + marked + "</a><p>b</p>")
+    assert '<a title="x"><div class="openapi-reference"><p>hi</p></div></a>' in clean

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from html import escape as html_escape
 
 import bleach
 from bleach.html5lib_shim import Filter
@@ -166,5 +167,16 @@ def sanitize_html(html: str) -> str:
         return f"\ue014{_NONCE}:{len(fragments) - 1}\ue015"
 
     clean = cleaner.clean(_TRUSTED.sub(set_aside, html))
-    clean = _SLOT.sub(lambda m: fragments[int(m[1])], clean)
+
+    def put_back(match: re.Match) -> str:
+        # Only where text may stand: page HTML around the mark (an unclosed `<a title="`)
+        # can leave it inside a tag, where markup would break out of the attribute. In
+        # bleach's output a raw "<" or ">" is always a tag's (text and attribute values
+        # have them escaped), so the last one before the mark says where it stands.
+        at = match.start()
+        if clean.rfind("<", 0, at) > clean.rfind(">", 0, at):
+            return html_escape(fragments[int(match[1])])
+        return fragments[int(match[1])]
+
+    clean = _SLOT.sub(put_back, clean)
     return clean.replace(_NONCE, "")  # an unpaired mark: never let the secret out
