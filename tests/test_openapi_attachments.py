@@ -100,3 +100,20 @@ def test_reupload_and_restore_show_on_the_next_view(client, editor):
     editor.logout()
     html = client.get("/wiki/Attached_API").get_data(as_text=True)
     assert 'id="h-op-getbook"' in html
+
+
+def test_an_old_revision_shows_the_attachment_version_it_was_saved_with(attached):
+    old = attached.get("/wiki/Attached_API?rev=2").get_data(as_text=True)
+    assert "/health" in old and "Zanzibar lookup" not in old  # version 1
+    current = attached.get("/wiki/Attached_API").get_data(as_text=True)
+    assert "Zanzibar lookup" in current  # revision 3 is current: the newest upload, version 3
+
+
+def test_an_old_revision_of_a_renamed_page_finds_its_own_files(attached, client):
+    response = client.post(
+        "/rename/Attached_API", data={"new_title": "Books API", "rewrite_links": "y"}
+    )
+    assert response.status_code in (302, 303), response.get_data(as_text=True)
+    assert save_page(client, "Attached API", "A new page at the old title.").status_code == 302
+    old = client.get("/wiki/Books_API?rev=2").get_data(as_text=True)
+    assert "/health" in old and "openapi-error" not in old

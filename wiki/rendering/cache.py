@@ -24,7 +24,7 @@ from wiki.extensions import db
 from wiki.models import Attachment, Page, Redirect, RenderCache, Revision
 from wiki.rendering.guard import safe_render
 from wiki.rendering.markdown import RENDERER_VERSION, Rendered, extract_link_targets
-from wiki.rendering.openapi_sources import with_attachments
+from wiki.rendering.openapi_sources import for_view, with_attachments
 
 
 @dataclass(frozen=True)
@@ -88,14 +88,22 @@ def image_sizes(title: str | None) -> dict[str, tuple[int, int]]:
     return {name: (width, height) for name, width, height in rows}
 
 
-def render_for_save(body: str, title: str | None, *, timeout: float | None = None) -> Rendered:
+def render_for_save(
+    body: str,
+    title: str | None,
+    *,
+    timeout: float | None = None,
+    attachments_inlined: bool = False,
+) -> Rendered:
     """Render under the time and depth guard (``timeout`` seconds, else the configured
     ``WIKI_RENDER_TIMEOUT``), holding a render slot when the caller asked for it
-    (:func:`wiki.slots.renders_held`: saves and previews).
+    (:func:`wiki.slots.renders_held`: saves and previews). ```openapi blocks naming an
+    attachment get its newest version, unless the caller wrote them in already.
 
     :raises RenderError: too complex. :raises Busy: no render slot came free in time.
     """
-    body = with_attachments(body, title)  # ```openapi blocks naming an attachment
+    if not attachments_inlined:
+        body = with_attachments(body, title)
     existing = existing_titles(extract_link_targets(body))
     sizes = image_sizes(title) if "](" in body else None
     with slots.slot_if_held():  # only the render itself: the queries above need none
@@ -165,8 +173,10 @@ def page_html(revision: Revision, generation: int | None = None) -> PageHTML:
     effort). A concurrent change makes the entry stale, never wrong: it carries the
     generation read before rendering.
     """
+    page = None
     if generation is None:
-        generation = db.session.get(Page, revision.page_id).generation
+        page = db.session.get(Page, revision.page_id)
+        generation = page.generation
     key = (revision.id, generation, RENDERER_VERSION)
     cache = _worker_cache()
     with _lock:
@@ -183,7 +193,11 @@ def page_html(revision: Revision, generation: int | None = None) -> PageHTML:
     if row is not None:
         entry = _from_row(row)
     else:
-        rendered = render_for_save(revision.body, revision.title)
+        body = revision.body
+        if "openapi" in body:  # which versions of its attachments: see for_view
+            page = page or db.session.get(Page, revision.page_id)
+            body = for_view(revision, current=revision.number == page.current_rev)
+        rendered = render_for_save(body, revision.title, attachments_inlined=True)
         _store_best_effort(revision.id, generation, rendered)
         entry = PageHTML(
             html=rendered.html,

@@ -7,13 +7,15 @@ itself.
 
 Which version of an attachment a body is read with:
 
-* rendering (saves, previews, page views) and the new side of a save's API note use the
-  newest version: re-uploading a file changes the page at once (the upload bumps the page's
-  generation, wiki/pages/generations.py, so every cached view of it is rebuilt);
-* a saved revision is compared (diff page, recent changes, a save's API note) with the
-  versions it was saved with: :func:`pinned_versions` records them on the revision
-  (``Revision.openapi_sources``), :func:`as_saved` reads them back. Revisions saved before
-  they were recorded use the newest version uploaded at or before their time.
+* rendering (saves, previews, views of the current revision) and the new side of a save's
+  API note use the newest version: re-uploading a file changes the page at once (the upload
+  bumps the page's generation, wiki/pages/generations.py, so every cached view of it is
+  rebuilt);
+* a saved revision is compared (diff page, recent changes, a save's API note), and an old
+  revision shown (``?rev=N``, the rendered diff), with the versions it was saved with:
+  :func:`pinned_versions` records them on the revision (``Revision.openapi_sources``),
+  :func:`as_saved` reads them back. Revisions saved before they were recorded use the
+  newest version uploaded at or before their time.
 
 Only ``wiki.models`` is read here (like ``wiki.rendering.cache``), not ``wiki.files``: the
 files service queues a page whose blocks use an uploaded file for re-indexing, and
@@ -132,3 +134,13 @@ def as_saved(revision: Revision | None) -> str:
     if revision.openapi_sources is not None:
         return _inlined(body, revision.page_id, versions=json.loads(revision.openapi_sources))
     return _inlined(body, revision.page_id, at=revision.created_at)
+
+
+def for_view(revision: Revision, *, current: bool) -> str:
+    """The body a view of ``revision`` renders, attachments written in: the page's current
+    revision with the newest version of each (a re-upload changes the page at once), an
+    older revision with the versions it was saved with (as its diff compares it). Read by
+    page id, so an old revision of a renamed page finds its own page's files."""
+    if "openapi" not in revision.body:
+        return revision.body
+    return _inlined(revision.body, revision.page_id) if current else as_saved(revision)
