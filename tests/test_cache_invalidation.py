@@ -132,6 +132,42 @@ def test_rename_turns_links_blue_and_moves_sub_pages(workers):
     _assert_all(workers, "Linker", lambda h: "wikilink missing" not in h, "rename")
 
 
+def _tree(html: str) -> str:
+    """The page tree beside the page (its neighbours), not the article."""
+    return html[
+        html.index('class="page-tree"') : html.index("</nav>", html.index('class="page-tree"'))
+    ]
+
+
+def _in_every_tree(workers, title: str, predicate, what: str) -> None:
+    views = _everywhere(workers, title)
+    names = ["worker 1 anonymous", "worker 1 logged in", "worker 2 anonymous", "worker 2 logged in"]
+    wrong = [names[i] for i, html in enumerate(views) if not predicate(_tree(html))]
+    assert not wrong, f"{what}: stale page tree in " + ", ".join(wrong)
+
+
+def test_the_page_tree_follows_its_neighbours(workers):
+    """A page's neighbours change without any change to the page itself."""
+    first, _, bob = workers
+    save_page(bob, "Course/One", "the first lesson")
+    _warm(workers, "Course/One")
+    save_page(bob, "Course/Two", "the second lesson")
+    _in_every_tree(workers, "Course/One", lambda t: "/wiki/Course/Two" in t, "sibling created")
+    save_page(bob, "Course/Two/Exercises", "practice")
+    _in_every_tree(
+        workers, "Course/One", lambda t: "sub-pages of Two" in t, "a sibling's sub-page created"
+    )
+    assert first.admin.post("/delete/Course/Two").status_code == 302
+    _in_every_tree(workers, "Course/One", lambda t: '/wiki/Course/Two"' not in t, "deleted")
+    assert first.admin.post("/restore/Course/Two").status_code == 302
+    _in_every_tree(workers, "Course/One", lambda t: '/wiki/Course/Two"' in t, "restored")
+    form = {"new_title": "Course/Lesson Two", "submit": "Rename", "rewrite_links": ""}
+    assert first.admin.post("/rename/Course/Two", data=form).status_code == 302
+    _in_every_tree(
+        workers, "Course/One", lambda t: "/wiki/Course/Lesson_Two" in t, "sibling renamed"
+    )
+
+
 def test_protect(workers):
     first, _, bob = workers
     save_page(bob, "Guarded", "text")

@@ -114,6 +114,20 @@ class Page(db.Model):
 Index("ix_pages_title_lower", func.lower(Page.title))
 
 
+class SiteGeneration(db.Model):
+    """Counters of site-wide changes that views show beside a page: ``structure`` is bumped
+    with any page created, deleted, restored or renamed (wiki/pages/generations.py), as the
+    page tree beside every page lists its neighbours."""
+
+    __tablename__ = "site_generations"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+STRUCTURE = "structure"
+
+
 class Revision(db.Model):
     """An immutable saved version of a page; numbers are 1, 2, 3… per page without gaps."""
 

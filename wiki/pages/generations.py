@@ -10,6 +10,11 @@ alter the view of that page:
   new title (their red links turn blue or back) and the parent pages of both titles (their
   list of sub-pages changes).
 
+A page created, deleted, restored or renamed also bumps the site's *structure* generation
+(:class:`wiki.models.SiteGeneration`): the page tree beside every page lists its neighbours,
+their sub-pages and its ancestors, too many pages to bump one by one (at the top level, all of
+them). A view's cache key holds both generations.
+
 The render cache row, the worker's HTML cache and the anonymous whole-page cache all record
 the generation they were built at; any other generation means stale. The bump happens in a
 ``before_flush`` listener, so no write path can forget it; bulk ``UPDATE`` statements on
@@ -23,7 +28,8 @@ from collections.abc import Iterable
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
-from wiki.models import Attachment, Link, Page, Revision
+from wiki.db import dialect_insert
+from wiki.models import STRUCTURE, Attachment, Link, Page, Revision, SiteGeneration
 from wiki.text.titles import SEPARATOR
 
 
@@ -90,3 +96,10 @@ def _bump_generations(session: Session, _context, _instances) -> None:
                 .execution_options(synchronize_session=False)
             )
     bump_titles(session, structural)
+    if structural:  # an upsert: a database emptied table by table still counts
+        bump = dialect_insert(SiteGeneration).values(name=STRUCTURE, value=1)
+        session.connection().execute(
+            bump.on_conflict_do_update(
+                index_elements=[SiteGeneration.name], set_={"value": SiteGeneration.value + 1}
+            )
+        )

@@ -10,11 +10,12 @@ page: theirs is rendered whole, slots in place, and served as it is.
 
 Shells are keyed by what the view reads from the request — the page title and the ``rev`` and
 ``redirectedfrom`` arguments, never other query strings — by what the reader's role changes
-in the page (anonymous, may edit, administrator: :func:`variant`), and by the page's
-*generation*, which every change that can alter the view bumps in its own transaction
-(wiki/pages/generations.py). Several workers or servers each keep their own shells and agree
-through the database. A shell lives at most ``TTL`` seconds, which bounds relative times
-("5 minutes ago") and the sibling list of the page tree. A reader with a flash message
+in the page (anonymous, may edit, administrator: :func:`variant`), by the page's
+*generation*, which every change that can alter the view bumps in its own transaction, and by
+the site's *structure* generation, bumped by any page created, deleted, restored or renamed
+(the page tree lists the page's neighbours; wiki/pages/generations.py). Several workers or
+servers each keep their own shells and agree through the database. A shell lives at most
+``TTL`` seconds, which bounds relative times ("5 minutes ago"). A reader with a flash message
 pending gets a page rendered for them alone.
 
 The cache holds at most ``WIKI_PAGE_CACHE_BYTES`` of HTML (cachetools, sized in bytes), and a
@@ -118,9 +119,18 @@ def variant(user, can_edit: bool) -> str:
     return "admin" if user.is_admin else ("editor" if can_edit else "reader")
 
 
-def key_for(page, reader: str) -> Key:
+def key_for(state, reader: str) -> Key:
+    """The cache key of a view: ``state`` is the page's row from readers.view_state, with
+    the page's generation and the site's structure generation (the page tree)."""
     args = request.args
-    return (page.title, args.get("rev"), args.get("redirectedfrom"), reader, page.generation)
+    return (
+        state.title,
+        args.get("rev"),
+        args.get("redirectedfrom"),
+        reader,
+        state.generation,
+        state.structure,
+    )
 
 
 def cacheable() -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Row, bindparam, exists, select
 
 from wiki.extensions import db
-from wiki.models import Draft, Page, PageVisit, now_utc
+from wiki.models import STRUCTURE, Draft, Page, PageVisit, SiteGeneration, now_utc
 from wiki.notify.models import Watch
 from wiki.pages import drafts
 from wiki.pages.visits import ChangedSince, note_visit
@@ -20,8 +20,9 @@ from wiki.pages.visits import ChangedSince, note_visit
 # Plain Core columns (the tables' own, not the ORM attributes): a row of values needs none of
 # the ORM's per-statement set-up, and these run on every view.
 _TITLE, _USER = bindparam("title"), bindparam("user_id")
-_P, _V, _W, _D = (m.__table__.c for m in (Page, PageVisit, Watch, Draft))
-_PAGE = (_P.id, _P.title, _P.generation, _P.current_rev, _P.protected, _P.deleted)
+_P, _V, _W, _D, _S = (m.__table__.c for m in (Page, PageVisit, Watch, Draft, SiteGeneration))
+_STRUCTURE = select(_S.value).where(_S.name == STRUCTURE).scalar_subquery().label("structure")
+_PAGE = (_P.id, _P.title, _P.generation, _P.current_rev, _P.protected, _P.deleted, _STRUCTURE)
 _ANONYMOUS = select(*_PAGE).where(_P.title == _TITLE)
 _LOGGED_IN = select(
     *_PAGE,
@@ -38,8 +39,9 @@ _LOGGED_IN = select(
 
 
 def view_state(title: str, user) -> Row | None:
-    """The page ``title`` (id, title, generation, current_rev, protected, deleted) and, for a
-    logged-in ``user``, seen, watching and others_editing; None when there is no such page."""
+    """The page ``title`` (id, title, generation, current_rev, protected, deleted), the site's
+    structure generation and, for a logged-in ``user``, seen, watching and others_editing;
+    None when there is no such page."""
     if not user.is_authenticated:
         return db.session.execute(_ANONYMOUS, {"title": title}).first()
     params = {"title": title, "user_id": user.id, "cutoff": now_utc() - drafts.ACTIVE_FOR}
