@@ -4,6 +4,9 @@ it just after, and saves arriving together are drained by one sync."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -69,3 +72,28 @@ def test_a_stopped_indexer_starts_no_thread(background, client):
     assert indexer.indexer_for(background).thread is None
     with background.app_context():  # the stale row waits for the next sync anywhere
         assert db.session.scalar(select(func.count()).select_from(SearchStale)) == 1
+
+
+_EXIT_AFTER_A_KICK = """
+import json, sys
+from wiki import create_app
+from wiki.search import indexer
+app = create_app(**json.loads(sys.argv[1]))
+indexer.kick(app)  # a save's wake-up, then the process ends at once (a worker stopping)
+"""
+
+
+def test_a_process_ending_normally_lets_its_indexer_catch_up(background, app_config, client):
+    indexer.stop(background)  # this process leaves the save's stale row for another
+    assert save_page(client, "Narwhal", "Whales with a tusk.").status_code == 302
+    config = {**app_config, "SEARCH_SYNC": "background"}
+    done = subprocess.run(
+        [sys.executable, "-c", _EXIT_AFTER_A_KICK, json.dumps(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    with background.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SearchStale)) == 0
+        assert titles("tusk") == ["Narwhal"]

@@ -10,12 +10,16 @@ drains every stale row at once (saves arriving together share one commit), then 
 segments. Searches see a save a moment later.
 
 Nothing is lost if the process dies first: the stale rows are committed, and the next sync
-anywhere (a later save, or start-up) indexes them. ``SEARCH_SYNC = "request"`` indexes
-before the response instead (the tests' default, where a save is searched for at once).
+anywhere (a later save, or start-up) indexes them. A process that ends normally (a worker
+told to stop, or restarted) first lets the thread catch up, for at most
+``DRAIN_AT_EXIT`` seconds, so a stopped wiki's index is not left behind its pages.
+``SEARCH_SYNC = "request"`` indexes before the response instead (the tests' default, where a
+save is searched for at once).
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 
@@ -26,6 +30,7 @@ from wiki.search import service
 log = logging.getLogger(__name__)
 
 _KEY = "nexus_search_indexer"
+DRAIN_AT_EXIT = 10.0  # seconds; gunicorn waits 30 s for a stopping worker
 
 
 class Indexer:
@@ -47,6 +52,8 @@ class Indexer:
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="search-indexer", daemon=True)
                 self.thread.start()
+                atexit.unregister(self._drain)  # once per indexer, however often it restarts
+                atexit.register(self._drain)
 
     def _run(self) -> None:
         while not self.stopped:
@@ -69,6 +76,12 @@ class Indexer:
     def stop(self) -> None:
         self.stopped = True
         self.wake.set()
+
+    def _drain(self) -> None:
+        """At the process's exit: let the index catch up with the saves it was told of."""
+        if not self.stopped and not self.wait_idle(DRAIN_AT_EXIT):
+            log.warning("search index still behind at exit; the next sync catches up")
+        self.stop()
 
 
 def indexer_for(app: Flask) -> Indexer:
