@@ -8,7 +8,8 @@ others and 1,000 of them to ``Bench Target``. Then it times, through the app:
 - ``GET /wiki/Bench_Hub`` (200 wiki links, a quarter of them red) against
   ``GET /wiki/Bench_Plain`` (as much text, no links): target ratio of medians <= 1.5;
 - ``GET /backlinks/Bench_Target`` (linked from 1,000 pages): target median < 100 ms;
-- renaming ``Bench Target`` with link rewriting (1,000 revisions in one transaction).
+- renaming ``Bench Target`` with link rewriting (1,000 revisions, in short batches; with
+  saves going on: bench/bench_rename.py).
 """
 
 from __future__ import annotations
@@ -197,7 +198,7 @@ def main() -> None:
         seconds = time.perf_counter() - start
     print(
         f"rename + rewrite     : {seconds:7.2f} s   ({len(result.rewritten):,} linking pages "
-        "rewritten, one transaction under the write lock)"
+        "rewritten, in batches of short write transactions)"
     )
 
 
