@@ -114,6 +114,30 @@ def build_corpus(count: int, user_id: int) -> list[str]:
     return titles
 
 
+def build_wiki(count: int) -> tuple[User, list[str]]:
+    """In the app's context: migrate an empty database, add the admin "bench" and the corpus
+    of :func:`build_corpus`; returns the user and the titles."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    user = User(username="bench", username_key="bench", password_hash="-", role="admin")
+    db.session.add(user)
+    db.session.commit()
+    start = time.perf_counter()
+    titles = build_corpus(count, user.id)
+    if db.engine.dialect.name == "postgresql":
+        # Autovacuum would analyze the bulk-loaded tables soon; do it now so the planner
+        # sees 10,000 pages rather than an empty table.
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+    print(
+        f"corpus: {len(titles):,} pages, {LINKERS:,} link to {TARGET} "
+        f"({time.perf_counter() - start:.1f} s to build)",
+        flush=True,
+    )
+    return user, titles
+
+
 def timed(client, *paths: str, runs: int = RUNS) -> list[list[float]]:
     """Milliseconds per GET of each path, after one warm-up request each (filling caches).
 
@@ -147,26 +171,10 @@ def main() -> None:
         SQLALCHEMY_DATABASE_URI=args.database_url or f"sqlite:///{tmp}/wiki.db",
         SEARCH_INDEX_DIR=f"{tmp}/search-index",
         SECRET_KEY="bench",
-        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_STORAGE_URI="process-memory://",
     )
     with app.app_context():
-        from flask_migrate import upgrade
-
-        upgrade()
-        user = User(username="bench", username_key="bench", password_hash="-", role="admin")
-        db.session.add(user)
-        db.session.commit()
-        start = time.perf_counter()
-        titles = build_corpus(args.pages, user.id)
-        if db.engine.dialect.name == "postgresql":
-            # Autovacuum would analyze the bulk-loaded tables soon; do it now so the planner
-            # sees 10,000 pages rather than an empty table.
-            db.session.execute(text("ANALYZE"))
-            db.session.commit()
-        print(
-            f"corpus: {len(titles):,} pages, {LINKERS:,} link to {TARGET} "
-            f"({time.perf_counter() - start:.1f} s to build)"
-        )
+        user, titles = build_wiki(args.pages)
         rng = random.Random(11)
         blue = rng.sample(titles, HUB_LINKS * 3 // 4)
         red = [f"Missing topic {n}" for n in range(HUB_LINKS - len(blue))]

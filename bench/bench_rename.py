@@ -32,9 +32,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from sqlalchemy import event, select, text  # noqa: E402
+from sqlalchemy import event, select  # noqa: E402
 
-from bench.bench_links import LINKERS, TARGET, build_corpus  # noqa: E402
+from bench.bench_links import TARGET, build_wiki  # noqa: E402
 from bench.prose import page_lines  # noqa: E402
 from bench.serving import start_gunicorn  # noqa: E402
 from wiki import create_app  # noqa: E402
@@ -142,24 +142,9 @@ def main() -> None:
         SQLALCHEMY_DATABASE_URI=url, SEARCH_INDEX_DIR=f"{tmp}/index", SECRET_KEY="bench"
     )
     with app.app_context():
-        from flask_migrate import upgrade
-
-        upgrade()
-        user = User(username="bench", username_key="bench", password_hash="-", role="admin")
-        db.session.add(user)
-        db.session.commit()
-        started = time.perf_counter()
-        build_corpus(args.pages, user.id)
+        user, _titles = build_wiki(args.pages)
         save_edit(TARGET, "The most linked page.", "", None, user)
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text("ANALYZE"))
-            db.session.commit()
         token = create_token(user, "bench", "write", 1)[1]
-        print(
-            f"{args.pages:,} pages, {LINKERS:,} link to {TARGET} "
-            f"({time.perf_counter() - started:.0f} s to build)",
-            flush=True,
-        )
     server, base = start_gunicorn("wsgi:app", env, ROOT, "/login")
     try:
         saver = Saver(int(base.rsplit(":", 1)[1]), token)
