@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 
 from wiki.search.text import WORD_RE, identifier_parts
 
@@ -18,16 +19,18 @@ SNIPPET_SCAN_CHARS = 20_000
 
 
 def make_snippet(
-    text: str, is_match: Callable[[str], bool], *, width: int = SNIPPET_CHARS
+    text: str, is_match: Callable[[str], bool] | WordMarks, *, width: int = SNIPPET_CHARS
 ) -> str | None:
     """An HTML snippet of ``text`` around the densest cluster of matching words.
 
     ``is_match`` gets each lower-cased whole token and, when that does not match, each of its
     parts. Everything is HTML-escaped; the only markup added is ``<mark>``. Returns None when
-    no word of the first SNIPPET_SCAN_CHARS characters matches.
+    no word of the first SNIPPET_SCAN_CHARS characters matches. Snippets of one search can
+    share a :class:`WordMarks` (given as ``is_match``), so each word is looked at once.
     """
     text = " ".join(text[:SNIPPET_SCAN_CHARS].split())
-    spans = list(_match_spans(text, is_match))
+    marks = is_match if isinstance(is_match, WordMarks) else WordMarks(is_match)
+    spans = list(_match_spans(text, marks))
     if not spans:
         return None
     start, end = _best_window(text, spans, width)
@@ -75,24 +78,73 @@ def marked_snippet(text: str, start_sel: str, stop_sel: str) -> str:
     return "".join(out).replace("<mark></mark>", "")
 
 
-def _match_spans(text: str, is_match: Callable[[str], bool]) -> Iterator[tuple[int, int, str]]:
+class WordMarks:
+    """Which tokens to mark for one search: ``is_match`` applied to each distinct token
+    once, however many snippets it appears in (one search makes up to 40 of them)."""
+
+    def __init__(self, is_match: Callable[[str], bool]) -> None:
+        self.is_match = is_match
+        self._seen: set[str] = set()
+        self._marks: dict[str, list[tuple[int, int, str]]] = {}
+
+    def of(self, tokens: set[str]) -> dict[str, list[tuple[int, int, str]]]:
+        """Token -> the spans in it to mark, for the ``tokens`` that have some."""
+        for token in tokens - self._seen:
+            spans = _token_marks(token, self.is_match)
+            if spans:
+                self._marks[token] = spans
+        self._seen |= tokens
+        return {token: self._marks[token] for token in tokens & self._marks.keys()}
+
+
+def _match_spans(text: str, marks: WordMarks) -> Iterator[tuple[int, int, str]]:
+    # A text none of whose tokens match (most code fields) is not walked token by token.
+    found = marks.of(set(WORD_RE.findall(text)))
+    if not found:
+        return
     for m in WORD_RE.finditer(text):
-        whole = m.group().lower()
-        if is_match(whole):
-            yield m.start(), m.end(), whole
-            continue
-        for s, e in identifier_parts(m.group()):
-            part = m.group()[s:e].lower()
-            if is_match(part):
-                yield m.start() + s, m.start() + e, part
+        spans = found.get(m.group())
+        if spans:
+            start = m.start()
+            for s, e, key in spans:
+                yield start + s, start + e, key
+
+
+def _token_marks(token: str, is_match: Callable[[str], bool]) -> list[tuple[int, int, str]]:
+    """The spans of ``token`` to mark: the whole token, or else its matching parts."""
+    whole = token.lower()
+    if is_match(whole):
+        return [(0, len(token), whole)]
+    spans = []
+    for s, e in _parts(token):
+        part = token[s:e].lower()
+        if is_match(part):
+            spans.append((s, e, part))
+    return spans
+
+
+@lru_cache(maxsize=65_536)
+def _parts(token: str) -> tuple[tuple[int, int], ...]:
+    """``identifier_parts``, remembered: pages share most of their words."""
+    return tuple(identifier_parts(token))
 
 
 def _best_window(text: str, spans: list[tuple[int, int, str]], width: int) -> tuple[int, int]:
     """The window (start, end) showing the most distinct matches, earliest on ties."""
     spans = spans[:200]
     best, anchor = (-1, -1), 0
+    # The smallest start from each span on (the parts of one token are not in order), so
+    # that the scan from a span stops where no later span can fit in its window.
+    lowest = [s for s, _, _ in spans]
+    for j in range(len(lowest) - 2, -1, -1):
+        lowest[j] = min(lowest[j], lowest[j + 1])
     for i, (s, _, _) in enumerate(spans):
-        inside = [key for s2, e2, key in spans[i:] if e2 <= s + width]
+        inside = []
+        for j in range(i, len(spans)):
+            if lowest[j] > s + width:
+                break
+            if spans[j][1] <= s + width:
+                inside.append(spans[j][2])
         score = (len(set(inside)), len(inside))
         if score > best:
             best, anchor = score, s
