@@ -421,3 +421,20 @@ def test_corrupt_index_is_detected_and_rebuilt(tmp_path: Path, damage: str) -> N
     assert b.rebuild(PAGES) == len(PAGES)
     assert not b.needs_rebuild() and is_healthy(str(tmp_path))
     assert titles(search(b, "celery"))[0] == "Celery"
+
+
+def test_corrections_follow_words_added_after_a_misspelling_was_corrected(
+    tmp_path: Path,
+) -> None:
+    # Each segment remembers what is near a misspelt word; a later save adds a segment,
+    # whose words must count as if nothing had been remembered.
+    b = WhooshBackend(str(tmp_path / "index"))
+    b.rebuild([doc(1, "Kettle", "Descale the kettle."), doc(2, "Stripes", "Zebras graze.")])
+    assert search(b, "kettlle").corrected_query == "kettle"
+    assert search(b, "quokkka").total == 0 and search(b, "quokkka").corrected_query is None
+    assert search(b, "zebbra").corrected_query == "zebras"  # two edits away
+    b.apply([doc(3, "Quokka", "A quokka.")], [])
+    b.apply([doc(4, "Zebra", "A zebra.")], [])
+    assert search(b, "quokkka").corrected_query == "quokka"
+    assert search(b, "zebbra").corrected_query == "zebra"  # one edit away, newer segment
+    b.close()

@@ -1,6 +1,6 @@
 """Tests for wiki.search.snippets: escaped, highlighted result snippets."""
 
-from wiki.search.snippets import make_snippet, marked_snippet, plain_snippet
+from wiki.search.snippets import WordMarks, make_snippet, marked_snippet, plain_snippet
 
 
 def test_snippet_escapes_everything_but_mark() -> None:
@@ -35,3 +35,22 @@ def test_marked_snippet_escapes_text_and_pairs_sentinels() -> None:
 def test_marked_snippet_drops_unpaired_sentinels() -> None:
     assert marked_snippet("\x03x \x02y", "\x02", "\x03") == "x <mark>y</mark>"
     assert marked_snippet("\x02\x03z", "\x02", "\x03") == "z"
+
+
+def test_marks_shared_by_the_snippets_of_one_search() -> None:
+    asked: list[str] = []
+
+    def is_match(word: str) -> bool:
+        asked.append(word)
+        return word in ("celery", "beat")
+
+    marks = WordMarks(is_match)
+    first = make_snippet("Run celery beat next to the celery_worker.", marks)
+    assert first == "Run <mark>celery</mark> <mark>beat</mark> next to the " + (
+        "<mark>celery</mark>_worker."
+    )
+    count = len(asked)
+    second = make_snippet("The celery beat again, next to nothing.", marks)
+    assert second == "The <mark>celery</mark> <mark>beat</mark> again, next to nothing."
+    assert len(asked) - count == 3  # only "again", "nothing" and "The" are new
+    assert make_snippet("Nothing here matches at all.", marks) is None

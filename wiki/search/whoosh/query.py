@@ -301,17 +301,49 @@ def _highlighter(query: ParsedQuery) -> Callable[[str], bool]:
 
 # Words of one segment's spelling fields by (first letter, length): segments never change
 # once written, so WhooshBackend keeps one per segment id.
-Vocabulary = dict[tuple[str, int], list[str]]
+Words = dict[tuple[str, int], list[str]]
+NEAR_MEMO_MAX = 2_000  # words remembered per segment (cleared when full)
+
+
+class Vocabulary:
+    """One segment's unstemmed words, with the near words found for each word asked about.
+
+    Segments never change, so what is near a word in one stays true: a misspelt word
+    searched again (or after a save, which adds a segment) is compared only with the words
+    of the segments new since.
+    """
+
+    def __init__(self, words: Words) -> None:
+        self.words = words
+        self._near: dict[str, tuple[tuple[int, str], ...]] = {}
+
+    def near(self, word: str, maxdist: int) -> tuple[tuple[int, str], ...]:
+        """(distance, word) for this segment's words within ``maxdist`` edits of ``word``
+        that share its first letter (``word`` itself excluded)."""
+        key = f"{maxdist}:{word}"
+        found = self._near.get(key)
+        if found is None:
+            lengths = range(len(word) - maxdist, len(word) + maxdist + 1)
+            candidates = {c for n in lengths for c in self.words.get((word[:1], n), ())}
+            found = tuple(
+                (dist, cand)
+                for cand in sorted(candidates - {word})
+                if (dist := distance(word, cand, limit=maxdist)) <= maxdist
+            )
+            if len(self._near) >= NEAR_MEMO_MAX:
+                self._near.clear()
+            self._near[key] = found
+        return found
 
 
 def segment_vocabulary(leaf: IndexReader) -> Vocabulary:
     """The unstemmed words of one segment (a leaf reader), for spelling corrections."""
-    vocabulary: Vocabulary = {}
+    words: Words = {}
     for name in SPELLING_FIELDS:
         for raw in leaf.lexicon(leaf.schema[name].spelling_fieldname(name)):
             word = utf8decode(raw)[0]
-            vocabulary.setdefault((word[:1], len(word)), []).append(word)
-    return vocabulary
+            words.setdefault((word[:1], len(word)), []).append(word)
+    return Vocabulary(words)
 
 
 def corrections(
@@ -326,17 +358,12 @@ def corrections(
         if not terms or any(reader.doc_frequency(f, terms[0]) for f in TEXT_FIELDS):
             continue
         maxdist = 1 if len(word) <= 4 else 2
-        lengths = range(len(word) - maxdist, len(word) + maxdist + 1)
-        candidates = {
-            cand for v in vocabularies for n in lengths for cand in v.get((word[:1], n), ())
-        }
+        near = {cand: dist for v in vocabularies for dist, cand in v.near(word, maxdist)}
         best: tuple[int, int, str] | None = None
-        for cand in candidates - {word}:
-            dist = distance(word, cand, limit=maxdist)
-            if dist <= maxdist:
-                df = max(reader.doc_frequency(name, stem_word(cand)) for name in SPELLING_FIELDS)
-                rank = (dist, -df, cand)
-                best = rank if best is None or rank < best else best
+        for cand, dist in near.items():
+            df = max(reader.doc_frequency(name, stem_word(cand)) for name in SPELLING_FIELDS)
+            rank = (dist, -df, cand)
+            best = rank if best is None or rank < best else best
         if best is not None:
             fixes[word] = best[2]
     return fixes
