@@ -230,14 +230,24 @@ class PgBackend:
             return []
         like = re.sub(r"([\\%_])", r"\\\1", key) + "%"
         word = "(^|[^[:alnum:]_])" + re.sub(r"([^\w\s]|_)", lambda m: "\\" + m.group(1), key)
-        sql = text(
-            "SELECT title FROM pages WHERE NOT deleted AND current_rev > 0 AND "
-            "(lower(title) LIKE :like OR lower(title) ~ :word) "
-            "ORDER BY lower(title) LIKE :like DESC, length(title), lower(title), title "
-            "LIMIT :limit"
+        live = "NOT deleted AND current_rev > 0"
+        order = "ORDER BY length(title), lower(title), title LIMIT :limit"
+        # Titles starting with the prefix come first: when they fill the list, the scan of
+        # every title for a word starting with it (a regular expression) is not needed.
+        found = list(
+            db.session.scalars(
+                text(f"SELECT title FROM pages WHERE {live} AND lower(title) LIKE :like {order}"),
+                {"like": like, "limit": limit},
+            )
         )
-        params = {"like": like, "word": word, "limit": limit}
-        return list(db.session.scalars(sql, params))
+        if len(found) < limit:
+            sql = text(
+                f"SELECT title FROM pages WHERE {live} AND lower(title) ~ :word "
+                f"AND lower(title) NOT LIKE :like {order}"
+            )
+            params = {"like": like, "word": word, "limit": limit - len(found)}
+            found += db.session.scalars(sql, params)
+        return found
 
     def search(
         self, query: ParsedQuery, *, page: int = 1, per_page: int = 20, correct: bool = True
@@ -385,7 +395,13 @@ def _snippets(page_ids: list[int], positive: str | None) -> dict[int, str]:
         )
         body = headline.format(cfg="english", col="body")
         code = headline.format(cfg="simple", col="code")
-        sql = text(f"SELECT page_id, {body}, {code}, left(body, 1200) FROM ({texts}) t")
+        # The code's headline is only shown when the prose has no match: only then is it
+        # worked out (ts_headline parses its whole text, the most costly part of a search).
+        sql = text(
+            f"SELECT page_id, body_hl, CASE WHEN strpos(body_hl, chr(2)) > 0 THEN NULL "
+            f"ELSE {code} END, left(body, 1200) "
+            f"FROM (SELECT t.*, {body} AS body_hl FROM ({texts}) t OFFSET 0) t"
+        )
         params.update(q=positive, opts=HEADLINE_OPTIONS, whole=HEADLINE_WHOLE)
     out: dict[int, str] = {}
     for pid, body_hl, code_hl, start in db.session.execute(sql, params):
