@@ -1,0 +1,230 @@
+"""The render's shortcuts give what the long way gives, byte for byte (issue #19, render time).
+
+* The sanitizer skips bleach's parse for a table of contents and for highlighted code inside
+  ``<code>``: the result must equal bleach's on hostile code, languages, info strings and
+  surroundings (HTML left open, unclosed attributes and comments, tables).
+* Inline patterns skip their regex on text without the characters every match needs.
+* One bleach cleaner per thread, never shared between threads.
+
+Speed is measured by bench/bench_fidelity.py and bench/profile_render.py, never here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from unittest import mock
+
+import pytest
+
+from tests.xss_vectors import BODY_VECTORS
+from wiki.rendering import markdown as rendering
+from wiki.rendering import sanitize
+from wiki.rendering.sanitize import sanitize_html
+
+# Page HTML a code block can follow: elements left open, tables (foster parenting), text
+# that leaves the tokenizer in an attribute, a comment or a bogus comment.
+SURROUNDINGS = [
+    ("", ""),
+    ("<em>open", ""),
+    ("<p><strong>open", "</strong>"),
+    ("<p><code>c</p>", ""),
+    ("<p><em>a</p><!", ""),
+    ("<table><tr><td>x", "</table>x"),
+    ("<table>", ""),
+    ("<table><!", ""),
+    ("<table><code>x</table>", ""),
+    ("<code><table>", ""),
+    ("<a href='/x' title=\"", '">'),
+    ("<span title='", "'>"),
+    ("<a title=", ""),
+    ("<div><code>", ""),
+    ("<ul><li>x", ""),
+    ("<pre>", ""),
+    ("<!--", "-->"),
+    ("<!", ""),
+    ("<x", ""),
+    ("</", ""),
+    ("<s><del><a href=/>x</p>", ""),
+]
+LANGUAGES = ["python", "html", "", "js", "nosuchlang", 'python hl_lines="1"', "bash", "{.js}"]
+HANDWRITTEN = [
+    '<pre><span></span><code>\n<span class="k">x</span></code></pre>',
+    '<code> <span class="k">x</span></code>',
+    "<code>a\"b'c&quot;&#39;&amp;&lt;&gt;</code>",
+    "<code>\u00a0\u2028\U0001f600\ufffd\ue010\ue016</code>",
+    '<code><span class="k"><span class="w">x</span></span></code>',
+    '<code><span class="nope">x</span></code>',
+    '<code><span class="k nope">x</span></code>',
+    '<code><span class="k  w">x</span></code>',
+    '<code></span><span class="k"></code>',
+    '<code><span class="k">x</code>',
+    "<code>a&copy;b&#x27;</code>",
+    "<code>a\rb\x00c\x0cd\x7fe\ufdd0f\U0010ffff</code>",
+    '<code><span class="k">x</span></code><code><span class="k">y</span></code>',
+    '<code>a<code><span class="k">b</span></code></code>',
+]
+
+
+def _bleach(html: str) -> str:
+    """The sanitizer the long way: bleach's parse of all of it."""
+    return sanitize._clean(html).replace(sanitize._NONCE, "")
+
+
+def _markdown_html(body: str) -> str:
+    """Python-Markdown's output before the sanitizer."""
+    md = rendering.build_markdown(rendering.RenderState(existing=frozenset(), page_title=None))
+    return md.convert(body)
+
+
+def _code_blocks() -> list[str]:
+    blocks = list(HANDWRITTEN)
+    for i, vector in enumerate(BODY_VECTORS):
+        language = LANGUAGES[i % len(LANGUAGES)]
+        blocks.append(_markdown_html(f"```{language}\n{vector}\nx = '{vector}'\n```\n\n`{vector}`"))
+    return blocks
+
+
+CODE_BLOCKS = _code_blocks()
+
+
+@pytest.mark.parametrize(("before", "after"), SURROUNDINGS)
+def test_code_set_aside_equals_bleach(before: str, after: str) -> None:
+    for block in CODE_BLOCKS:
+        html = before + block + after
+        assert sanitize_html(html) == _bleach(html), html
+
+
+def test_code_set_aside_is_used_for_highlighted_code() -> None:
+    html = _markdown_html("```python\nif x:\n    print('<b>')\n```\n")
+    assert '<span class="k">' in html
+    expected = _bleach(html)
+    with mock.patch.object(sanitize, "_clean", wraps=sanitize._clean) as clean:
+        assert sanitize_html(html) == expected
+    ((masked,),) = [call.args for call in clean.call_args_list]
+    assert "<span class" not in masked  # bleach saw the block's outline only
+
+
+def test_code_set_aside_refuses_what_bleach_would_change() -> None:
+    for content in ('<span class="nope">x</span>', '<span class="k">x', "a&copy;", " x", "a\x0cb"):
+        masked, contents = sanitize._set_aside_code(f"<code>{content}</code>")
+        assert contents == [], content
+
+
+def test_a_slot_bleach_moves_falls_back_to_the_long_way() -> None:
+    html = '<a title="<code><span class="k">x</span></code>">y</a>'
+    assert sanitize._clean_with_code_set_aside(html) is None
+    assert sanitize_html(html) == _bleach(html)
+
+
+HEADINGS = [
+    "Plain",
+    "Q&A and <b>bold</b>",
+    "`code` and *em*",
+    "\"quoted\" 'single'",
+    "日本語",
+    "Same",
+    "Same",
+    "&copy; entity",
+    "[link](javascript:alert(1))",
+    "<img src=x onerror=__xss=1>",
+]
+
+
+@pytest.mark.parametrize("vector", [*BODY_VECTORS, *HEADINGS])
+def test_table_of_contents_equals_bleach(vector: str) -> None:
+    body = f"# One {vector}\n\n## {vector}\n\n### Three\n\n## {vector}\n"
+    md = rendering.build_markdown(rendering.RenderState(existing=frozenset(), page_title=None))
+    md.convert(body)
+    toc = rendering.toc_list(md.toc)
+    assert sanitize_html(toc) == _bleach(toc)
+
+
+def test_plain_list_shapes() -> None:
+    ok = (
+        '<ul>\n<li><a href="#h-a">A &amp; "b"</a><ul>\n'
+        '<li><a href="#h-b_1">B</a></li>\n</ul>\n</li>\n</ul>'
+    )
+    assert sanitize._is_plain_list(ok)
+    for bad in (
+        '<ul><li><a href="#h-a">A</a></ul>',  # an implied </li>
+        '<ul><li><a href="#h-a">A</a><li></li></ul>',  # <li> inside <li>
+        '<ul><li><a href="javascript:x">A</a></li></ul>',
+        '<ul><li><a href="#h-a">A<b>x</b></a></li></ul>',
+        '<ul><li><a href="#h-a">A&copy;</a></li></ul>',
+        '<ul><li><a href="#h-a">A</a></li></ul><script>',
+        '<ul><li><a href="#h a">A</a></li></ul>',
+        "<ul><li>text</li></ul>",
+    ):
+        assert not sanitize._is_plain_list(bad), bad
+        assert sanitize_html(bad) == _bleach(bad)
+    assert sanitize_html(ok) == _bleach(ok) == ok
+
+
+def test_one_cleaner_per_thread() -> None:
+    cleaners: list[object] = []
+    results: list[str] = []
+
+    def work() -> None:
+        cleaners.append(sanitize._cleaner())
+        results.append(sanitize_html("<p onclick=x>a<script>b</script></p>"))
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(c) for c in cleaners}) == 3
+    assert results == ["<p>a&lt;script&gt;b&lt;/script&gt;</p>"] * 3
+    assert sanitize._cleaner() is sanitize._cleaner()
+
+
+# The regexes the guards of INLINE_GUARDS were written for (sha256 of the pattern, first 16
+# hex digits): an upgrade that changes one fails here, so its guard is read again (every
+# match must take one of the guard's characters).
+GUARDED_PATTERNS = {
+    "arithmatex-inline": "80f5928a7df7ca7d",  # every branch takes a "$" or a "\\"
+    "magic-mail": "5eb414f87ff9ff23",  # takes the "@" between local part and domain
+    "backtick": "231bee70302e704d",  # takes a "`" or the "\\" escaping one
+    "gfm_tilde": "dd48097e01b0d480",  # takes the "~" on both sides
+}
+
+
+def test_guarded_patterns_are_the_ones_the_guards_were_written_for() -> None:
+    md = rendering.build_markdown(rendering.RenderState(existing=frozenset(), page_title=None))
+    assert set(rendering.INLINE_GUARDS) == set(GUARDED_PATTERNS)
+    for name, digest in GUARDED_PATTERNS.items():
+        pattern = md.inlinePatterns[name].compiled_re.pattern
+        assert hashlib.sha256(pattern.encode()).hexdigest()[:16] == digest, name
+
+
+INLINE_SAMPLES = [
+    "Cost $5 and $x^2$ and \\(a\\) and \\\\$y$ and `code` \\`not\\` ``a`b``",
+    "mail me@example.com or <me@example.org>, ~strike~ ~~del~~ a~b~c",
+    "no special characters at all here, just words",
+    "$",
+    "\\",
+    "`",
+    "[link](https://example.com/~user/$x) **bold** _em_ \\$5\\$",
+]
+
+
+@pytest.mark.parametrize("text", INLINE_SAMPLES)
+def test_inline_guards_change_nothing(text: str) -> None:
+    body = f"{text}\n\n- {text}\n\n> {text}\n\n| a | b |\n|---|---|\n| {text} | x |\n"
+    guarded = rendering.render(body, existing=())
+    with mock.patch.object(rendering, "INLINE_GUARDS", {}):
+        plain = rendering.render(body, existing=())
+    assert guarded == plain
+
+
+def test_guarded_regex_finds_what_the_regex_finds() -> None:
+    import re
+
+    regex = re.compile(r"\$[^$]+\$")
+    guarded = rendering.GuardedRegex(regex, "$")
+    for text, pos in (("a $b$ c", 0), ("a $b$ c", 3), ("none", 0), ("$x$", 1), ("", 0)):
+        assert [m.span() for m in guarded.finditer(text, pos)] == [
+            m.span() for m in regex.finditer(text, pos)
+        ]
+    assert guarded.pattern == regex.pattern
