@@ -228,3 +228,41 @@ def test_guarded_regex_finds_what_the_regex_finds() -> None:
             m.span() for m in regex.finditer(text, pos)
         ]
     assert guarded.pattern == regex.pattern
+
+
+def _long_document(extra: str) -> str:
+    blocks = [
+        f"## Part {i}\n\nText of part {i} with `code` and a [link](/wiki/P{i}).\n\n"
+        f"```python\nprint({i})\n```"
+        for i in range(40)
+    ]
+    return "\n\n".join(blocks) + "\n\n" + extra + "\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "whole"),
+    [
+        ("A note.[^1]\n\n[^1]: The footnote.", True),  # document-wide: rendered whole
+        ("[r]: /wiki/R\n\nSee [r].", True),
+        ("The end.", False),  # cut into pieces
+    ],
+)
+def test_pieces_run_the_preprocessors_once(extra: str, whole: bool) -> None:
+    from wiki.rendering import gfm
+    from wiki.rendering.pieces import PieceCache, render_pieces
+
+    body = _long_document(extra)
+    expected = rendering.render(body, existing={"P1"}, page_title="Page")
+    cache = PieceCache()
+    with mock.patch.object(
+        gfm._Structure, "run", autospec=True, side_effect=gfm._Structure.run
+    ) as run:
+        assert render_pieces(body, existing={"P1"}, page_title="Page", cache=cache) == expected
+    assert run.call_count == 1
+    assert cache.whole_renders == int(whole)
+    # The code blocks highlighted while deciding are cached under their own key only: a
+    # document with other code, or the same code numbered differently, is not given them.
+    other = body.replace("print(3)", "print(33)")
+    assert render_pieces(other, existing={"P1"}, page_title="Page", cache=cache) == (
+        rendering.render(other, existing={"P1"}, page_title="Page")
+    )

@@ -10,7 +10,7 @@ import datetime
 import html
 import re
 import xml.etree.ElementTree as etree
-from collections.abc import Collection, Mapping, Set
+from collections.abc import Callable, Collection, Mapping, Set
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -396,12 +396,19 @@ def render_markdown(
     existing: Collection[str],
     page_title: str | None = None,
     image_sizes: Mapping[str, tuple[int, int]] | None = None,
+    prepare: Callable[[markdown.Markdown, RenderState], None] | None = None,
 ) -> Rendered:
     """:func:`render` of the Markdown after front matter, already split off and checked by
-    :func:`check_complexity`."""
+    :func:`check_complexity`.
+
+    ``prepare`` is called with the Markdown instance and its state before the conversion
+    (``wiki.rendering.pieces`` adds a last preprocessor that may take the render over).
+    """
     existing = existing if isinstance(existing, Set) else frozenset(existing)
     state = RenderState(existing=existing, page_title=page_title, image_sizes=image_sizes or {})
     md = build_markdown(state)
+    if prepare is not None:
+        prepare(md, state)
     try:
         page_html = unique_api_anchors(checked_html(md.convert(text)))
         tokens = getattr(md, "toc_tokens", [])

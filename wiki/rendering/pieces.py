@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 from cachetools import LRUCache
 from markdown.extensions.toc import nest_toc_tokens, unique
+from markdown.preprocessors import Preprocessor
 
 from wiki.rendering import markdown as rendering
 from wiki.rendering.markdown import Rendered, check_complexity, split_front_matter
@@ -151,32 +152,68 @@ def render_pieces(
     existing = existing if isinstance(existing, Set) else frozenset(existing)
     image_sizes = image_sizes or {}
     if len(text) >= MIN_DOCUMENT and _MARK_START not in text:  # (it could forge ids)
-        rendered = _render_in_pieces(text, meta, existing, page_title, image_sizes, cache)
-        if rendered is not None:
-            return rendered
+        return _render_in_pieces(text, meta, existing, page_title, image_sizes, cache)
     cache.whole_renders += 1
     return rendering.render_markdown(text, meta, existing, page_title, image_sizes)
 
 
-def _render_in_pieces(text, meta, existing, page_title, image_sizes, cache) -> Rendered | None:
-    """None when the document must be rendered whole."""
-    # Fences are formatted here, so this state learns whether there is Mermaid or math.
-    fences = rendering.RenderState(existing=existing, page_title=page_title)
-    md = rendering.build_markdown(fences)
-    _cache_highlighting(md, cache)
-    lines = text.split("\n")
-    for preprocessor in md.preprocessors:
-        lines = preprocessor.run(lines)
-    text = "\n".join(lines)  # fenced code and raw HTML blocks are stashed placeholders now
-    if _DOCUMENT_WIDE.search(text):
-        return None
-    chunks = cut(text, md.htmlStash.rawHtmlBlocks)
-    if len(chunks) < 2:
-        return None
+class _InPieces(Exception):  # noqa: N818 - control flow, not an error
+    """Raised by :class:`_Decide` to leave the whole render: the document can be cut."""
+
+    def __init__(self, md, state: rendering.RenderState, chunks: list[str]) -> None:
+        super().__init__()
+        self.md, self.state, self.chunks = md, state, chunks
+
+
+class _Decide(Preprocessor):
+    """The last preprocessor of a render that may go piece by piece: it sees the document
+    with fenced code and raw HTML stashed, and either lets the whole render go on (a
+    document with document-wide things, or with nowhere to cut) or takes it over with
+    :class:`_InPieces`. The preprocessors (the GFM pre-pass, Pygments) run once either way.
+    """
+
+    def __init__(self, md, state: rendering.RenderState) -> None:
+        super().__init__(md)
+        self.state = state
+
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)  # fenced code and raw HTML blocks are stashed placeholders now
+        if _DOCUMENT_WIDE.search(text):
+            return lines
+        chunks = cut(text, self.md.htmlStash.rawHtmlBlocks)
+        if len(chunks) < 2:
+            return lines
+        raise _InPieces(self.md, self.state, chunks)
+
+
+def _render_in_pieces(text, meta, existing, page_title, image_sizes, cache) -> Rendered:
+    """The whole render, unless :class:`_Decide` finds the document can be cut."""
+
+    def prepare(md, state: rendering.RenderState) -> None:
+        _cache_highlighting(md, cache)
+        md.preprocessors.register(_Decide(md, state), "pieces_decide", 0)
+
+    try:
+        rendered = rendering.render_markdown(
+            text, meta, existing, page_title, image_sizes, prepare=prepare
+        )
+    except _InPieces as decided:
+        rendered = _from_pieces(decided, meta, existing, page_title, image_sizes, cache)
+        if rendered is not None:
+            return rendered
+        cache.whole_renders += 1
+        return rendering.render_markdown(text, meta, existing, page_title, image_sizes)
+    cache.whole_renders += 1
+    return rendered
+
+
+def _from_pieces(decided: _InPieces, meta, existing, page_title, image_sizes, cache):
+    """None when a piece is not self-contained (the document must be rendered whole)."""
+    md, fences = decided.md, decided.state  # fences are formatted: it knows Mermaid, math
     stash = md.htmlStash.rawHtmlBlocks
     codes = code_stash(md)
     pieces = []
-    for chunk in chunks:
+    for chunk in decided.chunks:
         piece = _piece(chunk, stash, codes, existing, page_title, image_sizes, cache)
         if not piece.self_contained:
             return None
