@@ -20,6 +20,8 @@ from wiki.rendering import markdown as rendering
 from wiki.rendering import pieces as render_pieces  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+if not CORPUS.is_dir():  # a git worktree elsewhere than next to shared/
+    CORPUS = Path("/work/shared/corpus")
 
 
 def main() -> int:
