@@ -25,11 +25,7 @@ depends_on = None
 def upgrade():
     report = strip_stored_images(op.get_bind())
     if report.rewritten or report.damaged:
-        print(
-            f"Image metadata: {report.checked} images checked, {report.rewritten} stripped,"
-            f" {report.damaged} damaged (left as they are; not served).",
-            file=sys.stderr,
-        )
+        print(f"Image metadata: {report}", file=sys.stderr)
 
 
 def downgrade():

@@ -25,7 +25,4 @@ def files_strip_metadata() -> None:
     with click.progressbar(length=total, label="Checking images", file=sys.stderr) as bar:
         report = strip_stored_images(conn, progress=bar.update)
     db.session.commit()
-    click.echo(
-        f"{report.checked} images checked, {report.rewritten} stripped, "
-        f"{report.damaged} damaged (left as they are; never served)."
-    )
+    click.echo(str(report))

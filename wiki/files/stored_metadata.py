@@ -19,9 +19,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from wiki.text.image_metadata import MetadataError, strip_metadata
+from wiki.text.image_metadata import STRIPPABLE_TYPES, MetadataError, strip_metadata
 
-STRIPPABLE_TYPES = ("image/jpeg", "image/png", "image/webp")
 _blobs = sa.table(
     "blobs", sa.column("sha256"), sa.column("data"), sa.column("size"), sa.column("created_at")
 )
@@ -41,6 +40,12 @@ class StripReport:
     checked: int = 0
     rewritten: int = 0
     damaged: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.checked} images checked, {self.rewritten} stripped, "
+            f"{self.damaged} damaged (left as they are; never served)."
+        )
 
 
 def strip_stored_images(

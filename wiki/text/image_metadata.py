@@ -30,11 +30,11 @@ def strip_metadata(data: bytes, content_type: str) -> bytes:
     :raises MetadataError: a JPEG, PNG or WebP whose structure cannot be followed and that
         holds something that looks like metadata.
     """
-    strip = {"image/jpeg": _strip_jpeg, "image/png": _strip_png, "image/webp": _strip_webp}
-    if content_type not in strip:
+    strip = _STRIPPERS.get(content_type)
+    if strip is None:
         return data
     try:
-        return strip[content_type](data)
+        return strip(data)
     except MetadataError:
         if any(marker in data for marker in _MARKERS):
             raise
@@ -158,3 +158,7 @@ def _strip_webp(data: bytes) -> bytes:
         return data
     body = b"WEBP" + b"".join(chunks)
     return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+_STRIPPERS = {"image/jpeg": _strip_jpeg, "image/png": _strip_png, "image/webp": _strip_webp}
+STRIPPABLE_TYPES = tuple(sorted(_STRIPPERS))  # what strip_metadata changes; others pass

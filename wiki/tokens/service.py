@@ -74,7 +74,6 @@ def create_token(
 class Grant:
     """What a checked token allows: read by every API call, so a plain row, not ORM objects."""
 
-    token_id: int
     user_id: int
     scope: str
 
@@ -132,7 +131,7 @@ def authenticate(raw: str) -> Grant | None:
         return None
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
         _touch(row.id, now)
-    return Grant(token_id=row.id, user_id=row.user_id, scope=row.scope)
+    return Grant(user_id=row.user_id, scope=row.scope)
 
 
 def _touch(token_id: int, now: datetime) -> None:
