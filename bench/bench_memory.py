@@ -82,7 +82,7 @@ def main() -> None:
     try:
         reader = Browser(base)
         reader.register("bench-memory")
-        cookie = (reader.cookie_header(),)
+        cookie = reader.cookie_header()
         views = [f"/wiki/{t}" for t in titles]
         junk = [f"/wiki/{titles[n % 50]}?x={n}" for n in range(2000)]
         old = [f"/wiki/{t}?rev=1" for t in titles[:100]]

@@ -63,6 +63,13 @@ def run(cmd, env, **kw):
     return subprocess.run(cmd, env=env, cwd=ROOT, check=True, **kw)
 
 
+# One browser's User-Agent, sent by the client that logs in and by wrk with its cookie: the
+# log-in session remembers the browser it started in (Flask-Login's session protection), and a
+# cookie replayed from another one would be re-marked and re-sent on every response, a cost
+# no real reader pays.
+USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) nexus-bench"
+
+
 class Browser:
     """A cookie-keeping HTTP client that can register and post forms with their CSRF token."""
 
@@ -70,6 +77,7 @@ class Browser:
         self.base = base
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.opener.addheaders = [("User-Agent", USER_AGENT)]
 
     def get(self, path: str) -> str:
         with self.opener.open(self.base + path, timeout=60) as response:
@@ -91,8 +99,12 @@ class Browser:
         self.post("/register", {**form, "csrf_token": token})
         assert "Log out" in self.get("/profile"), f"{username} is not logged in"
 
-    def cookie_header(self) -> str:
-        return "Cookie: " + "; ".join(f"{c.name}={c.value}" for c in self.jar)
+    def cookie_header(self) -> tuple[str, str]:
+        """The headers that make wrk this logged-in browser: its cookies and User-Agent."""
+        return (
+            "Cookie: " + "; ".join(f"{c.name}={c.value}" for c in self.jar),
+            "User-Agent: " + USER_AGENT,
+        )
 
     def save(self, title: str) -> float:
         """Append a line to ``title`` through the edit form; seconds the POST took."""
@@ -167,7 +179,7 @@ def bench_size(size: str, duration: int, saves_n: int) -> tuple[list[tuple], dic
         reader, saver = Browser(base), Browser(base)
         reader.register("bench-reader")
         saver.register("bench-saver")
-        cookie = (reader.cookie_header(),)
+        cookie = reader.cookie_header()
         for path in paths:  # pages viewed before, logged in and out (visits, caches)
             urllib.request.urlopen(base + path, timeout=60).read()
             reader.get(path)

@@ -40,3 +40,19 @@ def test_failed_logins_per_address_are_limited(app_config):
         client.post("/login", data={"username": "someone", "password": "x" * 8}).status_code == 429
     )
     assert client.get("/login").status_code == 200  # reading the form is not an attempt
+
+
+def test_the_reads_spared_the_limiter_have_no_limits(app):
+    """pages.views.UNLIMITED_READS skips Flask-Limiter for page views: true only while no
+    limit applies to them."""
+    from wiki.extensions import limiter
+    from wiki.pages.views import UNLIMITED_READS
+
+    for endpoint in UNLIMITED_READS:
+        view = app.view_functions[endpoint]
+        name = f"{view.__module__}.{view.__name__}"
+        assert name not in limiter._marked_for_limiting, endpoint
+        defaults, decorated = limiter.limit_manager.resolve_limits(
+            app, endpoint, endpoint.split(".")[0], name, True, False
+        )
+        assert not defaults and not decorated, endpoint

@@ -3,11 +3,14 @@ others" end sessions and remember cookies on the server. SQLite and PostgreSQL."
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from flask_login import current_user
+from sqlalchemy import func, select, update
 
 from tests.conftest import CSRFClient
 from wiki.auth.models import UserSession
+from wiki.auth.sessions import SessionUser
 from wiki.extensions import db
+from wiki.models import User
 
 PASSWORD = "password123"
 
@@ -150,4 +153,34 @@ def test_cli_reset_password_and_deactivate_end_sessions(app, client, auth):
     assert _logged_in(client)
     result = runner.invoke(args=["users", "deactivate", "alice"])
     assert result.exit_code == 0
+    assert not _logged_in(client)
+
+
+def test_a_read_gets_the_session_row_and_a_write_the_whole_user(app, client, auth):
+    """Reads are served from the session query's row (no ORM user, no password hash); the
+    ``User`` is loaded when something asks for more, and writes get it at once."""
+    auth.register("alice")
+    cookie = client.get_cookie("session").value
+    with app.test_request_context("/wiki/Home", headers={"Cookie": f"session={cookie}"}):
+        reader = current_user._get_current_object()
+        assert isinstance(reader, SessionUser)
+        assert (reader.username, reader.is_admin, reader.is_active) == ("alice", True, True)
+        assert "password_hash" not in vars(reader)
+        assert reader.check_password(PASSWORD)  # from the User, loaded on demand
+        assert isinstance(reader.user, User) and reader.user.session_token == reader.get_id()
+    with app.test_request_context(
+        "/logout", method="POST", headers={"Cookie": f"session={cookie}"}
+    ):
+        assert isinstance(current_user._get_current_object(), User)
+
+
+def test_a_deactivated_reader_is_logged_out_on_the_next_read(app, client, auth):
+    auth.register("alice")
+    auth.logout()
+    auth.register("bob")
+    assert _logged_in(client)
+    with app.app_context():
+        db.session.execute(update(User).where(User.username == "bob").values(active=False))
+        db.session.commit()
+    assert "Log out" not in client.get("/recent").get_data(as_text=True)
     assert not _logged_in(client)

@@ -15,12 +15,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_login import UserMixin
 from sqlalchemy import bindparam, delete, select, update
 
 from wiki.auth.models import UserSession
 from wiki.db import write_if_free
-from wiki.extensions import db, login_manager
-from wiki.models import User, now_utc
+from wiki.extensions import db
+from wiki.models import ROLE_ADMIN, User, now_utc
 from wiki.notify.service import unread_count_of
 
 # A session unused this long is over (the remember cookie lasts as long; see config).
@@ -96,35 +97,92 @@ def start_session(user: User, *, user_agent: str, remember: bool) -> str:
     return token
 
 
-# Built once: it runs on every logged-in request.
+_USERS, _SESSIONS = User.__table__, UserSession.__table__
+# What a reader's pages show of them: the user's own columns, never the password hash.
+_READER_COLUMNS = tuple(c for c in _USERS.c if c.name != "password_hash")
+# Built once, as plain Core (no ORM entity to set up): it runs on every logged-in request.
 _LOAD = (
-    select(User, UserSession.last_seen_at, unread_count_of(UserSession.user_id))
-    .join(UserSession, UserSession.user_id == User.id)
-    .where(UserSession.id == bindparam("digest"))
+    select(
+        *_READER_COLUMNS,
+        _SESSIONS.c.last_seen_at.label("session_seen_at"),
+        unread_count_of(_SESSIONS.c.user_id).label("unread"),
+    )
+    .join(_SESSIONS, _SESSIONS.c.user_id == _USERS.c.id)
+    .where(_SESSIONS.c.id == bindparam("digest"))
+)
+# The same, with the ORM entity, for writes.
+_LOAD_USER = (
+    select(User, _SESSIONS.c.last_seen_at, unread_count_of(_SESSIONS.c.user_id))
+    .join(_SESSIONS, _SESSIONS.c.user_id == User.id)
+    .where(_SESSIONS.c.id == bindparam("digest"))
 )
 
 
-def load(token: str) -> User | None:
+class SessionUser(UserMixin):
+    """A logged-in reader as the session's one query found them: the user's own columns as
+    plain values. Reading a page needs no more; the :class:`User` itself is loaded only when
+    something asks for what a row lacks (a password check, a relationship). Writes get the
+    whole ``User`` from :func:`load` (``lazy=False``), as services change and attach it."""
+
+    def __init__(self, row, token: str) -> None:
+        self.__dict__.update({c.name: getattr(row, c.name) for c in _READER_COLUMNS})
+        self.session_token = token
+        self.session_seen_at = row.session_seen_at
+        self.unread_notifications = row.unread
+        self._user: User | None = None
+
+    is_active = property(lambda self: self.active)
+    is_admin = property(lambda self: self.role == ROLE_ADMIN)
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def user(self) -> User:
+        if self._user is None:
+            self._user = _with_session(
+                db.session.get(User, self.id),
+                self.session_token,
+                self.session_seen_at,
+                self.unread_notifications,
+            )
+        return self._user
+
+    def __getattr__(self, name: str):  # only for what the row does not hold
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.user, name)
+
+
+def load(token: str, *, lazy: bool = False) -> User | SessionUser | None:
     """The active user of a live session token, else None: one indexed query, which also
-    counts the user's unread notifications for the header (no template queries)."""
+    counts the user's unread notifications for the header (no template queries). With
+    ``lazy`` (reads), a :class:`SessionUser` made from the row; else the ORM ``User``."""
     if not isinstance(token, str) or len(token) < 20:
         return None  # also every cookie from before server-side sessions (a numeric id)
-    row = db.session.execute(_LOAD, {"digest": _digest(token)}).first()
+    params = {"digest": _digest(token)}
+    if lazy:
+        row = db.session.connection().execute(_LOAD, params).first()
+        if row is None or not row.active or now_utc() - row.session_seen_at > IDLE_LIMIT:
+            return None
+        return SessionUser(row, token)
+    row = db.session.execute(_LOAD_USER, params).first()
     if row is None:
         return None
     user, last_seen, unread = row
     if not user.active or now_utc() - last_seen > IDLE_LIMIT:
         return None
+    return _with_session(user, token, last_seen, unread)
+
+
+def _with_session(user: User, token: str, seen_at: datetime, unread: int) -> User:
     user.session_token = token
-    user.session_seen_at = last_seen
+    user.session_seen_at = seen_at
     user.unread_notifications = unread  # the header's count, read with the session
     return user
 
 
-login_manager.user_loader(load)
-
-
-def touch(user: User) -> None:
+def touch(user: User | SessionUser) -> None:
     """Stamp the session's and user's "last seen", at most every :data:`TOUCH_EVERY`.
 
     Best effort: never waits for the write lock, and gives up when the database is busy.

@@ -7,10 +7,17 @@ from wiki.auth.accounts import AccountError, authenticate, create_user, hash_pas
 from wiki.auth.forms import LoginForm, PasswordForm, RegisterForm
 from wiki.auth.next_url import safe_next
 from wiki.db import begin_write
-from wiki.extensions import db, limiter
+from wiki.extensions import db, limiter, login_manager
 from wiki.forms import ActionForm
 from wiki.models import User
 from wiki.notify import service as notify_service
+
+
+@login_manager.user_loader
+def load_reader(token: str):
+    """The session's user: for a read, the row the session's query found (a page view needs
+    no more); for a write, the whole ``User``, as services change and attach it."""
+    return sessions.load(token, lazy=request.method in ("GET", "HEAD"))
 
 
 def _log_in(user: User, *, remember: bool) -> None:
