@@ -38,7 +38,6 @@ from wiki.text import conflicts as conflict_markers
 from wiki.text.numbers import whole_number
 from wiki.text.sections import link_headings
 
-
 # Page views carry no rate limit. Saying so up front spares Flask-Limiter resolving, on every
 # view, that none applies (~0.1 ms of a ~1 ms logged-in view); tests/test_rate_limits.py
 # checks that these endpoints really have none.
