@@ -84,6 +84,8 @@ class Gunicorn:
         self.process = subprocess.Popen(
             [
                 os.path.join(VENV_BIN, "gunicorn"),
+                "--config",  # bin/serve's settings: its search indexer process too
+                os.path.join(ROOT, "bin", "gunicorn.conf.py"),
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",

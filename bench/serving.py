@@ -17,11 +17,13 @@ def free_port() -> int:
 
 
 def start_gunicorn(app: str, env: dict, cwd: str, ready_path: str) -> tuple[subprocess.Popen, str]:
-    """gunicorn (2 workers) serving ``app`` in its own process group; returns the process and
-    its base URL once ``ready_path`` answers. :raises SystemExit: it did not start in 30 s."""
+    """gunicorn (2 workers) serving ``app`` in its own process group, with the settings of
+    bin/serve (its search indexer process too); returns the process and its base URL once
+    ``ready_path`` answers. :raises SystemExit: it did not start in 30 s."""
     port = free_port()
+    config = os.path.join(cwd, "bin", "gunicorn.conf.py")
     server = subprocess.Popen(
-        ["gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", app],
+        ["gunicorn", "-c", config, "-w", "2", "-b", f"127.0.0.1:{port}", app],
         env=env,
         cwd=cwd,
         stdout=subprocess.DEVNULL,

@@ -5,9 +5,12 @@ it just after, and saves arriving together are drained by one sync."""
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -97,3 +100,92 @@ def test_a_process_ending_normally_lets_its_indexer_catch_up(background, app_con
     with background.app_context():
         assert db.session.scalar(select(func.count()).select_from(SearchStale)) == 0
         assert titles("tusk") == ["Narwhal"]
+
+
+# -- this host's indexer process (`flask --app wsgi search follow`) ---------------------------
+
+_FOLLOWER = """
+import json, sys
+from wiki import create_app
+from wiki.search import indexer
+indexer.follow(create_app(**json.loads(sys.argv[1])), poll=60)
+"""
+
+
+@pytest.fixture
+def follower(background, app_config):
+    """A real follower process for the test app's wiki, stopped with SIGTERM after."""
+    path = indexer.wake_path(background)
+    process = subprocess.Popen(
+        [sys.executable, "-c", _FOLLOWER, json.dumps({**app_config, "SEARCH_SYNC": "background"})],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not os.path.exists(path):
+        assert process.poll() is None, process.stderr.read()
+        assert time.monotonic() < deadline, "the follower did not start listening"
+        time.sleep(0.05)
+    yield process
+    if process.poll() is None:
+        process.terminate()
+        process.wait(30)
+
+
+def _eventually_found(app, word: str, expected: list[str]) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        with app.app_context():
+            found = titles(word)
+            search_service.close()  # reopen: the follower wrote new segments
+        if found == expected or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert found == expected
+
+
+def test_a_save_wakes_the_hosts_follower_process_not_a_thread(background, follower, client):
+    assert save_page(client, "Narwhal", "Whales with a tusk.").status_code == 302
+    assert indexer.indexer_for(background).thread is None  # this worker indexed nothing
+    _eventually_found(background, "tusk", ["Narwhal"])
+    with background.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SearchStale)) == 0
+    follower.terminate()
+    assert follower.wait(30) == 0
+    assert not os.path.exists(indexer.wake_path(background))  # it cleans up after itself
+
+
+def test_a_follower_catches_up_with_saves_made_while_none_ran(background, app_config, client):
+    indexer.stop(background)  # no thread either: the stale row waits
+    assert save_page(client, "Beluga", "A white whale.").status_code == 302
+    with background.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SearchStale)) == 1
+    stop = threading.Event()
+    runner = threading.Thread(target=indexer.follow, args=(background,), kwargs={"stop": stop})
+    runner.start()
+    try:
+        _eventually_found(background, "white", ["Beluga"])
+    finally:
+        stop.set()
+        runner.join(10)
+    assert not runner.is_alive()
+
+
+def test_a_second_follower_refuses_to_start(background, follower):
+    with pytest.raises(RuntimeError, match="already listens"):
+        indexer.follow(background, stop=threading.Event())
+    assert follower.poll() is None  # the first one goes on
+
+
+def test_a_dead_followers_socket_falls_back_to_the_workers_thread(background, client):
+    path = indexer.wake_path(background)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    dead.bind(path)
+    dead.close()  # the file stays, nobody listens: as after a crash
+    assert os.path.exists(path)
+    assert save_page(client, "Orca", "Black and white.").status_code == 302
+    assert indexer.indexer_for(background).wait_idle(timeout=30)
+    assert indexer.indexer_for(background).thread is not None
+    with background.app_context():
+        assert titles("black") == ["Orca"]

@@ -1,15 +1,17 @@
-"""``flask --app wsgi search reindex`` and ``… search check``."""
+"""``flask --app wsgi search reindex``, ``… search check`` and ``… search follow``."""
 
 from __future__ import annotations
 
 import sys
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from wiki.extensions import db
 from wiki.models import Page
+from wiki.search import indexer
 from wiki.search import service as search_service
 from wiki.search.documents import SearchIndexError
 from wiki.search.sources import live_revisions
@@ -73,6 +75,28 @@ def search_check() -> None:
         click.echo("Run `flask --app wsgi search reindex` to repair the index.")
         raise SystemExit(1)
     click.echo(f"The search index is up to date ({len(live_revisions())} pages).")
+
+
+@search_cli.command("follow")
+@click.option(
+    "--poll",
+    type=click.FloatRange(min=1.0),
+    default=indexer.FOLLOW_POLL,
+    show_default=True,
+    help="Seconds between syncs when no save wakes it.",
+)
+def search_follow(poll: float) -> None:
+    """Run this host's search indexer until stopped (SIGTERM or Ctrl+C).
+
+    The web workers of this host wake it after each save, instead of indexing in a thread
+    of their own; it also syncs every POLL seconds. bin/serve starts one beside gunicorn.
+    """
+    click.echo(f"Indexing saves as they come ({search_service.backend_name()} backend) …")
+    try:
+        indexer.follow(current_app._get_current_object(), poll=poll)
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("Stopped.")
 
 
 def register_search_cli(app) -> None:

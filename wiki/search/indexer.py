@@ -15,12 +15,26 @@ told to stop, or restarted) first lets the thread catch up, for at most
 ``DRAIN_AT_EXIT`` seconds, so a stopped wiki's index is not left behind its pages.
 ``SEARCH_SYNC = "request"`` indexes before the response instead (the tests' default, where a
 save is searched for at once).
+
+**One indexer per host.** A thread in a web worker still shares that worker's GIL: its
+indexing (~80 ms of CPU a save at 10,000 pages) slows the next request the worker serves.
+``flask --app wsgi search follow`` runs the indexer as a process of its own (``bin/serve``
+starts one beside gunicorn): it listens on a datagram socket next to the index
+(:func:`wake_path`), and :func:`kick` wakes it there. When no follower listens (it is not
+running, or died), :func:`kick` falls back to this process's thread, so saves are always
+indexed. The follower also syncs every ``FOLLOW_POLL`` seconds without being woken, which
+repairs what a crash left behind.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import errno
 import logging
+import os
+import signal
+import socket
 import threading
 
 from flask import Flask
@@ -89,8 +103,86 @@ def indexer_for(app: Flask) -> Indexer:
 
 
 def kick(app: Flask) -> None:
-    """Wake ``app``'s indexer in this process (starting it if needed)."""
-    indexer_for(app).kick()
+    """Wake this host's indexer: the ``search follow`` process when one listens, else this
+    process's thread (starting it if needed)."""
+    if not _wake_follower(wake_path(app)):
+        indexer_for(app).kick()
+
+
+# -- the follower process -------------------------------------------------------------------
+
+FOLLOW_POLL = 30.0  # seconds between syncs nobody asked for (repairs after a crash)
+_sender: tuple[int, socket.socket] | None = None  # per process: gunicorn forks workers
+
+
+def wake_path(app: Flask) -> str:
+    """The follower's socket: beside the index, so each wiki on a host has its own."""
+    return app.config["SEARCH_INDEX_DIR"].rstrip("/") + ".wake"
+
+
+def _wake_follower(path: str) -> bool:
+    """Whether a follower listens at ``path`` and was told to sync (never blocks)."""
+    global _sender
+    if _sender is None or _sender[0] != os.getpid():
+        sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sender.setblocking(False)
+        _sender = (os.getpid(), sender)
+    try:
+        _sender[1].sendto(b".", path)
+    except OSError as error:
+        # A full queue means the follower has wake-ups waiting already: it is awake.
+        return error.errno in (errno.EAGAIN, errno.EWOULDBLOCK)
+    return True
+
+
+def follow(app: Flask, *, poll: float = FOLLOW_POLL, stop: threading.Event | None = None) -> None:
+    """Run as this host's indexer until SIGTERM/SIGINT (or ``stop``): sync whenever a worker
+    wakes it, and every ``poll`` seconds. Refuses to start when another one listens.
+
+    :raises RuntimeError: another follower already listens at :func:`wake_path`.
+    """
+    path = wake_path(app)
+    if _wake_follower(path):
+        raise RuntimeError(f"another search follower already listens at {path}")
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)  # left by a follower that died
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(path)
+    listener.settimeout(min(poll, 1.0))  # so a stop is noticed within a second
+    try:
+        waited = poll  # sync once at start: saves made while no follower ran
+        while not stop.is_set():
+            if waited >= poll or _drain_wakeups(listener):
+                with app.app_context():
+                    service.sync()  # never raises; what it cannot do stays recorded
+                waited = 0.0
+            else:
+                waited += listener.gettimeout()
+    finally:
+        listener.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+def _drain_wakeups(listener: socket.socket) -> bool:
+    """Wait up to the listener's timeout for a wake-up; take every one queued (one sync
+    serves them all)."""
+    timeout = listener.gettimeout()
+    try:
+        listener.recv(16)
+    except TimeoutError:
+        return False
+    listener.setblocking(False)
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            listener.recv(16)
+    listener.settimeout(timeout)
+    return True
 
 
 def stop(app: Flask) -> None:
