@@ -1,8 +1,10 @@
 """Jinja filters, globals and the ``title`` URL converter."""
 
+import threading
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, request
+from cachetools import LRUCache
+from flask import Flask, current_app, has_request_context, request
 from markupsafe import Markup
 from werkzeug.routing import PathConverter
 
@@ -61,6 +63,40 @@ def timetag(when: datetime | None) -> Markup:
     return Markup('<time datetime="{}">{}</time>').format(iso, format_datetime(when))
 
 
+URLS_REMEMBERED = 4096  # per app: every endpoint with its usual arguments, and more
+
+
+def remembered_url_for(app: Flask):
+    """Templates' ``url_for``: ``app.url_for``, each URL built once. A page asks for the same
+    few dozen URLs on every render (the header's and footer's links, the static files), at
+    ~25 µs a build by the URL map. A URL depends only on the endpoint, its arguments and the
+    request's script root, all in the key; relative endpoints, ``_external`` and friends, and
+    calls outside a request (e-mails: absolute URLs) are built each time.
+    tests/test_templating.py checks both agree."""
+    build = app.url_for
+    urls: LRUCache = LRUCache(maxsize=URLS_REMEMBERED)
+    lock = threading.Lock()
+
+    def url_for(endpoint: str, **values) -> str:
+        if endpoint[:1] == "." or not has_request_context() or any(k[:1] == "_" for k in values):
+            return build(endpoint, **values)
+        # The type too: url_for(…, rev=1) and rev=True are equal keys but different URLs.
+        key = (endpoint, request.script_root, *sorted((k, type(v), v) for k, v in values.items()))
+        try:
+            with lock:
+                return urls[key]
+        except KeyError:
+            pass
+        except TypeError:  # an argument that cannot be a key (a list of values)
+            return build(endpoint, **values)
+        url = build(endpoint, **values)
+        with lock:
+            urls[key] = url
+        return url
+
+    return url_for
+
+
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
         title_url=title_to_path,
@@ -85,6 +121,7 @@ def register_templating(app: Flask) -> None:
         return request.script_root + view_prefix + title_to_path(title)
 
     app.jinja_env.globals["page_url"] = page_url
+    app.jinja_env.globals["url_for"] = remembered_url_for(app)
 
     @app.context_processor
     def wiki_globals():
