@@ -56,3 +56,20 @@ def test_the_reads_spared_the_limiter_have_no_limits(app):
             app, endpoint, endpoint.split(".")[0], name, True, False
         )
         assert not defaults and not decorated, endpoint
+
+
+def test_page_views_do_not_run_the_limiter_and_other_routes_do(client, editor, monkeypatch):
+    from flask_limiter._manager import LimitManager
+
+    resolved = []
+    real = LimitManager.resolve_limits
+    monkeypatch.setattr(
+        LimitManager,
+        "resolve_limits",
+        lambda self, app, ep, *a: resolved.append(ep) or real(self, app, ep, *a),
+    )
+    assert client.get("/wiki/Home").status_code in (200, 404)
+    assert client.get("/").status_code in (200, 404)
+    assert resolved == []
+    assert client.get("/recent").status_code == 200
+    assert len(resolved) == 1 and resolved[0].endswith(".recent")
