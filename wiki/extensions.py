@@ -31,32 +31,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-SAFE_METHODS = frozenset({"GET", "HEAD"})
-
-
-def spare_from_limiter(app, endpoints: frozenset[str]) -> None:
-    """Do not run Flask-Limiter at all for reads (GET, HEAD) of ``endpoints``, which carry no
-    limit. Its before-request hook resolves on every request which limits apply, exemption
-    scopes included, even where none do: ~15 % of the work of an anonymous page view served
-    from the kept page. Call after ``limiter.init_app(app)``; tests/test_rate_limits.py checks
-    that the endpoints have no limits and that limited ones still count.
-
-    :raises RuntimeError: the hook is not where Flask-Limiter (pinned) puts it.
-    """
-    from flask import request
-
-    hooks = app.before_request_funcs.setdefault(None, [])
-    for i, hook in enumerate(hooks):
-        if getattr(hook, "__self__", None) is limiter:
-
-            def check_unless_spared(check=hook):
-                if request.method in SAFE_METHODS and request.endpoint in endpoints:
-                    return None
-                return check()
-
-            hooks[i] = check_unless_spared
-            return
-    raise RuntimeError("Flask-Limiter's before-request hook was not found")
 
 
 class ProcessMemoryStorage(MemoryStorage):

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from wiki import slots
 from wiki.auth import permissions
 from wiki.decorators import editor_required, read_access_required
-from wiki.extensions import db, limiter, spare_from_limiter
+from wiki.extensions import db, limiter
 from wiki.lookup import find_page, live_page_or_404, parse_rev, revision_or_404, valid_title_or_400
 from wiki.models import Page
 from wiki.pages import (
@@ -38,14 +38,28 @@ from wiki.text import conflicts as conflict_markers
 from wiki.text.numbers import whole_number
 from wiki.text.sections import link_headings
 
-# Page views carry no rate limit: Flask-Limiter is not run for them at all (it would resolve,
-# on every view, that none applies). tests/test_rate_limits.py checks that they have none.
+# Page views carry no rate limit. tests/test_rate_limits.py checks that they have none.
 UNLIMITED_READS = frozenset({"pages.home", "pages.view"})
 
 
 @bp.record_once
 def _spare_page_views_from_the_limiter(state) -> None:
-    spare_from_limiter(state.app, UNLIMITED_READS)
+    """Do not run Flask-Limiter at all for reads of :data:`UNLIMITED_READS`. Its
+    before-request hook resolves on every request which limits apply, exemption scopes
+    included, even where none do: ~15 % of the work of an anonymous view served from the
+    kept page. (The blueprint registers after ``limiter.init_app``: the hook is there.)"""
+    hooks = state.app.before_request_funcs.setdefault(None, [])
+    for i, hook in enumerate(hooks):
+        if getattr(hook, "__self__", None) is limiter:
+
+            def check_unless_spared(check=hook):
+                if request.method in ("GET", "HEAD") and request.endpoint in UNLIMITED_READS:
+                    return None
+                return check()
+
+            hooks[i] = check_unless_spared
+            return
+    raise RuntimeError("Flask-Limiter's before-request hook was not found")
 
 
 @bp.route("/")
