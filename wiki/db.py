@@ -1,8 +1,10 @@
 """Engine set-up and write transactions that serialize on SQLite and PostgreSQL alike: the
 write lock (:func:`begin_write`), the page lock (:func:`lock_pages`), writes a request may skip
-(:func:`write_if_free`) and what counts as "busy" (:func:`is_busy`)."""
+(:func:`write_if_free`) and what counts as "busy" (:func:`is_busy`); and the page views' hottest
+reads without a Session (:func:`first_row`)."""
 
 import logging
+from collections import namedtuple
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -140,3 +142,71 @@ def lock_pages(*where: ColumnElement[bool]) -> list[Page]:
     """
     stmt = select(Page).where(*where).order_by(Page.id)
     return list(db.session.scalars(stmt.with_for_update() if is_postgres() else stmt))
+
+
+# -- the hottest reads, without a Session ----------------------------------------------------
+
+
+class _Plan:
+    """A Core SELECT compiled once for a dialect, with its parameters' and columns' type
+    processors (SQLAlchemy's public ``bind_processor``/``result_processor``)."""
+
+    def __init__(self, statement, dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.compiled = compiled
+        self.sql = compiled.string
+        self.positions = compiled.positiontup  # None for named parameter styles
+        self.binds = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for name, bind in compiled.binds.items()
+        }
+        columns = list(statement.selected_columns)
+        self.results = [
+            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
+        ]
+        self.row = namedtuple("Row", [c.key for c in columns], rename=True)
+
+    def args(self, params: dict):
+        values = self.compiled.construct_params(params)  # with the statement's own literals
+        for name, process in self.binds.items():
+            if process is not None:
+                values[name] = process(values[name])
+        return [values[name] for name in self.positions] if self.positions else values
+
+    def make(self, values):
+        return self.row(*(p(v) if p else v for p, v in zip(self.results, values, strict=True)))
+
+
+_PLANS: dict[tuple[int, str], _Plan] = {}
+
+
+def first_row(statement, params: dict):
+    """The first row of ``statement`` (a Core SELECT built once, at module level) with
+    ``params``, as a named tuple, or None.
+
+    For the reads every page view makes: it runs on a pooled DBAPI connection, outside the
+    Session and without a transaction of its own (~15 µs, against ~100 µs for a Session's
+    checkout, BEGIN, execute and rollback). Values go through the same type processors as
+    SQLAlchemy's own results, and a single SELECT sees the latest committed data, as a fresh
+    transaction would. Any driver error falls back to the Session, whose errors the app
+    knows (busy database: 503).
+    """
+    engine = db.engine
+    key = (id(statement), engine.dialect.name)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _PLANS[key] = _Plan(statement, engine.dialect)
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(plan.sql, plan.args(params))
+            values = cursor.fetchone()
+        finally:
+            cursor.close()
+    except engine.dialect.loaded_dbapi.Error:
+        raw.invalidate()
+        return db.session.execute(statement, params).first()
+    finally:
+        raw.close()
+    return None if values is None else plan.make(values)

@@ -19,7 +19,7 @@ from flask_login import UserMixin
 from sqlalchemy import bindparam, delete, select, update
 
 from wiki.auth.models import UserSession
-from wiki.db import write_if_free
+from wiki.db import first_row, write_if_free
 from wiki.extensions import db
 from wiki.models import ROLE_ADMIN, User, now_utc
 from wiki.notify.service import unread_count_of
@@ -162,7 +162,7 @@ def load(token: str, *, lazy: bool = False) -> User | SessionUser | None:
         return None  # also every cookie from before server-side sessions (a numeric id)
     params = {"digest": _digest(token)}
     if lazy:
-        row = db.session.connection().execute(_LOAD, params).first()
+        row = first_row(_LOAD, params)
         if row is None or not row.active or now_utc() - row.session_seen_at > IDLE_LIMIT:
             return None
         return SessionUser(row, token)

@@ -38,7 +38,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import bindparam, select
 
-from wiki.extensions import db
+from wiki.db import first_row
 from wiki.models import Page
 
 TTL = 60.0
@@ -108,7 +108,8 @@ _GENERATION = select(_PAGES.c.generation).where(
 
 def generation(title: str) -> int | None:
     """The live page's generation (one indexed query); None when it is missing or deleted."""
-    return db.session.scalar(_GENERATION, {"title": title})
+    row = first_row(_GENERATION, {"title": title})
+    return None if row is None else row[0]
 
 
 def variant(user, can_edit: bool) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Row, bindparam, exists, select
+from sqlalchemy import bindparam, exists, select
 
-from wiki.extensions import db
+from wiki.db import first_row
 from wiki.models import STRUCTURE, Draft, Page, PageVisit, SiteGeneration, now_utc
 from wiki.notify.models import Watch
 from wiki.pages import drafts
@@ -38,14 +38,14 @@ _LOGGED_IN = select(
 ).where(_P.title == _TITLE)
 
 
-def view_state(title: str, user) -> Row | None:
+def view_state(title: str, user) -> tuple | None:
     """The page ``title`` (id, title, generation, current_rev, protected, deleted), the site's
     structure generation and, for a logged-in ``user``, seen, watching and others_editing;
     None when there is no such page."""
     if not user.is_authenticated:
-        return db.session.execute(_ANONYMOUS, {"title": title}).first()
+        return first_row(_ANONYMOUS, {"title": title})
     params = {"title": title, "user_id": user.id, "cutoff": now_utc() - drafts.ACTIVE_FOR}
-    return db.session.execute(_LOGGED_IN, params).first()
+    return first_row(_LOGGED_IN, params)
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Reader:
     editors: list[drafts.Editor]
 
 
-def reader_of(user, state: Row, *, is_current: bool) -> Reader:
+def reader_of(user, state: tuple, *, is_current: bool) -> Reader:
     """The logged-in ``user``'s part of a view (``state`` from :func:`view_state`); a view of
     the current revision also records the visit (written only when it changed, never
     waiting for the lock)."""
