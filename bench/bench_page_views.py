@@ -1,6 +1,6 @@
 """Page views under gunicorn (2 sync workers) at 1k and 10k pages, against a bare route.
 
-    .venv/bin/python bench/bench_page_views.py [--sizes 1k 10k] [--duration 15]
+    .venv/bin/python bench/bench_page_views.py [--sizes 1k 10k] [--duration 15] [--workdir DIR]
 
 For each corpus size, in ONE gunicorn (bench/bench_wsgi.py) on a fresh SQLite wiki: `wrk`
 (2 threads, 8 connections) over 500 page URLs cycled by a Lua script, measuring in turn
@@ -152,8 +152,14 @@ def _saving(browser: Browser, titles: list[str], stop: threading.Event, times: l
         stop.wait(max(0.0, 1.0 - (time.monotonic() - started)))
 
 
-def bench_size(size: str, duration: int, saves_n: int) -> tuple[list[tuple], dict]:
-    tmp = tempfile.mkdtemp(prefix=f"nexus-bench-{size}-")
+def bench_size(
+    size: str, duration: int, saves_n: int, workdir: str | None = None
+) -> tuple[list[tuple], dict]:
+    tmp = (
+        os.path.join(workdir, size) if workdir else tempfile.mkdtemp(prefix=f"nexus-bench-{size}-")
+    )
+    os.makedirs(tmp, exist_ok=True)
+    imported = os.path.exists(f"{tmp}/imported")
     env = dict(os.environ, PATH=VENV_BIN + ":" + os.environ["PATH"])
     env.update(
         DATABASE_URL=f"sqlite:///{tmp}/wiki.db",
@@ -164,8 +170,10 @@ def bench_size(size: str, duration: int, saves_n: int) -> tuple[list[tuple], dic
     corpus = os.path.join(CORPUS, size)
     t0 = time.time()
     run(["flask", "--app", "wsgi", "db", "upgrade"], env, capture_output=True)
-    run(["flask", "--app", "wsgi", "import", corpus], env, capture_output=True)
-    print(f"[{size}] imported in {time.time() - t0:.1f}s", flush=True)
+    if not imported:  # a --workdir keeps its imported wiki for the next run
+        run(["flask", "--app", "wsgi", "import", corpus], env, capture_output=True)
+        open(f"{tmp}/imported", "w").close()
+        print(f"[{size}] imported in {time.time() - t0:.1f}s", flush=True)
     titles = [f[:-3] for f in sorted(os.listdir(corpus)) if f.endswith(".md")]
     random.Random(42).shuffle(titles)
     titles = titles[:500]
@@ -177,29 +185,35 @@ def bench_size(size: str, duration: int, saves_n: int) -> tuple[list[tuple], dic
     saves: list[float] = []
     try:
         reader, saver = Browser(base), Browser(base)
-        reader.register("bench-reader")
-        saver.register("bench-saver")
+        stamp = int(time.time())  # a --workdir's wiki has the users of earlier runs
+        reader.register(f"bench-reader-{stamp}")
+        saver.register(f"bench-saver-{stamp}")
         cookie = reader.cookie_header()
         for path in paths:  # pages viewed before, logged in and out (visits, caches)
             urllib.request.urlopen(base + path, timeout=60).read()
             reader.get(path)
-        rows.append((size, "bare 10 KB template", wrk(base + "/__bare", duration)))
-        rows.append((size, "anonymous", wrk(base + "/", duration, plain)))
-        rows.append((size, "anonymous, cache off", wrk(base + "/", duration, nocache)))
-        rows.append((size, "logged in", wrk(base + "/", duration, plain, cookie)))
+        bare = wrk(base + "/__bare", duration, server=server)
+        rows.append((size, "bare 10 KB template", bare))
+        rows.append((size, "anonymous", wrk(base + "/", duration, plain, server=server)))
+        rows.append(
+            (size, "anonymous, cache off", wrk(base + "/", duration, nocache, server=server))
+        )
+        rows.append((size, "logged in", wrk(base + "/", duration, plain, cookie, server=server)))
         idle = [saver.save(title) for title in titles[:saves_n]]
         stop = threading.Event()
         thread = threading.Thread(target=_saving, args=(saver, titles, stop, saves))
         thread.start()
         try:
-            rows.append((size, "logged in, 1 save/s", wrk(base + "/", duration, plain, cookie)))
+            during = wrk(base + "/", duration, plain, cookie, server=server)
+            rows.append((size, "logged in, 1 save/s", during))
         finally:
             stop.set()
             thread.join()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not workdir:
+            shutil.rmtree(tmp, ignore_errors=True)
     return rows, {"idle": idle, "during logged-in views": saves}
 
 
@@ -208,20 +222,25 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", default=["1k", "10k"])
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--saves", type=int, default=100, help="sequential edit-form saves")
+    parser.add_argument("--workdir", help="keep each size's imported wiki here for later runs")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
     rows, saves = [], {}
     for size in args.sizes:
-        found, saves[size] = bench_size(size, args.duration, args.saves)
+        found, saves[size] = bench_size(size, args.duration, args.saves, args.workdir)
         rows += found
+    # "CPU µs": the server's CPU time per request (workers, master, search indexer), which
+    # hardly moves when other work shares the cores; "x bare (CPU)" compares those.
     head = f"{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'x bare':>8}"
+    head += f"{'CPU µs':>9}{'x bare (CPU)':>14}"
     print(f"\n{'corpus':<7}{'route':<24}{head}")
     for size, name, r in rows:
         bare = next(r for s, n, r in rows if s == size and n.startswith("bare"))
         print(
             f"{size:<7}{name:<24}{r['rps']:>9.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}"
             f"{r['non2xx']:>9}{r['rps'] / bare['rps']:>8.2f}"
+            f"{r['cpu_us']:>9.0f}{bare['cpu_us'] / r['cpu_us']:>14.2f}"
             + (f"  (target >= {TARGETS[name]})" if name in TARGETS else "")
         )
     for size, phases in saves.items():
