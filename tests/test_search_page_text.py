@@ -67,3 +67,17 @@ def test_snippets_are_plain_text_of_the_rendered_page(app, editor, client, query
     assert "<mark>" in snippet
     html = client.get("/search", query_string={"q": query}).get_data(as_text=True)
     assert "<script>alert(1)" not in html
+
+
+def test_generated_api_reference_text_is_indexed_with_the_code() -> None:
+    html = (
+        "<h2>How the API works</h2><p>Tokens expire after an hour.</p>"
+        '<div class="openapi"><h3 id="auth">Auth</h3>'
+        '<h4><span>POST</span> <code class="oa-path">/auth/token/</code></h4>'
+        '<p class="oa-auth">Authentication: bearer</p></div><p>After the reference.</p>'
+    )
+    text = page_text(html)
+    assert text.headings == "How the API works"
+    assert text.body == "Tokens expire after an hour.\nAfter the reference."
+    assert "Authentication: bearer" in text.code and "/auth/token/" in text.code
+    assert "Auth" in text.code.splitlines()

@@ -102,8 +102,9 @@ def test_relaxed_query_asks_for_any_word() -> None:
 
     parsed = parse_query("Cross-Origin Request Blocked -draft tag:web")
     loose = parsed.relaxed()
-    assert loose is not None and len(loose.clauses) == 1
-    assert len(loose.clauses[0].alternatives) == 3
+    assert loose is not None and loose.any_clause and not parsed.any_clause
+    assert loose.clauses == parsed.clauses and len(loose.clauses) == 3 and not loose.title_text
+    assert loose.relaxed() is None
     assert loose.excluded == parsed.excluded and loose.filters == parsed.filters
     assert parse_query("celery").relaxed() is None
 

@@ -1,8 +1,11 @@
 """A rendered page's sanitized HTML as the plain text search indexes and shows in snippets.
 
 What a reader sees, split three ways: heading text, code (``<pre>`` blocks), and the rest of
-the prose. Table cells are separated, math keeps its TeX source without the ``\\( \\)``
-delimiters, heading anchors ("¶") and footnote back-links are dropped. Front matter is never
+the prose. An API reference generated from an OpenAPI document (``<div class="openapi">``,
+headings included) counts as code: it is reference text, not the page's own prose, and
+repeats words such as "Authentication" once per operation, so it must weigh below them.
+Table cells are separated, math keeps its TeX source without the ``\\( \\)`` delimiters,
+heading anchors ("¶") and footnote back-links are dropped. Front matter is never
 in the HTML, so never here. Pure (standard library only) and never raises.
 """
 
@@ -19,6 +22,8 @@ _BLOCK_TAGS = frozenset(
 _CELL_TAGS = frozenset({"td", "th"})
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _SKIPPED_CLASSES = frozenset({"headerlink", "footnote-backref"})
+# Generated reference text, indexed with the code (see the module docstring).
+_REFERENCE_CLASSES = frozenset({"openapi"})
 _SKIPPED_TAGS = frozenset({"script", "style", "template", "svg"})
 _VOID_TAGS = frozenset("area base br col embed hr img input link meta source track wbr".split())
 # Math delimiters, with the stray "$" an inline "$$…$$" leaves around them.
@@ -54,10 +59,10 @@ class _Extractor(HTMLParser):
             self.skip += 1
             return
         target = self._target()
-        if tag in _HEADING_TAGS:
-            target = "headings"
-        elif tag == "pre":
+        if target == "code" or tag == "pre" or classes & _REFERENCE_CLASSES:
             target = "code"
+        elif tag in _HEADING_TAGS:
+            target = "headings"
         self.stack.append(target)
         if tag in _BLOCK_TAGS:
             self.out[target].append("\n")

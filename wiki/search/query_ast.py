@@ -73,6 +73,8 @@ class ParsedQuery:
     uses OR or prefixes); backends compare it case-insensitively with titles so an exact title
     match ranks first. ``text_terms`` are the words to highlight; entries ending in ``*`` are
     prefixes. ``original`` is the input, cut to MAX_QUERY_LENGTH (``truncated`` says so).
+    ``any_clause`` (a :meth:`relaxed` query): a page matches when it matches any clause, and
+    pages matching more clauses rank first.
     """
 
     original: str
@@ -84,6 +86,7 @@ class ParsedQuery:
     title_text: str = ""
     text_terms: tuple[str, ...] = ()
     truncated: bool = False
+    any_clause: bool = False
 
     @property
     def is_empty(self) -> bool:
@@ -102,13 +105,12 @@ class ParsedQuery:
         return tuple(dict.fromkeys(words))
 
     def relaxed(self) -> ParsedQuery | None:
-        """This query asking for any of its words instead of all of them (filters and
-        exclusions stay), for a query of several words that found nothing; None for a
-        query of fewer than two clauses."""
-        if len(self.clauses) < 2:
+        """This query asking for any of its clauses instead of all of them (filters and
+        exclusions stay), pages matching the most clauses first, for a query of several
+        words that found nothing; None for a query of fewer than two clauses."""
+        if len(self.clauses) < 2 or self.any_clause:
             return None
-        alts = tuple(dict.fromkeys(a for clause in self.clauses for a in clause.alternatives))
-        return replace(self, clauses=(Clause(alts),), title_text="")
+        return replace(self, title_text="", any_clause=True)
 
     def corrected(self, corrections: Mapping[str, str]) -> ParsedQuery:
         """Return this query with plain words replaced (keys are lower-cased words); the

@@ -21,12 +21,14 @@ pieces come back as tsquery text quoted by PostgreSQL and are joined with ``& | 
 text never reaches SQL or tsquery syntax unescaped. Words that are only stop words are
 dropped, as in the Whoosh backend.
 
-Ranking: the exact title match first, then pages whose title holds every typed word, then
-those whose title matches every clause (synonyms too), then pages
-with every symbol term whole (not only its parts), then
-``ts_rank_cd``; filter-only queries newest first. Snippets come from ``ts_headline`` with
-control-character sentinels; its output is not safe HTML, so it is escaped in Python and only
-the sentinels become ``<mark>``. Spelling corrections for words the index lacks come from the
+Ranking: the exact title match first, then pages whose own name (the title's last segment)
+is the query or a synonym of it, then pages whose title holds every typed word, then those
+whose title matches every clause (synonyms too), then pages with every symbol term whole (not
+only its parts), then ``ts_rank_cd`` (title A, headings and tags B, prose C, code and
+generated API reference text D); a relaxed query (any word) ranks pages matching more of
+its words first; filter-only queries newest first. Snippets come from ``ts_headline`` with
+control-character sentinels; its output is not safe HTML, so it is escaped in Python and
+only the sentinels become ``<mark>``. Spelling corrections for words the index lacks come from the
 index's own words (``ts_stat``), cached per backend for VOCABULARY_TTL seconds.
 """
 

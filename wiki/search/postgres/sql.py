@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from wiki.search.postgres.lexemes import has_lexeme, symbol_lexeme
 from wiki.search.query_ast import ParsedQuery, Phrase, Term, TextQuery
-from wiki.search.text import WORD_RE, identifier_parts, is_symbol_term
+from wiki.search.text import WORD_RE, identifier_parts, is_symbol_term, title_key
 
 _LEXEME_RE = re.compile(r"('(?:[^']|'')*')(?::(\*?)[A-D]*)?")
 _PREFIX_PIECE_RE = re.compile(r"[^\W_]+")
@@ -35,6 +35,7 @@ class Translated:
     banned: str | None
     whole: str | None = None  # ``positive`` with symbol terms whole; None when it has none
     typed_in_title: str | None = None  # ``in_title`` with each clause's typed words only
+    clauses: tuple[str, ...] = ()  # each clause of a relaxed query, to count the matched
 
 
 def _pg_inputs(alt: TextQuery) -> list[tuple[str, str]]:
@@ -124,7 +125,12 @@ def translate(session: Session, query: ParsedQuery) -> Translated:
     pieces = {alt: _combine(list(row[s:e]), alt) for alt, (s, e) in zip(alts, spans, strict=True)}
     clauses = [[(a, p) for a in c.alternatives if (p := pieces[a])] for c in query.clauses]
     clauses = [c for c in clauses if c]
-    positive = " & ".join(_group([p for _, p in c]) for c in clauses)
+    banned = " | ".join(p for a in query.excluded if (p := pieces[a]))
+    groups = [_group([p for _, p in c]) for c in clauses]
+    if query.any_clause and len(groups) > 1:
+        # A relaxed query: any clause, and a title with one of the words is no tier.
+        return Translated(" | ".join(groups), None, banned or None, clauses=tuple(groups))
+    positive = " & ".join(groups)
     in_title = " & ".join(_group([_in_title(a, p) for a, p in c]) for c in clauses)
     # The first alternative of a clause is what was typed; the others are synonyms.
     typed = " & ".join(_in_title(*c[0]) for c in clauses)
@@ -134,7 +140,6 @@ def translate(session: Session, query: ParsedQuery) -> Translated:
         if wholes != [[p for _, p in c] for c in clauses]
         else ""
     )
-    banned = " | ".join(p for a in query.excluded if (p := pieces[a]))
     return Translated(
         positive or None, in_title or None, banned or None, whole or None, typed or None
     )
@@ -157,6 +162,22 @@ def _in_title(alt: TextQuery, piece: str) -> str:
 
 def _group(pieces: list[str]) -> str:
     return pieces[0] if len(pieces) == 1 else "( " + " | ".join(pieces) + " )"
+
+
+def page_names(query: ParsedQuery) -> list[str]:
+    """What ``query`` would be as a page's own name (its title's last segment, title_key
+    form): the typed text and, when it is one clause, each synonym of it ("DRF" names
+    "Key technologies/Django REST Framework")."""
+    names = [query.title_text] if query.title_text else []
+    if len(query.clauses) == 1:
+        for alt in query.clauses[0].alternatives:
+            if isinstance(alt, Term | Phrase) and alt.field is None:
+                names.append(alt.text if isinstance(alt, Term) else " ".join(alt.words))
+    return [key for key in dict.fromkeys(title_key(name) for name in names) if key]
+
+
+# A title's last segment as title_key has it (titles read "_" as a space).
+_LEAF_KEY = "lower(btrim(replace(regexp_replace(d.title, '^.*/', ''), '_', ' ')))"
 
 
 def _like_prefix(value: str) -> str:
@@ -229,6 +250,10 @@ def search_sql(
     if tsq.in_title:
         params["tq"] = tsq.in_title
         in_title = "d.tsv @@ CAST(:tq AS tsquery)"
+    named = "FALSE"
+    if names := page_names(query):  # the page's own name is the query or its synonym
+        params["names"] = names
+        named = f"{_LEAF_KEY} = ANY(CAST(:names AS text[]))"
     typed = "FALSE"
     if tsq.typed_in_title:  # the typed words in the title rank above their synonyms there
         params["ttq"] = tsq.typed_in_title
@@ -237,18 +262,25 @@ def search_sql(
     if tsq.whole:  # pages with the symbol terms whole rank above those with only their parts
         params["wq"] = tsq.whole
         whole = "d.tsv @@ CAST(:wq AS tsquery)"
+    matched = "0"
+    if tsq.clauses:  # a relaxed query: pages matching more clauses first
+        params.update({f"c{n}": clause for n, clause in enumerate(tsq.clauses)})
+        matched = " + ".join(
+            f"(d.tsv @@ CAST(:c{n} AS tsquery))::int" for n in range(len(tsq.clauses))
+        )
     rank = "ts_rank_cd(d.tsv, CAST(:q AS tsquery), 1)" if tsq.positive else "0"
     sql = (
         f"SELECT d.page_id, d.title, d.author, d.updated, {rank} AS rank, "
-        f"({exact}) AS exact, ({typed}) AS typed, ({in_title}) AS in_title, "
-        f"({whole}) AS whole, "
+        f"({exact}) AS exact, ({named}) AS named, ({typed}) AS typed, ({in_title}) AS in_title, "
+        f"({whole}) AS whole, ({matched}) AS matched, "
         f"count(*) OVER () AS total "
         f"FROM search_documents d WHERE {' AND '.join(required + excluding)} "
-        "ORDER BY exact DESC, typed DESC, in_title DESC, whole DESC, rank DESC, d.updated DESC, "
+        "ORDER BY exact DESC, named DESC, typed DESC, in_title DESC, matched DESC, whole DESC, "
+        "rank DESC, d.updated DESC, "
         "d.page_id "
         "LIMIT :limit OFFSET :offset"
     )
     return text(sql), params
 
 
-__all__ = ["Translated", "search_sql", "translate"]
+__all__ = ["Translated", "page_names", "search_sql", "translate"]

@@ -160,11 +160,16 @@ def _text_query(
         ]
         if alts:
             clauses.append(_any(alts))
+    if query.any_clause and len(clauses) > 1:  # a relaxed query: the most clauses first
+        return _Or([_Or([c, wq.ConstantScoreQuery(c, CLAUSE_TIER_SCORE)]) for c in clauses])
     return _all(clauses) if clauses else None
 
 
 # Added to the score of pages whose title matches every clause: above any BM25 score.
 TITLE_TIER_SCORE = 1_000_000.0
+# Added for each clause a page matches in a relaxed query (any clause): above any BM25
+# score, and TITLE_TIER_SCORE is a multiple of it (so ``score % CLAUSE_TIER_SCORE`` is BM25).
+CLAUSE_TIER_SCORE = 10_000.0
 
 
 def _filter_queries(
@@ -226,7 +231,7 @@ def _ranked(searcher: Searcher, plan: _Plan, limit: int) -> tuple[int, list[tupl
         collector = TopCollector(limit=limit, usequality=False, replace=0)
         searcher.search_with_collector(plan.restrict(main), collector)
         results = collector.results()
-        order = [(hit.docnum, float(hit.score or 0.0) % TITLE_TIER_SCORE) for hit in results]
+        order = [(hit.docnum, float(hit.score or 0.0) % CLAUSE_TIER_SCORE) for hit in results]
     else:  # no words to rank by: newest first
         results = searcher.search(plan.restrict(main), limit=limit, sortedby=UPDATED, reverse=True)
         order = [(hit.docnum, 0.0) for hit in results]
@@ -245,7 +250,12 @@ def run_search(searcher: Searcher, query: ParsedQuery, page: int, per_page: int)
     key = title_key(query.title_text)
     exact = wq.Term(TITLE_EXACT, key) if key else None
     text = _text_query(reader, query)
-    in_title = _text_query(reader, query, title_only=True) if text is not None else None
+    # A relaxed query's pages have some of the words: a title with one of them is no tier.
+    in_title = (
+        _text_query(reader, query, title_only=True)
+        if text is not None and not query.any_clause
+        else None
+    )
     plan = _Plan(text, exact, *_filter_queries(reader, query), in_title)
     total, order = _ranked(searcher, plan, page * per_page + 1)
     pages = math.ceil(total / per_page)
