@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from tests.conftest import TEST_DATABASE_URL
 from tests.search_support import put, titles, user
@@ -186,3 +186,34 @@ if TEST_DATABASE_URL:
         # (the render pool's manager died of a 1e9 s timeout once, failing the tests after it).
         monkeypatch.setattr(pg_backend, "time", SimpleNamespace(monotonic=lambda: clock[0]))
         assert search_service.search("kombuu").results.corrected_query == "kombu"
+
+    def test_a_search_is_two_statements_after_the_synonyms(wiki) -> None:
+        put("Celery", "A task queue.\n\n```\ncelery worker --loglevel=info\n```\n")
+        put("Celery beat", "Schedules celery tasks, with a long text around them. " * 40)
+        search_service.search("celery")  # warm: the index is ready
+        seen: list[str] = []
+
+        def count(conn, cursor, statement, *args) -> None:
+            seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            outcome = search_service.search("celery")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        results = outcome.results
+        # The synonyms page, the tsquery texts with the exact title, the ranked page of hits
+        # with their snippets.
+        assert len(seen) == 3, seen
+        assert results.exact_title == "Celery" and results.total == 2
+        assert [hit.title for hit in results.hits] == ["Celery", "Celery beat"]
+        # No match in the prose: the code's headline.
+        assert results.hits[0].snippet_html == "<mark>celery</mark> worker --loglevel=info"
+        assert "<mark>celery</mark>" in results.hits[1].snippet_html
+        assert len(results.hits[1].snippet_html) < 1000  # fragments of a 2,200-character text
+        second = search_service.search("celery", page=2, per_page=1).results
+        assert [hit.title for hit in second.hits] == ["Celery beat"] and second.pages == 2
+        # No words to rank by: newest first, snippets from the start of the prose.
+        tagless = search_service.search("updated:>2000-01-01").results
+        assert tagless.total == 2 and tagless.hits[0].title == "Celery beat"
+        assert tagless.hits[0].snippet_html.startswith("Schedules celery tasks")

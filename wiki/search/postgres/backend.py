@@ -43,14 +43,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import TextClause, delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from wiki.extensions import db
 from wiki.models import SearchDocument
 from wiki.search.documents import MAX_PER_PAGE, Hit, SearchDoc, SearchResults
 from wiki.search.postgres.lexemes import has_lexeme, symbol_lexeme
-from wiki.search.postgres.sql import Translated, search_sql, translate
+from wiki.search.postgres.sql import RESULT_ORDER, search_sql, translate
 from wiki.search.query_ast import ParsedQuery
 from wiki.search.snippets import SNIPPET_CHARS, marked_snippet, plain_snippet
 from wiki.search.text import WORD_RE, edit_distance, identifier_parts, title_key
@@ -273,20 +273,14 @@ class PgBackend:
         return results
 
     def _run(self, query: ParsedQuery, page: int, per_page: int) -> SearchResults:
-        key = title_key(query.title_text)
-        exact = None
-        if key:
-            exact = db.session.execute(
-                text(
-                    "SELECT id, title FROM pages WHERE title_key = :key AND NOT deleted "
-                    "AND current_rev > 0 LIMIT 1"
-                ),
-                {"key": key},
-            ).first()
-        tsq = translate(db.session, query)
+        """Two round trips: the tsquery texts with the exact title, then the ranked page of
+        results with their snippets."""
+        tsq = translate(db.session, query, title_key(query.title_text))
+        exact = tsq.exact
         sql, params = search_sql(query, tsq, exact[0] if exact else None)
         if sql is None:
             return SearchResults(0, (), 1, 0, None, exact and exact[1], query.truncated)
+        sql = _with_snippets(sql, tsq.positive, params)
         rows = db.session.execute(sql, {**params, "limit": per_page, "offset": 0}).all()
         total = int(rows[0].total) if rows else 0
         pages = math.ceil(total / per_page)
@@ -294,24 +288,18 @@ class PgBackend:
         if page > 1:
             params = {**params, "limit": per_page, "offset": (page - 1) * per_page}
             rows = db.session.execute(sql, params).all()
-        hits = self._hits(rows, tsq)
-        return SearchResults(total, hits, page, pages, None, exact and exact[1], query.truncated)
-
-    def _hits(self, rows: list, tsq: Translated) -> tuple[Hit, ...]:
-        if not rows:
-            return ()
-        snippets = _snippets([r.page_id for r in rows], tsq.positive)
-        return tuple(
+        hits = tuple(
             Hit(
                 page_id=r.page_id,
                 title=r.title,
-                snippet_html=snippets.get(r.page_id, ""),
+                snippet_html=_snippet(r.body_hl, r.code_hl, r.start),
                 updated=_aware(r.updated),
                 author=r.author,
                 score=float(r.rank or 0.0),
             )
             for r in rows
         )
+        return SearchResults(total, hits, page, pages, None, exact and exact[1], query.truncated)
 
     # -- spelling --------------------------------------------------------------------------
 
@@ -376,20 +364,24 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _snippets(page_ids: list[int], positive: str | None) -> dict[int, str]:
-    """Page id -> snippet HTML: ts_headline of the prose, else of the code, else the start.
+def _with_snippets(search: TextClause, positive: str | None, params: dict) -> TextClause:
+    """``search`` (search_sql's ranked rows) with each row's snippet material: ts_headline of
+    the prose (``body_hl``), else of the code (``code_hl``), and the prose's start, all in
+    the same statement, worked out only for the rows of the page asked for.
 
     Texts up to SNIPPET_CHARS are shown whole (HighlightAll): ts_headline's fragments would
     otherwise drop the words before the first match.
     """
     texts = (
-        f"SELECT page_id, left(split_part(body_text, chr(31), 1), {HEADLINE_CHARS}) AS body, "
-        f"left(split_part(code, chr(31), 1), {HEADLINE_CHARS}) AS code "
-        "FROM search_documents WHERE page_id = ANY(:ids)"
+        f"SELECT r.*, left(split_part(s.body_text, chr(31), 1), {HEADLINE_CHARS}) AS body, "
+        f"left(split_part(s.code, chr(31), 1), {HEADLINE_CHARS}) AS code "
+        "FROM ranked r JOIN search_documents s ON s.page_id = r.page_id"
     )
-    params: dict[str, object] = {"ids": page_ids}
     if positive is None:
-        sql = text(f"SELECT page_id, NULL, NULL, left(body, 1200) FROM ({texts}) t")
+        snippets = (
+            "SELECT t.*, NULL AS body_hl, NULL AS code_hl, left(body, 1200) AS start "
+            f"FROM ({texts}) t"
+        )
     else:
         headline = (
             "ts_headline('{cfg}', t.{col}, CAST(:q AS tsquery), "
@@ -399,21 +391,25 @@ def _snippets(page_ids: list[int], positive: str | None) -> dict[int, str]:
         code = headline.format(cfg="simple", col="code")
         # The code's headline is only shown when the prose has no match: only then is it
         # worked out (ts_headline parses its whole text, the most costly part of a search).
-        sql = text(
-            f"SELECT page_id, body_hl, CASE WHEN strpos(body_hl, chr(2)) > 0 THEN NULL "
-            f"ELSE {code} END, left(body, 1200) "
+        snippets = (
+            f"SELECT t.*, CASE WHEN strpos(body_hl, chr(2)) > 0 THEN NULL ELSE {code} END "
+            "AS code_hl, left(body, 1200) AS start "
             f"FROM (SELECT t.*, {body} AS body_hl FROM ({texts}) t OFFSET 0) t"
         )
-        params.update(q=positive, opts=HEADLINE_OPTIONS, whole=HEADLINE_WHOLE)
-    out: dict[int, str] = {}
-    for pid, body_hl, code_hl, start in db.session.execute(sql, params):
-        for marked in (body_hl, code_hl):
-            if marked and START in marked:
-                out[pid] = marked_snippet(" ".join(_restore(marked).split()), START, STOP)
-                break
-        else:
-            out[pid] = plain_snippet(_restore(start or ""))
-    return out
+        params.update(opts=HEADLINE_OPTIONS, whole=HEADLINE_WHOLE)
+    return text(
+        f"WITH ranked AS ({search.text}) "
+        "SELECT page_id, title, author, updated, rank, total, body_hl, code_hl, start "
+        f"FROM ({snippets}) t ORDER BY {RESULT_ORDER}"
+    )
+
+
+def _snippet(body_hl: str | None, code_hl: str | None, start: str | None) -> str:
+    """Snippet HTML: the prose's headline, else the code's, else the prose's start."""
+    for marked in (body_hl, code_hl):
+        if marked and START in marked:
+            return marked_snippet(" ".join(_restore(marked).split()), START, STOP)
+    return plain_snippet(_restore(start or ""))
 
 
 __all__ = ["PgBackend", "document_row", "identifier_words", "symbol_lexeme"]

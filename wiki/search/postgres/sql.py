@@ -36,6 +36,7 @@ class Translated:
     whole: str | None = None  # ``positive`` with symbol terms whole; None when it has none
     typed_in_title: str | None = None  # ``in_title`` with each clause's typed words only
     clauses: tuple[str, ...] = ()  # each clause of a relaxed query, to count the matched
+    exact: tuple[int, str] | None = None  # (id, title) of the page titled as typed
 
 
 def _pg_inputs(alt: TextQuery) -> list[tuple[str, str]]:
@@ -107,12 +108,18 @@ def _combine(texts: list[str | None], alt: TextQuery) -> str | None:
     return _weighted(piece) if alt.field == "title" else piece
 
 
-def translate(session: Session, query: ParsedQuery) -> Translated:
-    """The tsquery texts of ``query``, in one round trip to PostgreSQL."""
+# The live page whose title_key is :key, as "id<US>title" (ids are digits: split once).
+_EXACT_SQL = (
+    "(SELECT id::text || chr(31) || title FROM pages WHERE title_key = :key AND NOT deleted "
+    "AND current_rev > 0 LIMIT 1)"
+)
+
+
+def translate(session: Session, query: ParsedQuery, key: str = "") -> Translated:
+    """The tsquery texts of ``query`` and, when ``key`` is given, the live page whose
+    title_key it is (``exact``), in one round trip to PostgreSQL."""
     alts = list(dict.fromkeys([a for c in query.clauses for a in c.alternatives]))
     alts += [a for a in dict.fromkeys(query.excluded) if a not in alts]
-    if not alts:
-        return Translated(None, None, None)
     exprs, params, spans = [], {}, []
     for alt in alts:
         start = len(exprs)
@@ -121,7 +128,15 @@ def translate(session: Session, query: ParsedQuery) -> Translated:
             params[name] = arg
             exprs += [f"{func}('english', :{name})::text", f"{func}('simple', :{name})::text"]
         spans.append((start, len(exprs)))
-    row = session.execute(text("SELECT " + ", ".join(exprs)), params).one()
+    if not exprs and not key:
+        return Translated(None, None, None)
+    row = session.execute(
+        text("SELECT " + ", ".join([*exprs, _EXACT_SQL if key else "NULL"])),
+        {**params, "key": key} if key else params,
+    ).one()
+    exact = _exact(row[-1])
+    if not alts:
+        return Translated(None, None, None, exact=exact)
     pieces = {alt: _combine(list(row[s:e]), alt) for alt, (s, e) in zip(alts, spans, strict=True)}
     clauses = [[(a, p) for a in c.alternatives if (p := pieces[a])] for c in query.clauses]
     clauses = [c for c in clauses if c]
@@ -129,7 +144,9 @@ def translate(session: Session, query: ParsedQuery) -> Translated:
     groups = [_group([p for _, p in c]) for c in clauses]
     if query.any_clause and len(groups) > 1:
         # A relaxed query: any clause, and a title with one of the words is no tier.
-        return Translated(" | ".join(groups), None, banned or None, clauses=tuple(groups))
+        return Translated(
+            " | ".join(groups), None, banned or None, clauses=tuple(groups), exact=exact
+        )
     positive = " & ".join(groups)
     in_title = " & ".join(_group([_in_title(a, p) for a, p in c]) for c in clauses)
     # The first alternative of a clause is what was typed; the others are synonyms.
@@ -141,8 +158,20 @@ def translate(session: Session, query: ParsedQuery) -> Translated:
         else ""
     )
     return Translated(
-        positive or None, in_title or None, banned or None, whole or None, typed or None
+        positive or None,
+        in_title or None,
+        banned or None,
+        whole or None,
+        typed or None,
+        exact=exact,
     )
+
+
+def _exact(value: str | None) -> tuple[int, str] | None:
+    if value is None:
+        return None
+    page_id, title = value.split("\x1f", 1)
+    return int(page_id), title
 
 
 def _whole(alt: TextQuery) -> str | None:
@@ -275,12 +304,16 @@ def search_sql(
         f"({whole}) AS whole, ({matched}) AS matched, "
         f"count(*) OVER () AS total "
         f"FROM search_documents d WHERE {' AND '.join(required + excluding)} "
-        "ORDER BY exact DESC, named DESC, typed DESC, in_title DESC, matched DESC, whole DESC, "
-        "rank DESC, d.updated DESC, "
-        "d.page_id "
-        "LIMIT :limit OFFSET :offset"
+        f"ORDER BY {RESULT_ORDER} LIMIT :limit OFFSET :offset"
     )
     return text(sql), params
 
 
-__all__ = ["Translated", "page_names", "search_sql", "translate"]
+# The order of results, over the columns of search_sql's rows.
+RESULT_ORDER = (
+    "exact DESC, named DESC, typed DESC, in_title DESC, matched DESC, whole DESC, rank DESC, "
+    "updated DESC, page_id"
+)
+
+
+__all__ = ["RESULT_ORDER", "Translated", "page_names", "search_sql", "translate"]
