@@ -79,6 +79,7 @@ from wiki.search.whoosh.schema import (
     open_or_create,
     touch,
 )
+from wiki.search.whoosh.scoring import PostingsCache
 from wiki.search.whoosh.write import (
     MAINTAIN_PASSES,
     MERGE_AT,
@@ -118,6 +119,7 @@ class WhooshBackend:
         self._searcher: Searcher | None = None
         self._created_gen: str | None = None  # a generation this backend created empty
         self._vocabulary: dict[str, Vocabulary] = {}  # segment id -> its spelling words
+        self._postings = PostingsCache()  # each segment's postings of the words searched
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -361,13 +363,13 @@ class WhooshBackend:
         if query.is_empty:
             return SearchResults(0, (), 1, 0, None, None, query.truncated)
         with self._reading() as searcher:
-            results = run_search(searcher, query, page, per_page)
+            results = run_search(searcher, query, page, per_page, self._postings)
             if results.total == 0 and query.correctable_words:
                 reader = searcher.reader()
                 fixes = corrections(reader, query.correctable_words, self._vocabularies(reader))
                 if fixes:
                     fixed = query.corrected(fixes)
-                    corrected = run_search(searcher, fixed, page, per_page)
+                    corrected = run_search(searcher, fixed, page, per_page, self._postings)
                     if corrected.total and correct:
                         return replace(corrected, corrected_query=fixed.original)
                     if corrected.total:

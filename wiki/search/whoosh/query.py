@@ -45,6 +45,7 @@ from wiki.search.whoosh.schema import (
     naive_utc,
     stem_word,
 )
+from wiki.search.whoosh.scoring import PostingsCache, top_documents
 
 # How much the parts of a symbol term (the "clang" of "clang++") count against the whole term.
 SYMBOL_PART_BOOST = 0.02
@@ -219,12 +220,28 @@ class _Plan:
         return wq.Every() if self.required is not None else self.exact
 
 
-def _ranked(searcher: Searcher, plan: _Plan, limit: int) -> tuple[int, list[tuple[int, float]]]:
-    """(total matches, the top ``limit`` (docnum, score)) with the exact title match first."""
+def _ranked(
+    searcher: Searcher, plan: _Plan, limit: int, cache: PostingsCache | None = None
+) -> tuple[int, list[tuple[int, float]]]:
+    """(total matches, the top ``limit`` (docnum, score)) with the exact title match first.
+
+    Queries of words without filters are scored over ``cache`` (see
+    ``wiki.search.whoosh.scoring``); the rest through Whoosh's matchers."""
     main = plan.main()
     if main is None:
         return 0, []
-    if plan.text is not None:
+    fast = None
+    if (
+        plan.text is not None
+        and plan.required is None
+        and plan.banned is None
+        and cache is not None
+    ):
+        fast = top_documents(searcher, main, limit, cache)
+    if fast is not None:
+        total, top = fast
+        order = [(docnum, score % CLAUSE_TIER_SCORE) for docnum, score in top]
+    elif plan.text is not None:
         # Score every match, so the collector counts them all: with block-quality skipping
         # Whoosh re-runs the query just to count (slower), and its matcher replacement
         # ("replace") drops branches that cannot reach the top and so miscounts.
@@ -232,9 +249,11 @@ def _ranked(searcher: Searcher, plan: _Plan, limit: int) -> tuple[int, list[tupl
         searcher.search_with_collector(plan.restrict(main), collector)
         results = collector.results()
         order = [(hit.docnum, float(hit.score or 0.0) % CLAUSE_TIER_SCORE) for hit in results]
+        total = len(results)
     else:  # no words to rank by: newest first
         results = searcher.search(plan.restrict(main), limit=limit, sortedby=UPDATED, reverse=True)
         order = [(hit.docnum, 0.0) for hit in results]
+        total = len(results)
     if plan.exact is not None:
         # An exact title match is always first, whatever its score.
         top = searcher.search(plan.restrict(plan.exact), limit=1)
@@ -242,10 +261,16 @@ def _ranked(searcher: Searcher, plan: _Plan, limit: int) -> tuple[int, list[tupl
             first = top[0].docnum
             score = next((s for d, s in order if d == first), float(top[0].score or 0.0))
             order = [(first, score)] + [(d, s) for d, s in order if d != first]
-    return len(results), order
+    return total, order
 
 
-def run_search(searcher: Searcher, query: ParsedQuery, page: int, per_page: int) -> SearchResults:
+def run_search(
+    searcher: Searcher,
+    query: ParsedQuery,
+    page: int,
+    per_page: int,
+    cache: PostingsCache | None = None,
+) -> SearchResults:
     reader = searcher.reader()
     key = title_key(query.title_text)
     exact = wq.Term(TITLE_EXACT, key) if key else None
@@ -257,10 +282,10 @@ def run_search(searcher: Searcher, query: ParsedQuery, page: int, per_page: int)
         else None
     )
     plan = _Plan(text, exact, *_filter_queries(reader, query), in_title)
-    total, order = _ranked(searcher, plan, page * per_page + 1)
+    total, order = _ranked(searcher, plan, page * per_page + 1, cache)
     pages = math.ceil(total / per_page)
     if page > max(pages, 1):
-        return run_search(searcher, query, max(pages, 1), per_page)
+        return run_search(searcher, query, max(pages, 1), per_page, cache)
     matches = WordMarks(_highlighter(query))
     start = (page - 1) * per_page
     hits = tuple(_hit(searcher, d, s, matches) for d, s in order[start : start + per_page])
