@@ -5,7 +5,9 @@
         [--workdir DIR] [--seconds 60]
 
 The wiki is built as in ``bench/bench_search.py`` (the 10k corpus imported; with
-``--workdir`` a SQLite wiki is kept and reused). Then, for ``--seconds``:
+``--workdir`` a SQLite wiki is kept and reused, and so is a PostgreSQL database that holds
+pages already, after its migrations run; ``--reset`` empties it and imports again).
+Then, for ``--seconds``:
 
 - a writer thread (its own app and test client, logged in as an editor; renders run in
   the render guard's worker process) POSTs an edit of a different page every
@@ -38,6 +40,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from bench.bench_search import make_app, prepare  # noqa: E402
@@ -63,6 +66,21 @@ def thread_cpu(thread: threading.Thread) -> float:
         return time.clock_gettime(time.pthread_getcpuclockid(thread.ident or 0))
     except (OSError, AttributeError):
         return 0.0
+
+
+def has_pages(app, args) -> bool:
+    """Whether the wiki was built by an earlier run (then it is reused, as with --workdir;
+    --reset builds it again)."""
+    if not args.database_url:
+        return os.path.exists(os.path.join(args.workdir or "", "wiki.db")) and bool(args.workdir)
+    with app.app_context():
+        try:
+            return bool(db.session.scalar(select(Page.id).limit(1)))
+        except Exception:  # no tables yet
+            db.session.rollback()
+            return False
+        finally:
+            db.session.remove()
 
 
 def writer(args, tmp: str, seconds: float, acks: queue.Queue, cpu: list[float]) -> None:
@@ -118,8 +136,11 @@ def main() -> None:
         tmp = args.workdir or scratch
         os.makedirs(tmp, exist_ok=True)
         app = make_app(args, tmp)
-        if args.database_url or not os.path.exists(os.path.join(tmp, "wiki.db")):
+        if not has_pages(app, args) or args.reset:
             prepare(app, args)
+        else:
+            with app.app_context():
+                upgrade()
         client = app.test_client()
         for q in COMMON_QUERIES:  # warm the backend (opens the index, caches)
             client.get(f"/search?q={quote(q)}")

@@ -62,6 +62,7 @@ from wiki.search.documents import (
 from wiki.search.query_ast import ParsedQuery
 from wiki.search.text import title_key
 from wiki.search.whoosh.query import (
+    Titles,
     Vocabulary,
     corrections,
     run_search,
@@ -120,6 +121,7 @@ class WhooshBackend:
         self._created_gen: str | None = None  # a generation this backend created empty
         self._vocabulary: dict[str, Vocabulary] = {}  # segment id -> its spelling words
         self._postings = PostingsCache()  # each segment's postings of the words searched
+        self._titles = Titles()  # each segment's titles
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -348,7 +350,7 @@ class WhooshBackend:
         if not key or limit < 1:
             return []
         with self._reading() as searcher:
-            return suggest_titles(searcher.reader(), key, limit)
+            return suggest_titles(searcher.reader(), key, limit, self._titles)
 
     def search(
         self, query: ParsedQuery, *, page: int = 1, per_page: int = 20, correct: bool = True
@@ -363,13 +365,15 @@ class WhooshBackend:
         if query.is_empty:
             return SearchResults(0, (), 1, 0, None, None, query.truncated)
         with self._reading() as searcher:
-            results = run_search(searcher, query, page, per_page, self._postings)
+            results = run_search(searcher, query, page, per_page, self._postings, self._titles)
             if results.total == 0 and query.correctable_words:
                 reader = searcher.reader()
                 fixes = corrections(reader, query.correctable_words, self._vocabularies(reader))
                 if fixes:
                     fixed = query.corrected(fixes)
-                    corrected = run_search(searcher, fixed, page, per_page, self._postings)
+                    corrected = run_search(
+                        searcher, fixed, page, per_page, self._postings, self._titles
+                    )
                     if corrected.total and correct:
                         return replace(corrected, corrected_query=fixed.original)
                     if corrected.total:

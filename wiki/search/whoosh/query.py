@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC
@@ -270,6 +271,7 @@ def run_search(
     page: int,
     per_page: int,
     cache: PostingsCache | None = None,
+    titles: Titles | None = None,
 ) -> SearchResults:
     reader = searcher.reader()
     key = title_key(query.title_text)
@@ -285,7 +287,7 @@ def run_search(
     total, order = _ranked(searcher, plan, page * per_page + 1, cache)
     pages = math.ceil(total / per_page)
     if page > max(pages, 1):
-        return run_search(searcher, query, max(pages, 1), per_page, cache)
+        return run_search(searcher, query, max(pages, 1), per_page, cache, titles)
     matches = WordMarks(_highlighter(query))
     start = (page - 1) * per_page
     hits = tuple(_hit(searcher, d, s, matches) for d, s in order[start : start + per_page])
@@ -293,7 +295,10 @@ def run_search(
     if key:
         try:
             docnum = reader.first_id(TITLE_EXACT, key)  # first: an empty index has no columns
-            exact_title = reader.column_reader(TITLE)[docnum]
+            if titles is not None:
+                exact_title = titles.title(reader, docnum)
+            else:
+                exact_title = reader.column_reader(TITLE)[docnum]
         except (KeyError, wq.TermNotFound):
             pass
     return SearchResults(total, hits, page, pages, None, exact_title, query.truncated)
@@ -404,17 +409,59 @@ def corrections(
     return fixes
 
 
-def suggest_titles(reader: IndexReader, key: str, limit: int) -> list[str]:
+class Titles:
+    """Each segment's titles by document number, read once per segment (segments never
+    change): a column reader over several segments reads every segment's offsets each time
+    it is opened, most of the cost of a suggestion."""
+
+    def __init__(self) -> None:
+        self._segments: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+
+    def leaves(self, reader: IndexReader) -> list[tuple[IndexReader, int, list[str]]]:
+        """(segment reader, its first document number in ``reader``, its titles)."""
+        out = []
+        with self._lock:
+            kept: dict[str, list[str]] = {}
+            for leaf, offset in reader.leaf_readers():
+                segment_id = leaf.segment().segment_id()
+                titles = self._segments.get(segment_id)
+                if titles is None:
+                    column = leaf.column_reader(TITLE)
+                    titles = [column[d] for d in range(leaf.doc_count_all())]
+                kept[segment_id] = titles
+                out.append((leaf, offset, titles))
+            self._segments = kept  # segments merged away drop out
+        return out
+
+    def title(self, reader: IndexReader, docnum: int) -> str:
+        """The title of document ``docnum`` of ``reader``."""
+        for _, offset, titles in reversed(self.leaves(reader)):
+            if docnum >= offset:
+                return titles[docnum - offset]
+        raise KeyError(docnum)
+
+
+def suggest_titles(reader: IndexReader, key: str, limit: int, titles: Titles) -> list[str]:
     """Up to ``limit`` titles whose title_key starts with ``key`` (shortest first), then
     titles with a word starting with it."""
     if not reader.doc_count():
         return []
-    titles = reader.column_reader(TITLE)
+    leaves = titles.leaves(reader)
     found: list[str] = []
     for field, value in ((TITLE_EXACT, key), (TITLE_STARTS, keyword(key))):
-        terms = islice(reader.expand_prefix(field, value), 5000)
-        shortest = sorted(terms, key=lambda t: (len(t), t))[: limit * 4]
-        matches = {titles[d] for term in shortest for d in reader.postings(field, term).all_ids()}
+        # The first 5,000 terms of the index with the prefix, from each segment's own.
+        terms = sorted(
+            {t for leaf, _, _ in leaves for t in islice(leaf.expand_prefix(field, value), 5000)}
+        )
+        shortest = sorted(terms[:5000], key=lambda t: (len(t), t))[: limit * 4]
+        matches = {
+            names[d]
+            for term in shortest
+            for leaf, _, names in leaves
+            if (field, term) in leaf
+            for d in leaf.postings(field, term).all_ids()
+        }
         ranked = sorted(matches - set(found), key=lambda t: (len(t), t.lower(), t))
         found.extend(ranked[: limit - len(found)])
         if len(found) >= limit:
