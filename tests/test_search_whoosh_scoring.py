@@ -116,3 +116,14 @@ def test_raw_scores_with_tiers_are_whooshs(backend) -> None:
     assert total == len(expected) and [d for d, _ in top] == [d for d, _ in expected]
     assert [s for _, s in top] == pytest.approx([s for _, s in expected])
     assert any(s > 1e6 for _, s in top) and any(s < 1e6 for _, s in top)
+
+
+def test_an_empty_index_has_no_documents(tmp_path) -> None:
+    backend = WhooshBackend(str(tmp_path / "empty"))
+    try:
+        assert backend.search(parse_query("list files")).total == 0
+        assert backend.suggest("li") == []
+        with backend._reading() as searcher:
+            assert top_documents(searcher, wq.Term("body", "list"), 5, PostingsCache()) == (0, [])
+    finally:
+        backend.close()

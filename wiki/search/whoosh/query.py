@@ -424,6 +424,8 @@ class Titles:
         with self._lock:
             kept: dict[str, list[str]] = {}
             for leaf, offset in reader.leaf_readers():
+                if leaf.segment() is None:  # an empty index
+                    continue
                 segment_id = leaf.segment().segment_id()
                 titles = self._segments.get(segment_id)
                 if titles is None:

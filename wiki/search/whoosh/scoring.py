@@ -187,6 +187,8 @@ def top_documents(
     try:
         for sub, offset in searcher.leaf_searchers():
             leaf = sub.reader()
+            if leaf.segment() is None:  # an empty index
+                continue
             segment_id = leaf.segment().segment_id()
             live.add(segment_id)
             scores = _Leaf(searcher, leaf, segment_id, cache, scorers).scores(q)
