@@ -217,3 +217,17 @@ if TEST_DATABASE_URL:
         tagless = search_service.search("updated:>2000-01-01").results
         assert tagless.total == 2 and tagless.hits[0].title == "Celery beat"
         assert tagless.hits[0].snippet_html.startswith("Schedules celery tasks")
+
+    def test_titles_have_a_trigram_index_for_word_starts(wiki) -> None:
+        available = db.session.scalar(
+            text("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'")
+        )
+        indexes = db.session.scalars(
+            text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_pages_title_lower_trgm'")
+        ).all()
+        assert len(indexes) == available  # created whenever the extension could be
+        if indexes:
+            assert "gin_trgm_ops" in indexes[0] and "lower" in indexes[0]
+        put("Tools/zip archives", "Packing files.")
+        put("zipper", "A fastener.")
+        assert search_service.suggest("zip") == ["zipper", "Tools/zip archives"]

@@ -23,6 +23,7 @@ from array import array
 
 from whoosh import query as wq
 from whoosh.reading import IndexReader
+from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
 # Postings kept in all (16 bytes each): the cache is cleared when it holds more.
@@ -84,21 +85,33 @@ def _read_postings(leaf: IndexReader, field: str, text: str) -> Postings:
 
 
 class _TermScorer:
-    """One term's score for a document, as Whoosh's weighting scores it (times the boost)."""
+    """One term's score for a document, as Whoosh's weighting scores it (times the boost).
+
+    With Whoosh's BM25F (the index's weighting) only its statistics are asked for: building
+    its scorer also reads the term's info from every segment, which the score never uses.
+    """
 
     def __init__(self, searcher: Searcher, field: str, text: str, boost: float) -> None:
         self.boost = boost
-        self.bm25 = None
-        if searcher.schema[field].scorable:
-            self.bm25 = searcher.weighting.scorer(searcher, field, text)
+        self.bm25: tuple[float, float, float, float] | None = None
+        weighting = searcher.weighting
+        if not searcher.schema[field].scorable:
+            return
+        if type(weighting) is BM25F:
+            b = getattr(weighting, "_field_B", {}).get(field, weighting.B)
+            avgfl = searcher.avg_field_length(field) or 1
+            self.bm25 = (searcher.idf(field, text), avgfl, b, weighting.K1)
+        else:
+            scorer = weighting.scorer(searcher, field, text)
+            self.bm25 = (scorer.idf, scorer.avgfl, scorer.B, scorer.K1)
 
     def __call__(self, postings: Postings) -> Scores:
-        boost, scorer = self.boost, self.bm25
+        boost = self.boost
         docs, weights, lengths = postings
-        if scorer is None:  # unscored fields (IDs) score their weight
+        if self.bm25 is None:  # unscored fields (IDs) score their weight
             scores = dict(zip(docs, weights, strict=True))
         else:
-            idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+            idf, avgfl, b, k1 = self.bm25
             # Whoosh's scoring.bm25, inlined (same operations, same order).
             scores = {
                 d: idf * ((w * (k1 + 1)) / (w + k1 * ((1 - b) + b * fl / avgfl)))
