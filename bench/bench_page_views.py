@@ -189,9 +189,12 @@ def bench_size(
         reader.register(f"bench-reader-{stamp}")
         saver.register(f"bench-saver-{stamp}")
         cookie = reader.cookie_header()
-        for path in paths:  # pages viewed before, logged in and out (visits, caches)
-            urllib.request.urlopen(base + path, timeout=60).read()
-            reader.get(path)
+        # Pages viewed before, logged in and out (visits, caches): three rounds, so that both
+        # workers (which keep their own views) have most of them, as in a wiki in use.
+        for _ in range(3):
+            for path in paths:
+                urllib.request.urlopen(base + path, timeout=60).read()
+                reader.get(path)
         bare = wrk(base + "/__bare", duration, server=server)
         rows.append((size, "bare 10 KB template", bare))
         rows.append((size, "anonymous", wrk(base + "/", duration, plain, server=server)))

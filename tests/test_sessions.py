@@ -3,6 +3,8 @@ others" end sessions and remember cookies on the server. SQLite and PostgreSQL."
 
 from __future__ import annotations
 
+import time
+
 from flask_login import current_user
 from sqlalchemy import func, select, update
 
@@ -183,4 +185,37 @@ def test_a_deactivated_reader_is_logged_out_on_the_next_read(app, client, auth):
         db.session.execute(update(User).where(User.username == "bob").values(active=False))
         db.session.commit()
     assert "Log out" not in client.get("/recent").get_data(as_text=True)
+    assert not _logged_in(client)
+
+
+def test_a_session_cookie_is_checked_once_per_worker_and_still_expires(
+    app, client, auth, monkeypatch
+):
+    """wiki.auth.cookies: a cookie that passed is not checked again, but Flask's age limit
+    still applies to it, and a tampered cookie is refused every time."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    from wiki.auth import cookies
+
+    auth.register("alice")
+    assert _logged_in(client)  # shows the welcome message: the cookie changes once more
+    checks = []
+    real = URLSafeTimedSerializer.loads
+    monkeypatch.setattr(
+        URLSafeTimedSerializer,
+        "loads",
+        lambda self, *a, **k: checks.append(1) or real(self, *a, **k),
+    )
+    assert _logged_in(client)
+    first = len(checks)
+    assert _logged_in(client) and _logged_in(client)
+    assert len(checks) == first  # remembered: not checked again
+    cookie = client.get_cookie("session").value
+    forged = _replay(app, {"session": cookie[:-2] + ("AA" if cookie[-2:] != "AA" else "BB")})
+    assert not _logged_in(forged) and not _logged_in(forged)
+    # Past PERMANENT_SESSION_LIFETIME the remembered cookie is refused, as Flask refuses it.
+    later = time.time() + app.permanent_session_lifetime.total_seconds() + 60
+    monkeypatch.setattr(cookies.time, "time", lambda: later)
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: later)
+    client.delete_cookie("remember_token")
     assert not _logged_in(client)

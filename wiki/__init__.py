@@ -124,6 +124,9 @@ def register_extensions(app: Flask) -> None:
     extensions.migrate.init_app(
         app, db, directory=os.path.join(app.root_path, "..", "migrations"), render_as_batch=True
     )
+    from wiki.auth.cookies import RememberedCookieSessions
+
+    app.session_interface = RememberedCookieSessions()
     login_manager = extensions.login_manager
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
