@@ -266,3 +266,40 @@ def test_pieces_run_the_preprocessors_once(extra: str, whole: bool) -> None:
     assert render_pieces(other, existing={"P1"}, page_title="Page", cache=cache) == (
         rendering.render(other, existing={"P1"}, page_title="Page")
     )
+
+
+WALKER_INPUTS = [
+    "",
+    "text only",
+    " \n lead and trail \n ",
+    "<!DOCTYPE html><p>x",
+    "a<br>b<br/>c<img src=x>tail<br>x</br>",
+    "<table><tr><td>x<td>y</table>t",
+    "<p>a<!--c-->b</p>  <!-- end -->",
+    "<svg><p>x</svg><math><mi>x</mi></math>",
+    "<ul>" + "<li>item</li>\n" * 300 + "</ul>",  # wide: html5lib looked each parent up
+    "<div>" * 50 + "deep" + "</div>" * 50,
+    '<a href="/x" title="t" HREF="dup" data-x=1 xmlns:xlink="u">a</a>',
+    "<p>unclosed <em>formatting <strong>elements",
+    "<b><p>misnested</b></p>",
+]
+
+
+@pytest.mark.parametrize("html", [*WALKER_INPUTS, *BODY_VECTORS, *CODE_BLOCKS])
+def test_element_walker_yields_html5libs_tokens(html: str) -> None:
+    from wiki.rendering.html_walker import ElementWalker, EtreeWalker
+
+    dom = sanitize._cleaner().parser.parseFragment(html)
+    assert list(ElementWalker(dom)) == list(EtreeWalker(dom))
+
+
+def test_the_cleaner_walks_with_the_element_walker() -> None:
+    from wiki.rendering.html_walker import ElementWalker, EtreeWalker
+
+    cleaner = sanitize._cleaner()
+    assert cleaner.walker is ElementWalker
+    items = "".join(f"- [l{i}](https://e.x/{i}) *e*\n" for i in range(50))
+    html = _markdown_html("# T\n\n" + items)
+    expected = cleaner.clean(html)
+    with mock.patch.object(cleaner, "walker", EtreeWalker):
+        assert cleaner.clean(html) == expected
