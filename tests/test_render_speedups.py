@@ -303,3 +303,92 @@ def test_the_cleaner_walks_with_the_element_walker() -> None:
     expected = cleaner.clean(html)
     with mock.patch.object(cleaner, "walker", EtreeWalker):
         assert cleaner.clean(html) == expected
+
+
+# Pieces of markup for the fast start of the sanitizer's parse (html_tokens): allowed and
+# disallowed tags, every rule of the subset on both sides, and what leaves it.
+FRAGMENTS = [
+    *("<p>", "</p>", "<div>", "</div>", "<ul>", "</ul>", "<ol>", "</ol>", "<li>", "</li>"),
+    *("<dl>", "</dl>", "<dt>", "</dt>", "<dd>", "</dd>", "<h2>", "</h2>", "<h3>", "</h3>"),
+    *("<a>", "</a>", "<em>", "</em>", "<strong>", "</strong>", "<code>", "</code>", "<s>"),
+    *("</s>", "<span>", "</span>", "<sup>", "</sup>", "<blockquote>", "</blockquote>"),
+    *("<pre>", "</pre>", "<pre>\n", "<table>", "</table>", "<thead>", "</thead>", "<tbody>"),
+    *("</tbody>", "<tr>", "</tr>", "<td>", "</td>", "<th>", "</th>", "<caption>"),
+    *("</caption>", "<details>", "</details>", "<summary>", "</summary>", "<hr>", "<hr />"),
+    *("<br>", "<br/>", "</br>", '<img src="x.png" alt="a" />', '<input type="checkbox">'),
+    *('<a href="https://e.x/?a=1&amp;b=2" title="t">', '<a href="javascript:alert(1)">'),
+    *('<a href="/x" href="/y">', '<p class="x" id="h-a">', '<td align="center">'),
+    *('<span class="k">', '<div class="toc">', '<h2 id="h-x">', '<p align="center">'),
+    *('<a href="/x"title="y">', "<A HREF='/x'>", "<a href=/x>", '<p data-x="a>b">'),
+    *("<i>", "</i>", "<script>", "</script>", "<style>", "<textarea>", "<title>", "<svg>"),
+    *("<math>", "<select>", "<option>", "<button>", "<form>", "<tfoot>", "<col>", "<body>"),
+    *("<html>", "<noscript>", "<iframe>", "<plaintext>", "<xmp>", "<nobr>", "<image>"),
+    *("<!-- c -->", "<!--", "<!doctype html>", "<?x?>", "</ x>", "<p/>", "<div/>", "<", ">"),
+    *("x", " ", "\n", " \n ", "text ", " &amp; ", "&lt;b&gt;", "&copy;", "&#39;", "&", "\t"),
+    *("a\rb", "\x00", "\x0c", "\x0b", "\ufeff", "\ufffe", "\U0001fffe", "\u2028", "\ue000"),
+]
+
+
+def _random_markup(rng) -> str:
+    if rng.random() < 0.5:  # mostly well nested: the subset's own shapes, deep into pages
+        return "".join(rng.choice(_WELL_NESTED) for _ in range(rng.randint(1, 12)))
+    return "".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(1, 25)))
+
+
+_WELL_NESTED = [
+    "<p>a <em>b</em> <code>c</code></p>\n",
+    '<h2 id="h-t">T<a class="headerlink" href="#h-t" title="L">&para;</a></h2>\n',
+    "<ul>\n<li>a<ul>\n<li>b</li>\n</ul>\n</li>\n</ul>\n",
+    "<table>\n<thead>\n<tr>\n<th>a</th>\n</tr>\n</thead>\n<tbody>\n<tr>\n<td>b</td>\n</tr>\n"
+    "</tbody>\n</table>\n",
+    '<div class="highlight"><pre><span></span><code>x</code></pre></div>\n',
+    "<blockquote>\n<p>q</p>\n</blockquote>\n",
+    "<dl><dt>t</dt><dd>d</dd></dl>",
+    "<details><summary>s</summary><p>x</p></details>",
+    '<p><a href="https://e.x">e</a> <img alt="i" src="i.png" /><br />\n</p>',
+    "<p>x <i>y</i> <b>z</b></p>",
+    " \n",
+    "text & more ",
+]
+
+
+def test_fast_start_of_the_parse_equals_bleach() -> None:
+    import random
+
+    rng = random.Random(19)
+    cleaner = sanitize._cleaner()
+    inputs = [_random_markup(rng) for _ in range(4000)]
+    inputs += [a + b for a in FRAGMENTS for b in FRAGMENTS[::7]]
+    used = 0
+    for html in inputs:
+        assert sanitize._bleach(cleaner, html) == cleaner.clean(html), repr(html)
+        used += sanitize.leading_tokens(html, cleaner.tags)[1] > 0
+    assert used > 1000  # the fast start is taken, not only refused
+
+
+@pytest.mark.parametrize("html", [*WALKER_INPUTS, *BODY_VECTORS, *CODE_BLOCKS])
+def test_fast_start_tokens_are_the_walkers(html: str) -> None:
+    cleaner = sanitize._cleaner()
+    tokens, end = sanitize.leading_tokens(html, cleaner.tags)
+    if end:
+        walked = list(cleaner.walker(cleaner.parser.parseFragment(html[:end])))
+        assert tokens == walked
+        rest = list(cleaner.walker(cleaner.parser.parseFragment(html[end:]))) if html[end:] else []
+        assert tokens + rest == list(cleaner.walker(cleaner.parser.parseFragment(html)))
+    assert sanitize._bleach(cleaner, html) == cleaner.clean(html)
+
+
+def test_fast_start_reads_a_whole_markdown_page() -> None:
+    body = "# Title\n\nSome *text* and `code` and [a link](https://e.x).\n\n" * 20
+    body += (
+        "| a | b |\n|---|:-:|\n| 1 | 2 |\n\n- one\n    - two\n\n> quote\n\n```python\nx = 1\n```\n"
+    )
+    html = _markdown_html(body)
+    tokens, end = sanitize.leading_tokens(html, sanitize._cleaner().tags)
+    assert end == len(html)
+    cleaner = sanitize._cleaner()
+    expected = cleaner.clean(html)
+    parse = cleaner.parser.parseFragment
+    with mock.patch.object(cleaner.parser, "parseFragment", wraps=parse) as parsed:
+        assert sanitize._clean(html) == expected
+    assert not parsed.called

@@ -7,6 +7,7 @@ function. The Content-Security-Policy is the second layer.
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
 import threading
@@ -14,9 +15,10 @@ from html import escape as html_escape
 
 import bleach
 from bleach.html5lib_shim import Filter
-from bleach.sanitizer import INVISIBLE_CHARACTERS_RE
+from bleach.sanitizer import INVISIBLE_CHARACTERS_RE, BleachSanitizerFilter
 from pygments.token import STANDARD_TYPES
 
+from wiki.rendering.html_tokens import leading_tokens
 from wiki.rendering.html_walker import ElementWalker
 
 ALLOWED_TAGS = frozenset(
@@ -190,14 +192,14 @@ def _clean(html: str) -> str:
     """bleach, with :func:`trusted_fragment` marks set aside and put back."""
     cleaner = _cleaner()
     if _NONCE not in html:
-        return cleaner.clean(html)
+        return _bleach(cleaner, html)
     fragments: list[str] = []
 
     def set_aside(match: re.Match) -> str:
         fragments.append(match[1])
         return f"\ue014{_NONCE}:{len(fragments) - 1}\ue015"
 
-    clean = cleaner.clean(_TRUSTED.sub(set_aside, html))
+    clean = _bleach(cleaner, _TRUSTED.sub(set_aside, html))
 
     def put_back(match: re.Match) -> str:
         # Only where text may stand: page HTML around the mark (an unclosed `<a title="`)
@@ -210,6 +212,32 @@ def _clean(html: str) -> str:
         return fragments[int(match[1])]
 
     return _SLOT.sub(put_back, clean)
+
+
+def _bleach(cleaner: bleach.Cleaner, html: str) -> str:
+    """``cleaner.clean(html)``, reading the plain, well-nested start of ``html`` without
+    html5lib's parse (:func:`wiki.rendering.html_tokens.leading_tokens`: the tokens its
+    parse and walk would give); bleach's allowlist filter and serializer see every token."""
+    if not html:
+        return ""
+    tokens, end = leading_tokens(html, cleaner.tags)
+    if end == 0:
+        return cleaner.clean(html)
+    stream = iter(tokens)
+    if end < len(html):  # html5lib starts the rest where the start left it: at the top level
+        stream = itertools.chain(tokens, cleaner.walker(cleaner.parser.parseFragment(html[end:])))
+    filtered = BleachSanitizerFilter(
+        source=stream,
+        allowed_tags=cleaner.tags,
+        attributes=cleaner.attributes,
+        strip_disallowed_tags=cleaner.strip,
+        strip_html_comments=cleaner.strip_comments,
+        css_sanitizer=cleaner.css_sanitizer,
+        allowed_protocols=cleaner.protocols,
+    )
+    for filter_class in cleaner.filters:
+        filtered = filter_class(source=filtered)
+    return cleaner.serializer.render(filtered)
 
 
 # --- shapes bleach gives back unchanged ---------------------------------------------------
