@@ -392,3 +392,81 @@ def test_fast_start_reads_a_whole_markdown_page() -> None:
     with mock.patch.object(cleaner.parser, "parseFragment", wraps=parse) as parsed:
         assert sanitize._clean(html) == expected
     assert not parsed.called
+
+
+# The regexes SKIP_GUARDS were written for, as GUARDED_PATTERNS (the four above included).
+SKIPPED_PATTERNS = {
+    **GUARDED_PATTERNS,
+    "wikilink": "4a95718ce1ce21f3",  # \[\[...\]\]
+    "gfm_hard_break": "9449b4294829a182",  # \\\n
+    "escape": "51a11c21258d37ec",  # \\(.)
+    "footnote": "154f68064ec7034b",  # \[\^...\]
+    "reference": "0aca4cbc7f7995e2",  # (?<!\!)\[ (and link, short_reference)
+    "link": "0aca4cbc7f7995e2",
+    "image_link": "3bd0cb9cfeedd718",  # \!\[ (and image_reference, short_image_ref)
+    "image_reference": "3bd0cb9cfeedd718",
+    "short_reference": "0aca4cbc7f7995e2",
+    "short_image_ref": "3bd0cb9cfeedd718",
+    "autolink": "b5c1b681b12983d1",  # <(?:ht|f)tps?://...>
+    "automail": "64b9f843dff4e149",  # <...@...>
+    "linebreak": "75df45fedc69aea0",  # two spaces, \n
+    "html": "47eec514cf83c77b",  # <...> in every branch
+    "magic-link": "8ba92530d6847e1c",  # (?:ht|f)tps?:// or w{3}\.
+    "entity": "59f41c098c4b4533",  # &...;
+    "em_strong": "1d6aeef067c22aba",  # \*|_
+    "delimiter": "d32c1dacbd6c6906",  # \~
+}
+
+
+def _pattern_digest(md, name: str) -> str:
+    regex = md.inlinePatterns[name].compiled_re
+    return hashlib.sha256(getattr(regex, "regex", regex).pattern.encode()).hexdigest()[:16]
+
+
+def test_skip_guards_are_for_the_patterns_they_were_written_for() -> None:
+    md = rendering.build_markdown(rendering.RenderState(existing=frozenset(), page_title=None))
+    assert set(rendering.SKIP_GUARDS) == set(SKIPPED_PATTERNS) <= set(md.inlinePatterns._data)
+    digests = {name: _pattern_digest(md, name) for name in SKIPPED_PATTERNS}
+    assert digests == SKIPPED_PATTERNS
+
+
+def test_guarded_inline_is_markdowns_handle_inline_plus_the_skip() -> None:
+    import inspect
+
+    from markdown.treeprocessors import InlineProcessor
+
+    source = inspect.getsource(InlineProcessor._InlineProcessor__handleInline)
+    assert hashlib.sha256(source.encode()).hexdigest()[:16] == "fe27babc114aed0a"
+
+
+def _spec_and_documents() -> list[str]:
+    import sys
+    from pathlib import Path
+
+    bench = str(Path(__file__).resolve().parents[1] / "bench")
+    if bench not in sys.path:
+        sys.path.insert(0, bench)
+    import fidelity_support as fs
+
+    texts = [t for name in ("spec.txt", "extensions.txt") for _, t, _ in fs.spec_examples(name)]
+    return texts + [text for _, text in fs.github_documents(limit=40)]
+
+
+def test_guarded_inline_renders_what_markdowns_renders() -> None:
+    from markdown.treeprocessors import InlineProcessor
+
+    samples = [*INLINE_SAMPLES, *BODY_VECTORS, *HEADINGS, *_spec_and_documents()]
+    build = rendering.build_markdown
+    tried = 0
+
+    def stock(state):
+        md = build(state)
+        md.treeprocessors.register(InlineProcessor(md), "inline", 20)
+        return md
+
+    for text in samples:
+        guarded = _markdown_html(text)
+        with mock.patch.object(rendering, "build_markdown", stock):
+            assert _markdown_html(text) == guarded, text
+        tried += 1
+    assert tried > 900
