@@ -20,6 +20,7 @@ import pytest
 from tests.xss_vectors import BODY_VECTORS
 from wiki.rendering import markdown as rendering
 from wiki.rendering import sanitize
+from wiki.rendering.html_tokens import leading_tokens
 from wiki.rendering.sanitize import sanitize_html
 
 # Page HTML a code block can follow: elements left open, tables (foster parenting), text
@@ -362,14 +363,14 @@ def test_fast_start_of_the_parse_equals_bleach() -> None:
     used = 0
     for html in inputs:
         assert sanitize._bleach(cleaner, html) == cleaner.clean(html), repr(html)
-        used += sanitize.leading_tokens(html, cleaner.tags)[1] > 0
+        used += leading_tokens(html, cleaner.tags)[1] > 0
     assert used > 1000  # the fast start is taken, not only refused
 
 
 @pytest.mark.parametrize("html", [*WALKER_INPUTS, *BODY_VECTORS, *CODE_BLOCKS])
 def test_fast_start_tokens_are_the_walkers(html: str) -> None:
     cleaner = sanitize._cleaner()
-    tokens, end = sanitize.leading_tokens(html, cleaner.tags)
+    tokens, end = leading_tokens(html, cleaner.tags)
     if end:
         walked = list(cleaner.walker(cleaner.parser.parseFragment(html[:end])))
         assert tokens == walked
@@ -384,7 +385,7 @@ def test_fast_start_reads_a_whole_markdown_page() -> None:
         "| a | b |\n|---|:-:|\n| 1 | 2 |\n\n- one\n    - two\n\n> quote\n\n```python\nx = 1\n```\n"
     )
     html = _markdown_html(body)
-    tokens, end = sanitize.leading_tokens(html, sanitize._cleaner().tags)
+    tokens, end = leading_tokens(html, sanitize._cleaner().tags)
     assert end == len(html)
     cleaner = sanitize._cleaner()
     expected = cleaner.clean(html)
@@ -470,3 +471,40 @@ def test_guarded_inline_renders_what_markdowns_renders() -> None:
             assert _markdown_html(text) == guarded, text
         tried += 1
     assert tried > 900
+
+
+TOC_MARKERS = [
+    "[TOC]",
+    "  [TOC]  ",
+    "`[TOC]`",
+    "- [TOC]",
+    "> [TOC]",
+    "\\[TOC\\]",
+    "# [TOC]",
+    "[TOC] and more",
+    "<p>[TOC]</p>",
+    "| a |\n|---|\n| [TOC] |",
+    "[TOC]\n\n[TOC]",
+    "*[TOC]*",
+    "[TO\x02C]",
+    "no marker",
+]
+
+
+@pytest.mark.parametrize("marker", TOC_MARKERS)
+def test_toc_marker_check_replaces_what_markdown_replaces(marker: str) -> None:
+    body = f"# One\n\n{marker}\n\n## Two\n\ntext\n"
+    build = rendering.build_markdown
+
+    def stock(state):
+        md = build(state)
+        del md.treeprocessors["toc"].replace_marker  # the class's own method again
+        return md
+
+    with mock.patch.object(rendering, "build_markdown", stock):
+        expected = rendering.render(body, existing=())
+    assert rendering.render(body, existing=()) == expected
+
+
+def test_toc_marker_is_still_replaced() -> None:
+    assert '<div class="toc">' in _markdown_html("# One\n\n[TOC]\n\n## Two\n")

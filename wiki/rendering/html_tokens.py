@@ -41,11 +41,18 @@ _TOKEN = re.compile(
     r"|[^<]+"
 )
 _ATTRIBUTE = re.compile(r"([a-z][a-z0-9_.:-]*)=\"([^\"]*)\"")
-# Characters html5lib's input stream changes or reports (as the code set-aside's), and "<"
-# that starts anything but a plain tag.
+# Characters html5lib's input stream changes or reports (as the code set-aside's): CR, NUL,
+# controls, surrogates, noncharacters; and a BOM. Astral noncharacters are looked for only
+# when the text has astral characters (one class with all of them is ten times slower).
 _UNSAFE_CHARS = re.compile(
-    "[\r\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufeff"
-    + "".join(chr(plane + end) for plane in range(0, 0x110000, 0x10000) for end in (0xFFFE, 0xFFFF))
+    "[\r\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufeff\ufffe\uffff]"
+)
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_UNSAFE_ASTRAL = re.compile(
+    "["
+    + "".join(
+        chr(plane + end) for plane in range(0x10000, 0x110000, 0x10000) for end in (0xFFFE, 0xFFFF)
+    )
     + "]"
 )
 _VOID = frozenset({"br", "hr", "img", "input", "area", "base", "col", "embed", "link", "meta"})
@@ -75,7 +82,7 @@ _SPECIAL = frozenset(
 )
 
 
-def _add_text(tokens: list[dict], text: str) -> None:
+def add_text(tokens: list[dict], text: str) -> None:
     """The walker's tokens for a text node (``TreeWalker.text``: whitespace at either end
     apart)."""
     middle = text.strip(_SPACE)
@@ -93,20 +100,39 @@ def _add_text(tokens: list[dict], text: str) -> None:
         tokens.append({"type": "SpaceCharacters", "data": text[len(left) + len(middle) :]})
 
 
+TEXT, TAG = 0, 1
+
+
 def leading_tokens(html: str, allowed: Set[str]) -> tuple[list[dict], int]:
     """The tokens bleach's walker yields for ``html[:end]``, and ``end``: the end of the
     longest run of whole top-level blocks in the subset (0 when the first is not).
 
     ``allowed`` is the sanitizer's allowlist of tag names (the tokenizer's, in bleach).
     """
+    parts, end = leading_parts(html, allowed)
+    tokens: list[dict] = []
+    for kind, part in parts:
+        if kind == TEXT:
+            add_text(tokens, part)
+        else:
+            tokens.append(tag_token(part))
+    return tokens, end
+
+
+def leading_parts(html: str, allowed: Set[str]) -> tuple[list[tuple[int, str]], int]:
+    """:func:`leading_tokens` as ``(TEXT, a text node)`` and ``(TAG, a tag as written)``:
+    each text node gives the walker's tokens of :func:`add_text`, each tag the one token
+    of :func:`tag_token`."""
     if html[:1] == "\ufeff":
         return [], 0
     bad = _UNSAFE_CHARS.search(html)
     limit = len(html) if bad is None else bad.start()
-    tokens: list[dict] = []
-    done_tokens, done_at = 0, 0  # the last top-level boundary
+    if _ASTRAL.search(html, 0, limit) and (bad := _UNSAFE_ASTRAL.search(html, 0, limit)):
+        limit = bad.start()
+    parts: list[tuple[int, str]] = []
+    done_parts, done_at = 0, 0  # the last top-level boundary
     stack: list[str] = []
-    text = ""  # text not yet in tokens (html5lib merges it into one node)
+    text = ""  # text not yet in parts (html5lib merges it into one node)
     pos = 0
     while pos < limit:
         match = _TOKEN.match(html, pos, limit)
@@ -120,45 +146,51 @@ def leading_tokens(html: str, allowed: Set[str]) -> tuple[list[dict], int]:
         if text:
             if stack and stack[-1] in _TABLE_CHILDREN and text.strip(_SPACE):
                 break  # html5lib would move it out in front of the table
-            _add_text(tokens, text)
+            parts.append((TEXT, text))
             text = ""
-        token = _tag_token(match, stack, html)
-        if token is None:
+        if not _may_take(match, stack, html):
             break
-        tokens.append(token)
+        parts.append((TAG, match[0]))
         pos = match.end()
         if not stack:
-            done_tokens, done_at = len(tokens), pos
+            done_parts, done_at = len(parts), pos
     if pos == len(html) and not stack:
         if text:
-            _add_text(tokens, text)
-        return tokens, pos
-    del tokens[done_tokens:]
-    return tokens, done_at
+            parts.append((TEXT, text))
+        return parts, pos
+    del parts[done_parts:]
+    return parts, done_at
 
 
-def _tag_token(match: re.Match[str], stack: list[str], html: str) -> dict | None:
-    """The walker's token for a tag bleach allows, with ``stack`` (open elements) updated;
-    None when the tag leaves the subset."""
+def _may_take(match: re.Match[str], stack: list[str], html: str) -> bool:
+    """Whether a tag bleach allows stays in the subset; ``stack`` (open elements) updated."""
     closing, name, attributes, self_closing = match.groups()
     if closing:
         if attributes or self_closing or not stack or stack[-1] != name:
-            return None
+            return False
         stack.pop()
-        return {"type": "EndTag", "name": name, "namespace": None}
+        return True
     if not _may_open(name, stack, html, match.end()):
-        return None
-    data = OrderedDict()
-    for attribute, value in _ATTRIBUTE.findall(attributes):
-        if (None, attribute) in data:
-            return None  # (html5lib keeps the first, bleach's tokenizer reports it)
-        data[(None, attribute)] = value
+        return False
+    names = [attribute for attribute, _ in _ATTRIBUTE.findall(attributes)]
+    if len(set(names)) < len(names):
+        return False  # (html5lib keeps the first, bleach's tokenizer reports it)
     if name in _VOID:
-        return {"type": "EmptyTag", "name": name, "namespace": None, "data": data}
+        return True
     if self_closing:
-        return None  # html5lib ignores "/>" there: the element stays open
+        return False  # html5lib ignores "/>" there: the element stays open
     stack.append(name)
-    return {"type": "StartTag", "name": name, "namespace": None, "data": data}
+    return True
+
+
+def tag_token(tag: str) -> dict:
+    """The walker's token for a tag :func:`leading_parts` took."""
+    closing, name, attributes, _ = _TOKEN.match(tag).groups()
+    if closing:
+        return {"type": "EndTag", "name": name, "namespace": None}
+    data = OrderedDict(((None, a), value) for a, value in _ATTRIBUTE.findall(attributes))
+    kind = "EmptyTag" if name in _VOID else "StartTag"
+    return {"type": kind, "name": name, "namespace": None, "data": data}
 
 
 def _may_open(name: str, stack: list[str], html: str, end: int) -> bool:

@@ -7,6 +7,7 @@ single gate every byte of page HTML passes through, as the last step.
 from __future__ import annotations
 
 import datetime
+import functools
 import html
 import re
 import xml.etree.ElementTree as etree
@@ -380,6 +381,16 @@ class _GuardedInline(InlineTreeprocessor):
         return data
 
 
+def _replace_toc_marker(toc: Any, root: etree.Element, elem: etree.Element) -> None:
+    """The table of contents' ``replace_marker``, which joins the text of every element of
+    the page (``itertext``) looking for a paragraph reading ``[TOC]``: it is skipped when no
+    element's own text holds the marker, as it then replaces nothing (it replaces only an
+    element whose ``text`` is the marker)."""
+    marker = toc.marker
+    if any(el.text and marker in el.text for el in root.iter()):
+        type(toc).replace_marker(toc, root, elem)
+
+
 def _has_any(text: str, chars: str, start: int) -> bool:
     for char in chars:
         if text.find(char, start) >= 0:
@@ -430,6 +441,8 @@ def build_markdown(state: RenderState) -> markdown.Markdown:
         pattern = md.inlinePatterns[name]
         pattern.compiled_re = GuardedRegex(pattern.compiled_re, chars)
     md.treeprocessors.register(_GuardedInline(md), "inline", 20)  # (replaces Markdown's)
+    toc = md.treeprocessors["toc"]
+    toc.replace_marker = functools.partial(_replace_toc_marker, toc)
     return md
 
 

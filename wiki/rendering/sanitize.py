@@ -7,7 +7,6 @@ function. The Content-Security-Policy is the second layer.
 
 from __future__ import annotations
 
-import itertools
 import re
 import secrets
 import threading
@@ -18,7 +17,7 @@ from bleach.html5lib_shim import Filter
 from bleach.sanitizer import INVISIBLE_CHARACTERS_RE, BleachSanitizerFilter
 from pygments.token import STANDARD_TYPES
 
-from wiki.rendering.html_tokens import leading_tokens
+from wiki.rendering.html_tokens import TEXT, add_text, leading_parts, tag_token
 from wiki.rendering.html_walker import ElementWalker
 
 ALLOWED_TAGS = frozenset(
@@ -216,18 +215,58 @@ def _clean(html: str) -> str:
 
 def _bleach(cleaner: bleach.Cleaner, html: str) -> str:
     """``cleaner.clean(html)``, reading the plain, well-nested start of ``html`` without
-    html5lib's parse (:func:`wiki.rendering.html_tokens.leading_tokens`: the tokens its
-    parse and walk would give); bleach's allowlist filter and serializer see every token."""
+    html5lib's parse (:func:`wiki.rendering.html_tokens.leading_parts`: the tokens its
+    parse and walk would give); bleach's allowlist filter and serializer see every token.
+
+    Those two handle each tag token on its own (the filter's one merge joins text tokens
+    that follow each other, and a tag stands between two text nodes; the serializer's
+    state is reset by each tag's ">"), so a tag's output is that of the tag alone, kept by
+    the tag as written (:func:`_tag_html`); text nodes go through the filter and serializer
+    together, each followed by a ``</p>`` (text never serializes to "<").
+    """
     if not html:
         return ""
-    tokens, end = leading_tokens(html, cleaner.tags)
+    parts, end = leading_parts(html, cleaner.tags)
     if end == 0:
         return cleaner.clean(html)
-    stream = iter(tokens)
+    text_tokens: list[dict] = []
+    for kind, part in parts:
+        if kind == TEXT:
+            add_text(text_tokens, part)
+            text_tokens.append(_TEXT_END)
+    texts = iter(_filtered(cleaner, text_tokens).split("</p>"))
+    tags = _tag_memo()
+    out = [
+        next(texts) if kind == TEXT else tags.get(part) or _tag_html(cleaner, part, tags)
+        for kind, part in parts
+    ]
     if end < len(html):  # html5lib starts the rest where the start left it: at the top level
-        stream = itertools.chain(tokens, cleaner.walker(cleaner.parser.parseFragment(html[end:])))
+        out.append(_filtered(cleaner, cleaner.walker(cleaner.parser.parseFragment(html[end:]))))
+    return "".join(out)
+
+
+_TEXT_END = {"type": "EndTag", "name": "p", "namespace": None}
+MAX_TAG_MEMO = 20_000
+
+
+def _tag_memo() -> dict[str, str]:
+    """This thread's sanitized tags, by the tag as written."""
+    memo = getattr(_local, "tags", None)
+    if memo is None or len(memo) > MAX_TAG_MEMO:
+        memo = _local.tags = {}
+    return memo
+
+
+def _tag_html(cleaner: bleach.Cleaner, tag: str, memo: dict[str, str]) -> str:
+    html = memo[tag] = _filtered(cleaner, [tag_token(tag)])
+    return html
+
+
+def _filtered(cleaner: bleach.Cleaner, tokens) -> str:
+    """What ``cleaner.clean`` does with the tokens of its walk: its allowlist filter, our
+    filters, its serializer."""
     filtered = BleachSanitizerFilter(
-        source=stream,
+        source=iter(tokens),
         allowed_tags=cleaner.tags,
         attributes=cleaner.attributes,
         strip_disallowed_tags=cleaner.strip,
