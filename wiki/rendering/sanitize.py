@@ -17,7 +17,7 @@ from bleach.html5lib_shim import Filter
 from bleach.sanitizer import INVISIBLE_CHARACTERS_RE, BleachSanitizerFilter
 from pygments.token import STANDARD_TYPES
 
-from wiki.rendering.html_tokens import TEXT, add_text, leading_parts, tag_token
+from wiki.rendering.html_tokens import TAG, TEXT, add_text, leading_parts, tag_token
 from wiki.rendering.html_walker import ElementWalker
 
 ALLOWED_TAGS = frozenset(
@@ -221,8 +221,9 @@ def _bleach(cleaner: bleach.Cleaner, html: str) -> str:
     Those two handle each tag token on its own (the filter's one merge joins text tokens
     that follow each other, and a tag stands between two text nodes; the serializer's
     state is reset by each tag's ">"), so a tag's output is that of the tag alone, kept by
-    the tag as written (:func:`_tag_html`); text nodes go through the filter and serializer
-    together, each followed by a ``</p>`` (text never serializes to "<").
+    the tag as written (:func:`_tag_memo`); new tags go through the filter and serializer
+    together, each followed by a mark that holds the secret; and so do text nodes, each
+    followed by a ``</p>`` (text never serializes to "<").
     """
     if not html:
         return ""
@@ -233,19 +234,23 @@ def _bleach(cleaner: bleach.Cleaner, html: str) -> str:
     for kind, part in parts:
         if kind == TEXT:
             add_text(text_tokens, part)
-            text_tokens.append(_TEXT_END)
+            text_tokens.append(dict(_TEXT_END))  # (filters may write to a token)
     texts = iter(_filtered(cleaner, text_tokens).split("</p>"))
     tags = _tag_memo()
-    out = [
-        next(texts) if kind == TEXT else tags.get(part) or _tag_html(cleaner, part, tags)
-        for kind, part in parts
-    ]
+    new = list(dict.fromkeys(part for kind, part in parts if kind == TAG and part not in tags))
+    if new:  # tags not seen before, each followed by a mark no page can hold (the secret)
+        tag_tokens = [token for tag in new for token in (tag_token(tag), dict(_TAG_END))]
+        tags.update(
+            zip(new, _filtered(cleaner, tag_tokens).split(_TAG_END["data"])[:-1], strict=True)
+        )
+    out = [next(texts) if kind == TEXT else tags[part] for kind, part in parts]
     if end < len(html):  # html5lib starts the rest where the start left it: at the top level
         out.append(_filtered(cleaner, cleaner.walker(cleaner.parser.parseFragment(html[end:]))))
     return "".join(out)
 
 
 _TEXT_END = {"type": "EndTag", "name": "p", "namespace": None}
+_TAG_END = {"type": "Characters", "data": f"\ue018{_NONCE}\ue019"}
 MAX_TAG_MEMO = 20_000
 
 
@@ -255,11 +260,6 @@ def _tag_memo() -> dict[str, str]:
     if memo is None or len(memo) > MAX_TAG_MEMO:
         memo = _local.tags = {}
     return memo
-
-
-def _tag_html(cleaner: bleach.Cleaner, tag: str, memo: dict[str, str]) -> str:
-    html = memo[tag] = _filtered(cleaner, [tag_token(tag)])
-    return html
 
 
 def _filtered(cleaner: bleach.Cleaner, tokens) -> str:
