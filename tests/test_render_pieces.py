@@ -191,6 +191,49 @@ def test_a_link_turning_blue_is_not_served_stale():
     assert blue == rendering.render(body, existing={"Docker"})
 
 
+def _referenced(url: str, extra: str = "") -> str:
+    """A long page whose links use a definition at its end (after many pieces)."""
+    parts = [f"Part {i} uses [the docs][Docs] and [other][o{i}]. " * 6 for i in range(60)]
+    return "\n\n".join(parts) + f'\n\n{extra}\n\n[docs]: {url} "Docs"\n\n[o7]: /wiki/O7\n'
+
+
+def test_reference_definitions_render_in_pieces():
+    body = _referenced("https://docs.example/a")
+    cache = PieceCache()
+    pieces = render_in_pieces(body, existing=EXISTING, cache=cache)
+    assert cache.whole_renders == 0 and cache.misses > 5
+    assert pieces == rendering.render(body, existing=EXISTING)
+    assert 'href="https://docs.example/a"' in pieces.html and "[other][o8]" in pieces.html
+
+
+def test_a_changed_definition_re_renders_the_pieces_that_use_it():
+    cache = PieceCache()
+    render_in_pieces(_referenced("https://docs.example/a"), existing=(), cache=cache)
+    for url, extra, expected in [
+        ("https://docs.example/b", "", "https://docs.example/b"),  # the definition changed
+        ("https://docs.example/b", "[o3]: /wiki/O3", "/edit/O3"),  # a link now finds one
+        ("https://docs.example/c", "[DOCS]: /first", "https://docs.example/c"),  # later wins
+    ]:
+        body = _referenced(url, extra)
+        pieces = render_in_pieces(body, existing=(), cache=cache)
+        assert pieces == rendering.render(body, existing=())
+        assert f'href="{expected}"' in pieces.html
+    assert cache.whole_renders == 0 and "docs.example/b" not in pieces.html
+
+
+def test_pieces_that_use_no_changed_definition_stay_cached():
+    prose = [f"Plain prose paragraph {i} with enough words to be a piece. " * 8 for i in range(40)]
+    body = "\n\n".join(prose) + "\n\nSee [x].\n\n[x]: /a\n"
+    cache = PieceCache()
+    render_in_pieces(body, existing=(), cache=cache)
+    misses = cache.misses
+    edited = body.replace("[x]: /a", "[x]: /b")
+    assert render_in_pieces(edited, existing=(), cache=cache) == rendering.render(
+        edited, existing=()
+    )
+    assert cache.misses - misses <= 2 < misses and cache.whole_renders == 0
+
+
 def test_code_heavy_pages_render_in_pieces_and_reuse_highlighting():
     fence = '```python\nimport re\nWORD = re.compile(r"[^\\W_]+")  # [r]: not a definition\n```'
     body = "\n\n".join(f"## Step {i}\n\nText {i}.\n\n{fence}\n\nprint({i})" for i in range(60))

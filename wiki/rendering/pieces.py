@@ -20,8 +20,12 @@ whole corpus), because:
   nested), so sanitizing piece by piece gives the same as sanitizing the whole;
 * heading ids are numbered across the document (a second "Usage" is ``h-usage_1``): pieces
   carry placeholders, replaced by the ids a whole render's table of contents would give;
-* what has document-wide effect is rendered whole: footnotes, reference-style link
-  definitions and the ``[TOC]`` marker.
+* reference-style link definitions reach across pieces: every piece's definitions are
+  collected first (from the cache or the piece's block parse), as a whole render's block
+  parse collects them before any link is read, and a cached piece is reused only when its
+  links find what they found when it was rendered;
+* what else has document-wide effect is rendered whole: footnotes (numbered, and gathered
+  at the end, across the document) and the ``[TOC]`` marker.
 
 Code blocks are highlighted by Pygments during preprocessing, for the whole document; their
 HTML is cached too, by source, options and block number.
@@ -53,9 +57,9 @@ MAX_PIECE = 4_000  # characters; a larger piece is cut at the next allowed place
 CUT_ONE_IN = 4  # a cut is taken before one allowed block in this many (by its hash)
 CACHE_CHARS = 16_000_000  # characters kept per render worker: about 40 MB (bench: 60 MB at 24M)
 
-# Things with document-wide effect: footnotes, the TOC marker, reference link definitions.
-# Definitions count at any indent or quote depth: list items and quotes hold them too.
-_DOCUMENT_WIDE = re.compile(r"\[\^|\[TOC\]|^[ \t>]*\[[^\]\n]*\]:", re.M)
+# Things with document-wide effect a piece cannot carry: footnotes and the TOC marker.
+# (Reference link definitions can: see :func:`_from_pieces`.)
+_DOCUMENT_WIDE = re.compile(r"\[\^|\[TOC\]")
 _CONTINUES = re.compile(r"[ \t\n>]|(?:[*+-]|\d{1,9}[.)])(?:[ \t]|$)")
 _MARK_START, _MARK_END = "\ue000", "\ue001"  # private-use characters around heading numbers
 _ID_PLACEHOLDER = re.compile(f"h-{_MARK_START}(\\d+){_MARK_END}")
@@ -89,6 +93,11 @@ class _Piece:
     slugs: tuple[str, ...]
     mermaid: bool
     math: bool
+    # Reference link definitions the piece holds ((id, (url, title)) in the order Python-
+    # Markdown stored them), and the ids its links looked up with what they found (None:
+    # not defined): the piece fits a document whose definitions give the same answers.
+    definitions: tuple[tuple[str, tuple[str, str]], ...] = ()
+    looked_up: tuple[tuple[str, tuple[str, str] | None], ...] = ()
 
 
 class _Lru(LRUCache):
@@ -208,13 +217,37 @@ def _render_in_pieces(text, meta, existing, page_title, image_sizes, cache) -> R
 
 
 def _from_pieces(decided: _InPieces, meta, existing, page_title, image_sizes, cache):
-    """None when a piece is not self-contained (the document must be rendered whole)."""
+    """None when a piece is not self-contained (the document must be rendered whole).
+
+    Reference link definitions reach across pieces (a link may use one defined anywhere
+    in the document), so they are collected first, as a whole render's block parse does
+    before any link is read: each piece's own definitions (from the cache, or from parsing
+    the piece), in document order, a later one replacing an earlier one. A cached piece is
+    used when the links in it would find what they found when it was rendered.
+    """
     md, fences = decided.md, decided.state  # fences are formatted: it knows Mermaid, math
     stash = md.htmlStash.rawHtmlBlocks
     codes = code_stash(md)
+    context = (stash, codes, existing, page_title, image_sizes)
+    found = [_cached_piece(chunk, context, cache) for chunk in decided.chunks]
+    parsed = {
+        i: _parse_piece(decided.chunks[i], context)
+        for i, (_, piece, _) in enumerate(found)
+        if piece is None
+    }
+    references: dict[str, tuple[str, str]] = {}
+    for i, (_, piece, _) in enumerate(found):
+        references.update(piece.definitions if piece is not None else parsed[i][0].references)
     pieces = []
-    for chunk in decided.chunks:
-        piece = _piece(chunk, stash, codes, existing, page_title, image_sizes, cache)
+    for i, (key, piece, cacheable) in enumerate(found):
+        if piece is not None and _fits(piece, existing, references):
+            cache.hits += 1
+        else:
+            cache.misses += 1
+            md_piece, root, state = parsed.get(i) or _parse_piece(decided.chunks[i], context)
+            piece = _finish_piece(md_piece, root, state, references)
+            if cacheable:
+                cache.pieces.put(key, piece, len(decided.chunks[i]) + len(piece.html) + 200)
         if not piece.self_contained:
             return None
         if not piece.empty:  # blocks that render to nothing add no line break either
@@ -343,7 +376,9 @@ def _may_cut_before(block: str) -> bool:
     return bool(block) and _CONTINUES.match(block) is None
 
 
-def _piece(chunk, stash, code_stash, existing, page_title, image_sizes, cache) -> _Piece:
+def _cached_piece(chunk: str, context: tuple, cache: PieceCache):
+    """(cache key, the cached piece or None, whether the piece may be cached)."""
+    stash, code_stash, existing, page_title, image_sizes = context
     refs = tuple(int(n) for n in _STASH_REF.findall(chunk))
     stashed = tuple(_stashed(stash, n) for n in refs)
     cacheable = all(isinstance(s, str) for s in stashed)
@@ -353,20 +388,42 @@ def _piece(chunk, stash, code_stash, existing, page_title, image_sizes, cache) -
     # Placeholders are numbered through the document, so a code block added above would
     # change every later piece's text; the key holds what they stand for instead.
     key = (_STASH_REF.sub(_unnumbered, chunk), stashed, codes, page_title, sizes)
-    piece = cache.pieces.get(key) if cacheable else None
-    if piece is not None and piece.missing == {t for t in piece.links if t not in existing}:
-        cache.hits += 1
-        return piece
-    cache.misses += 1
-    piece = _render_piece(chunk, stash, code_stash, existing, page_title, image_sizes)
-    if cacheable:
-        cache.pieces.put(key, piece, len(chunk) + len(piece.html) + 200)
-    return piece
+    return key, (cache.pieces.get(key) if cacheable else None), cacheable
 
 
-def _render_piece(chunk, stash, code_stash, existing, page_title, image_sizes) -> _Piece:
-    """Python-Markdown's ``convert`` from the block parser on, with the whole document's
-    stashes (the preprocessors already ran on the whole document)."""
+def _fits(piece: _Piece, existing, references: dict) -> bool:
+    """Whether a cached piece is what rendering it here would give: its links to pages are
+    as red or blue as they were, and its reference links find what they found."""
+    if piece.missing != {t for t in piece.links if t not in existing}:
+        return False
+    return all(references.get(id_) == found for id_, found in piece.looked_up)
+
+
+class _References(dict):
+    """A document's reference link definitions, noting what the piece's links look up."""
+
+    def __init__(self, definitions: dict) -> None:
+        super().__init__(definitions)
+        self.looked_up: dict[str, tuple[str, str] | None] = {}
+
+    def __contains__(self, id_: object) -> bool:
+        self.looked_up[id_] = dict.get(self, id_)
+        return dict.__contains__(self, id_)
+
+    def __getitem__(self, id_: str) -> tuple[str, str]:
+        self.looked_up[id_] = dict.get(self, id_)
+        return dict.__getitem__(self, id_)
+
+    def get(self, id_, default=None):
+        self.looked_up[id_] = dict.get(self, id_)
+        return dict.get(self, id_, default)
+
+
+def _parse_piece(chunk: str, context: tuple):
+    """Python-Markdown's ``convert`` of a piece up to its block parse, with the whole
+    document's stashes (the preprocessors already ran on the whole document): the Markdown
+    instance (its ``references`` hold the piece's definitions), the tree and the state."""
+    stash, code_stash, existing, page_title, image_sizes = context
     state = rendering.RenderState(existing=existing, page_title=page_title, image_sizes=image_sizes)
     md = rendering.build_markdown(state)
     md.htmlStash.rawHtmlBlocks = list(stash)
@@ -375,6 +432,17 @@ def _render_piece(chunk, stash, code_stash, existing, page_title, image_sizes) -
     md.treeprocessors["toc"].slugify = _PlaceholderSlugs()
     try:
         root = md.parser.parseDocument(chunk.split("\n")).getroot()
+    except RecursionError:
+        raise rendering.too_complex("it is nested too deeply", 400) from None
+    return md, root, state
+
+
+def _finish_piece(md, root, state: rendering.RenderState, references: dict) -> _Piece:
+    """The rest of ``convert`` for a piece :func:`_parse_piece` parsed, with the
+    document's reference definitions."""
+    definitions = tuple(md.references.items())
+    md.references = looked_up = _References(references)
+    try:
         for treeprocessor in md.treeprocessors:
             new_root = treeprocessor.run(root)
             root = root if new_root is None else new_root
@@ -402,6 +470,8 @@ def _render_piece(chunk, stash, code_stash, existing, page_title, image_sizes) -
         slugs=tuple(slugs),
         mermaid=state.mermaid,
         math=state.math,
+        definitions=definitions,
+        looked_up=tuple(looked_up.looked_up.items()),
     )
 
 
