@@ -244,7 +244,7 @@ def _long_document(extra: str) -> str:
     ("extra", "whole"),
     [
         ("A note.[^1]\n\n[^1]: The footnote.", True),  # document-wide: rendered whole
-        ("[r]: /wiki/R\n\nSee [r].", True),
+        ("[r]: /wiki/R\n\nSee [r].", False),  # definitions: in pieces too
         ("The end.", False),  # cut into pieces
     ],
 )
