@@ -223,7 +223,8 @@ def _bleach(cleaner: bleach.Cleaner, html: str) -> str:
     state is reset by each tag's ">"), so a tag's output is that of the tag alone, kept by
     the tag as written (:func:`_tag_memo`); new tags go through the filter and serializer
     together, each followed by a mark that holds the secret; and so do text nodes, each
-    followed by a ``</p>`` (text never serializes to "<").
+    followed by a ``</p>`` (text never serializes to "<"), except plain text, which they
+    leave as it is (:data:`_NOT_PLAIN`).
     """
     if not html:
         return ""
@@ -232,10 +233,10 @@ def _bleach(cleaner: bleach.Cleaner, html: str) -> str:
         return cleaner.clean(html)
     text_tokens: list[dict] = []
     for kind, part in parts:
-        if kind == TEXT:
+        if kind == TEXT and _NOT_PLAIN.search(part):
             add_text(text_tokens, part)
             text_tokens.append(dict(_TEXT_END))  # (filters may write to a token)
-    texts = iter(_filtered(cleaner, text_tokens).split("</p>"))
+    texts = iter(_filtered(cleaner, text_tokens).split("</p>") if text_tokens else ())
     tags = _tag_memo()
     new = list(dict.fromkeys(part for kind, part in parts if kind == TAG and part not in tags))
     if new:  # tags not seen before, each followed by a mark no page can hold (the secret)
@@ -243,13 +244,19 @@ def _bleach(cleaner: bleach.Cleaner, html: str) -> str:
         tags.update(
             zip(new, _filtered(cleaner, tag_tokens).split(_TAG_END["data"])[:-1], strict=True)
         )
-    out = [next(texts) if kind == TEXT else tags[part] for kind, part in parts]
+    out = [
+        tags[part] if kind == TAG else next(texts) if _NOT_PLAIN.search(part) else part
+        for kind, part in parts
+    ]
     if end < len(html):  # html5lib starts the rest where the start left it: at the top level
         out.append(_filtered(cleaner, cleaner.walker(cleaner.parser.parseFragment(html[end:]))))
     return "".join(out)
 
 
 _TEXT_END = {"type": "EndTag", "name": "p", "namespace": None}
+# Text bleach gives back as it is: the filter changes only "&" (entities) and the invisible
+# control characters (in text, not in whitespace), the serializer escapes "&", "<", ">".
+_NOT_PLAIN = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
 _TAG_END = {"type": "Characters", "data": f"\ue018{_NONCE}\ue019"}
 MAX_TAG_MEMO = 20_000
 
