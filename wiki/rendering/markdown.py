@@ -320,34 +320,34 @@ INLINE_GUARDS = {
     "gfm_tilde": "~",
 }
 # The same for the patterns :class:`_GuardedInline` skips without calling (the four above
-# too): each regex's match starts with, or holds, one of these.
-SKIP_GUARDS = {
-    **INLINE_GUARDS,
-    "wikilink": "[",  # [[...]]
-    "gfm_hard_break": "\\",  # \\ then a line end
-    "escape": "\\",
-    "footnote": "[",  # [^...]
-    "reference": "[",
-    "link": "[",
-    "image_link": "!",  # ![
-    "image_reference": "!",
-    "short_reference": "[",
-    "short_image_ref": "!",
-    "autolink": "<",
-    "automail": "<",
-    "linebreak": "\n",  # two spaces and a line end
-    "html": "<",
-    "magic-link": ":.",  # "://" after the scheme, or the "." of "www."
-    "entity": "&",
-    "em_strong": "*_",
-    "delimiter": "~",
+# too), as strings: every match of the pattern holds one of them, whole.
+SKIP_GUARDS: dict[str, tuple[str, ...]] = {
+    **{name: tuple(chars) for name, chars in INLINE_GUARDS.items()},
+    "wikilink": ("[[",),
+    "gfm_hard_break": ("\\\n",),  # a backslash at the end of a line
+    "escape": ("\\",),
+    "footnote": ("[^",),
+    "reference": ("[",),
+    "link": ("[",),
+    "image_link": ("![",),
+    "image_reference": ("![",),
+    "short_reference": ("[",),
+    "short_image_ref": ("![",),
+    "autolink": ("://",),  # <http://...>, <ftp://...>
+    "automail": ("<",),
+    "linebreak": ("  \n",),  # two spaces and a line end
+    "html": ("<",),
+    "magic-link": ("://", "w.", "W."),  # a scheme's "://", or "www." in any case
+    "entity": ("&",),
+    "em_strong": ("*", "_"),
+    "delimiter": ("~",),
 }
 
 
 class _GuardedInline(InlineTreeprocessor):
     """Python-Markdown's inline treeprocessor, which tries every inline pattern on every
     text (25 of them, ~14,000 tries for a 50 KB README): this one skips a pattern whose
-    guard (:data:`SKIP_GUARDS`) finds none of its characters in the text left to search,
+    guard (:data:`SKIP_GUARDS`) finds none of its strings in the text left to search,
     as trying it would find nothing (and that try's result, "no match, search the next
     pattern from the start", is what skipping gives). The patterns are read once, in
     order, instead of through the registry's sorted lookup on each try.
@@ -391,9 +391,9 @@ def _replace_toc_marker(toc: Any, root: etree.Element, elem: etree.Element) -> N
         type(toc).replace_marker(toc, root, elem)
 
 
-def _has_any(text: str, chars: str, start: int) -> bool:
-    for char in chars:
-        if text.find(char, start) >= 0:
+def _has_any(text: str, strings: tuple[str, ...], start: int) -> bool:
+    for string in strings:
+        if text.find(string, start) >= 0:
             return True
     return False
 
