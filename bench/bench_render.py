@@ -4,6 +4,8 @@
   sanitizer's per-thread memo of sanitized tags is emptied before each run, so nothing
   learnt from an earlier render helps;
 * cold, render worker's path: ``render_pieces`` with an empty piece cache (and memo);
+* first save in a running worker: the same, with the memo holding the tags of 300 other
+  pages (the benchmark corpus), as a worker that has rendered other pages has;
 * warm, after a small edit: ``render_pieces`` with a cache warmed by the page, after a
   one-word change in a paragraph in the middle (a different word each run), what a typical
   save of an existing page costs. A page with footnotes, reference definitions or ``[TOC]``
@@ -90,6 +92,27 @@ def main() -> None:
         lambda cache: render_pieces(body, existing=(), cache=cache),
         args.runs,
     )
+    corpus = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "1k"
+    if not corpus.is_dir():
+        corpus = Path("/work/shared/corpus/1k")
+    others = [p.read_text(encoding="utf-8") for p in sorted(corpus.glob("*.md"))[:300]]
+
+    if others:
+        _forget_tags()
+        for other in others:
+            render(other, existing=())  # fills the memo with their tags
+        their_tags = dict(sanitize._local.tags)
+
+        def running_worker(_):
+            sanitize._local.tags = dict(their_tags)
+            return PieceCache()
+
+        _measure(
+            "first save, worker that rendered others",
+            running_worker,
+            lambda cache: render_pieces(body, existing=(), cache=cache),
+            args.runs,
+        )
     cache = PieceCache()
     render_pieces(body, existing=(), cache=cache)
     whole_before = cache.whole_renders
