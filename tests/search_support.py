@@ -8,6 +8,8 @@ test module to run its tests over every pair.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import select
@@ -61,3 +63,13 @@ _HIT_RE = re.compile(r'<a class="search-hit-title" href="/wiki/([^"]+)">')
 def html_hits(html: str) -> list[str]:
     """Result page paths (``Django/ORM``, underscores for spaces) in the order shown."""
     return _HIT_RE.findall(html)
+
+
+@contextmanager
+def wiki_of(app, pages: dict[str, str]) -> Iterator[None]:
+    """Within: an app context whose wiki holds ``pages`` (title -> body), all indexed."""
+    with app.app_context():
+        for title, body in pages.items():
+            put(title, body)
+        search_service.sync()
+        yield

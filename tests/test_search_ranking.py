@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.search_support import app_config, backend, put, search_case, titles  # noqa: F401
+from tests.search_support import app_config, backend, search_case, titles, wiki_of  # noqa: F401
 from wiki.search import service as search_service
 from wiki.search.postgres.sql import page_names
 from wiki.search.query import parse_query
@@ -25,10 +25,7 @@ PAGES = {
 
 @pytest.fixture
 def wiki(app, editor):
-    with app.app_context():
-        for title, body in PAGES.items():
-            put(title, body)
-        search_service.sync()
+    with wiki_of(app, PAGES):
         yield
 
 

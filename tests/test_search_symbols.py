@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.search_support import app_config, backend, put, search_case, titles  # noqa: F401
+from tests.search_support import app_config, backend, search_case, titles, wiki_of  # noqa: F401
 from wiki.search import service as search_service
 
 PAGES = {
@@ -29,10 +29,7 @@ PAGES = {
 
 @pytest.fixture
 def wiki(app, editor):
-    with app.app_context():
-        for title, body in PAGES.items():
-            put(title, body)
-        search_service.sync()
+    with wiki_of(app, PAGES):
         yield
 
 
@@ -87,10 +84,11 @@ def test_symbol_terms_in_phrases_and_titles(wiki):
 
 
 def test_title_with_every_word_ranks_above_body_repeats(app, editor):
-    with app.app_context():
-        put("Teapot Notes", "Kettle kettle kettle descaling descaling; the kettle boils.")
-        put("Kettle Descaling Guide", "Citric acid, once a month.")
-        search_service.sync()
+    pages = {
+        "Teapot Notes": "Kettle kettle kettle descaling descaling; the kettle boils.",
+        "Kettle Descaling Guide": "Citric acid, once a month.",
+    }
+    with wiki_of(app, pages):
         assert titles("kettle descaling")[0] == "Kettle Descaling Guide"
         assert titles("descaling kettle")[0] == "Kettle Descaling Guide"
 
