@@ -26,8 +26,10 @@ from whoosh.reading import IndexReader
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
-# Postings kept in all (16 bytes each): the cache is cleared when it holds more.
-MAX_POSTINGS = 2_000_000
+# Postings kept in all (24 bytes each: ~12 MB per worker at most, a budget like every cache's
+# in #21): the cache is cleared when it would hold more. A hundred common words at 10,000
+# pages fit.
+MAX_POSTINGS = 500_000
 
 Postings = tuple[array, array, array]  # document numbers, weights, field lengths
 Scores = dict[int, float]
