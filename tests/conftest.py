@@ -112,9 +112,45 @@ def backend(request) -> str:
     return request.param
 
 
+# Empties every table and restarts every sequence that was used, as
+# ``TRUNCATE <all tables> RESTART IDENTITY CASCADE`` would, in one round trip. A test leaves a
+# handful of rows: deleting them takes milliseconds, while TRUNCATE gives each of the ~30
+# tables new files (0.2-0.5 s per test, paid by the ~1,100 PostgreSQL tests).
+# ``session_replication_role = replica`` switches off the foreign-key triggers (every table is
+# emptied, so none is left dangling) and, like TRUNCATE, fires no user trigger.
+_EMPTY_ALL = """
+DO $$
+DECLARE r record;
+BEGIN
+  SET LOCAL session_replication_role = replica;
+  FOR r IN SELECT tablename FROM pg_tables
+           WHERE schemaname = 'public' AND tablename <> 'alembic_version' LOOP
+    EXECUTE format('DELETE FROM %I', r.tablename);
+  END LOOP;
+  FOR r IN SELECT sequencename FROM pg_sequences
+           WHERE schemaname = 'public' AND last_value IS NOT NULL LOOP
+    EXECUTE format('ALTER SEQUENCE %I RESTART', r.sequencename);
+  END LOOP;
+END $$
+"""
+_RESET_ENGINES: dict = {}
+
+
 def _truncate_all(url: str) -> None:
-    engine = create_engine(url)
+    """Empty the test database between tests (ids start at 1 again)."""
+    if url not in _RESET_ENGINES:
+        engine = create_engine(url, pool_size=1, pool_pre_ping=True)
+        with engine.connect() as conn:
+            superuser = conn.scalar(
+                text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            )
+        _RESET_ENGINES[url] = (engine, superuser)
+    engine, superuser = _RESET_ENGINES[url]
     with engine.begin() as conn:
+        if superuser:
+            conn.execute(text(_EMPTY_ALL))
+            return
+        # Without the right to switch off triggers: the slow, always-allowed way.
         tables = [
             r[0]
             for r in conn.execute(
@@ -123,7 +159,6 @@ def _truncate_all(url: str) -> None:
             if r[0] != "alembic_version"
         ]
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    engine.dispose()
 
 
 @pytest.fixture
