@@ -13,6 +13,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
+from tests.conftest import TEMPLATE_CODE
 from wiki import create_app
 from wiki.extensions import db
 
@@ -70,6 +71,7 @@ def live_app(migrated, tmp_path):
         WIKI_PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
         SEARCH_SYNC="request",  # searched for right after saving
     )
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE
     yield app
     with app.app_context():
         db.engine.dispose()
