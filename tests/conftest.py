@@ -41,13 +41,6 @@ def pytest_configure(config):
     config.option.basetemp = f"/dev/shm/nexus-pytest-{_checkout_tag()}"
 
 
-def pytest_collection_modifyitems(config, items):
-    """Browser tests share one CPU-heavy Chromium: keep them on one xdist worker."""
-    for item in items:
-        if item.nodeid.startswith("tests/browser/") or item.get_closest_marker("browser"):
-            item.add_marker(pytest.mark.xdist_group("browser"))
-
-
 def pytest_runtest_logreport(report):
     # CI sets WIKI_REQUIRE_ALL_BACKENDS: a skipped test there is a missing dependency.
     if os.environ.get("WIKI_REQUIRE_ALL_BACKENDS") and report.skipped:

@@ -2,6 +2,12 @@
 
 Each test gets a fresh database (copied from the migrated template) and a live server in a
 thread. CSP violations and page errors are collected and fail the test.
+
+Browser tests are spread over the xdist workers like any other test: each worker starts its
+own Chromium (the session-scoped ``browser``) when it first gets one. (An ``xdist_group``
+added in a conftest's ``pytest_collection_modifyitems`` never kept them together: xdist's
+own hook reads the groups first, unless the conftest hook is ``tryfirst``. One worker
+driving all ~300 s of them while the other finished the rest would be slower anyway.)
 """
 
 from __future__ import annotations
