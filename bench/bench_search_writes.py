@@ -20,6 +20,10 @@ Then, for ``--seconds``:
 - the CPU time of the writer thread per save (the whole request, not its render, which runs
   in the render guard's worker process) and of the indexer threads, and the whole process's.
 
+As in production (bin/serve), the host's indexer runs as a process of its own (``flask
+search follow``), which the saves wake; ``--no-follower`` leaves indexing to a thread of this
+process instead (the fallback when no indexer process runs), for comparison.
+
 Afterwards ``flask search check`` runs at once and must report the index up to date.
 Targets: search p95 < 30 ms, suggestions p95 < 10 ms, index lag <= 2 s.
 """
@@ -30,6 +34,7 @@ import argparse
 import os
 import queue
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -47,6 +52,7 @@ from bench.bench_search import make_app, prepare  # noqa: E402
 from bench.queries import COMMON_QUERIES, SUGGEST_PREFIXES  # noqa: E402
 from wiki.extensions import db  # noqa: E402
 from wiki.models import Page  # noqa: E402
+from wiki.search import indexer  # noqa: E402
 from wiki.text.titles import title_to_path  # noqa: E402
 
 
@@ -120,6 +126,42 @@ def writer(args, tmp: str, seconds: float, acks: queue.Queue, cpu: list[float]) 
     acks.put(None)
 
 
+def start_follower(app, args, tmp: str) -> subprocess.Popen:
+    """This wiki's indexer process, listening (as bin/serve starts one beside gunicorn)."""
+    env = dict(
+        os.environ,
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        SEARCH_INDEX_DIR=app.config["SEARCH_INDEX_DIR"],
+        SEARCH_BACKEND=args.backend,
+        SECRET_KEY="bench",
+    )
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "search", "follow"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    path = indexer.wake_path(app)
+    for _ in range(600):
+        if os.path.exists(path):
+            return follower
+        time.sleep(0.1)
+    follower.kill()
+    sys.exit("the search follower did not start")
+
+
+def stop_follower(follower: subprocess.Popen | None) -> float | None:
+    """Stop it; the CPU seconds it used (from /proc, user + system)."""
+    if follower is None:
+        return None
+    with open(f"/proc/{follower.pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    follower.terminate()
+    follower.wait(30)
+    return cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["whoosh", "postgres"], default="whoosh")
@@ -128,6 +170,7 @@ def main() -> None:
     parser.add_argument("--corpus", default=str(ROOT.parents[1] / "shared" / "corpus" / "10k"))
     parser.add_argument("--workdir")
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--no-follower", action="store_true", help="index in a thread instead")
     args = parser.parse_args()
     if args.backend == "postgres" and not args.database_url:
         parser.error("--backend postgres needs --database-url")
@@ -141,6 +184,7 @@ def main() -> None:
         else:
             with app.app_context():
                 upgrade()
+        follower = None if args.no_follower else start_follower(app, args, tmp)
         client = app.test_client()
         for q in COMMON_QUERIES:  # warm the backend (opens the index, caches)
             client.get(f"/search?q={quote(q)}")
@@ -195,6 +239,7 @@ def main() -> None:
                 indexer_cpu[t] = thread_cpu(t) - indexers_before[t]
         proc.join()
         process_cpu = time.process_time() - process_start
+        follower_cpu = stop_follower(follower)
         wall = time.perf_counter() - wall_start
         check = app.test_cli_runner().invoke(args=["search", "check"])
         backend = args.backend
@@ -210,6 +255,8 @@ def main() -> None:
             f"  indexer threads CPU: {sum(indexer_cpu.values()):.2f} s; whole process CPU "
             f"{process_cpu:.1f} s in {wall:.1f} s"
         )
+        if follower_cpu is not None:
+            print(f"  indexer process (search follow) CPU: {follower_cpu:.2f} s")
         if lags:
             print(f"  index lag after the save's ack: max {max(lags):.2f} s   target <= 2 s")
         last = check.output.strip().splitlines()[-1] if check.output.strip() else ""

@@ -73,3 +73,8 @@ def test_page_views_do_not_run_the_limiter_and_other_routes_do(client, editor, m
     assert resolved == []
     assert client.get("/recent").status_code == 200
     assert len(resolved) == 1 and resolved[0].endswith(".recent")
+
+
+def test_an_app_with_rate_limits_off_starts_and_serves(app_config):
+    app = create_app(**{**app_config, "RATELIMIT_ENABLED": False})
+    assert app.test_client().get("/wiki/Home").status_code in (200, 404)
