@@ -740,3 +740,43 @@ def test_attachment_images_get_their_known_dimensions():
     assert 'src="/files/Django/ORM/arch.png"' in out.html
     assert 'width="800"' in out.html and 'height="600"' in out.html
     assert out.html.count("width=") == 1  # unknown images get no invented size
+
+
+def test_no_cyclic_garbage_collection_runs_during_a_render():
+    """Renders pause the cyclic collector (it doubled the slowest renders of long pages) and
+    leave it as they found it."""
+    import gc
+
+    from wiki.rendering.markdown import render
+    from wiki.rendering.pieces import PieceCache, render_pieces
+
+    body = "\n\n".join(
+        f"## Part {n}\n\n- *item* {n} [[Page {n}]]\n- `code` {n}" for n in range(400)
+    )
+    automatic: list[int] = []  # collections set off by allocations (gc.collect() is gen 2)
+
+    def note(phase, info):
+        if phase == "start" and info["generation"] < 2:
+            automatic.append(info["generation"])
+
+    cache, existing = PieceCache(), frozenset()
+    gc.callbacks.append(note)
+    try:
+        gc.collect()
+        render.__wrapped__(body, existing=existing)  # the same render, unpaused
+        unpaused = len(automatic)
+        gc.collect()
+        render(body, existing=existing)
+        during_render = len(automatic) - unpaused
+        gc.collect()
+        render_pieces(body, existing=existing, cache=cache)
+        during_pieces = len(automatic) - unpaused - during_render
+        assert unpaused > 0  # the page is big enough to set the collector off
+        assert (during_render, during_pieces) == (0, 0)
+        assert gc.isenabled()
+        gc.disable()
+        render(body, existing=existing)
+        assert not gc.isenabled()  # a caller's own pause is kept
+    finally:
+        gc.enable()
+        gc.callbacks.remove(note)

@@ -144,6 +144,7 @@ def render_cached(body: str, **kwargs) -> Rendered:
     return render_pieces(body, cache=_process_cache, **kwargs)
 
 
+@rendering.without_cycle_collection
 def render_pieces(
     body: str,
     *,
