@@ -53,6 +53,10 @@ class Config:
     WIKI_API_RATE = _env("WIKI_API_RATE", "600 per minute")
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "process-memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Said outright: Flask-Limiter's one Limiter keeps the last app's setting as the default
+    # for the next app in the process (an app built with limits off would switch them off
+    # for every later one).
+    RATELIMIT_ENABLED = True
     # Proxies (load balancers) in front that set X-Forwarded-For/-Proto; without this, every
     # client behind a load balancer has its address, and the per-address limits become global.
     WIKI_PROXY_HOPS = int(_env("WIKI_PROXY_HOPS", "0"))

@@ -78,3 +78,14 @@ def test_page_views_do_not_run_the_limiter_and_other_routes_do(client, editor, m
 def test_an_app_with_rate_limits_off_starts_and_serves(app_config):
     app = create_app(**{**app_config, "RATELIMIT_ENABLED": False})
     assert app.test_client().get("/wiki/Home").status_code in (200, 404)
+    # ... and an app built after it in the same process still limits (config.py says so).
+    client = _client(app_config, WIKI_PREVIEW_RATE="1 per minute")
+    assert (
+        client.post(
+            "/register",
+            data={"username": "bob", "password": "password123", "confirm": "password123"},
+        ).status_code
+        == 302
+    )
+    assert client.post("/preview", data={"body": "# Hi", "title": "Scratch"}).status_code == 200
+    assert client.post("/preview", data={"body": "# Hi", "title": "Scratch"}).status_code == 429
