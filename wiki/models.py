@@ -84,6 +84,30 @@ class User(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
 
+class LazyUser(UserMixin):
+    """A request's Flask-Login user known from a cheap query (its id, perhaps more), whose
+    :class:`User` row is loaded only when something asks for what it lacks. Subclasses: the
+    web session's reader (wiki.auth.sessions.SessionUser), an API token's owner
+    (wiki.tokens.service.TokenOwner)."""
+
+    id: int
+    _user: User | None = None
+
+    def _load(self) -> User:
+        return db.session.get(User, self.id)
+
+    @property
+    def user(self) -> User:
+        if self._user is None:
+            self._user = self._load()
+        return self._user
+
+    def __getattr__(self, name: str):  # only for what the instance and its class lack
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.user, name)
+
+
 class Page(db.Model):
     __tablename__ = "pages"
 

@@ -15,13 +15,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_login import UserMixin
 from sqlalchemy import bindparam, delete, select, update
 
 from wiki.auth.models import UserSession
 from wiki.db import first_row, write_if_free
 from wiki.extensions import db
-from wiki.models import ROLE_ADMIN, User, now_utc
+from wiki.models import ROLE_ADMIN, LazyUser, User, now_utc
 from wiki.notify.service import unread_count_of
 
 # A session unused this long is over (the remember cookie lasts as long; see config).
@@ -118,7 +117,7 @@ _LOAD_USER = (
 )
 
 
-class SessionUser(UserMixin):
+class SessionUser(LazyUser):
     """A logged-in reader as the session's one query found them: the user's own columns as
     plain values. Reading a page needs no more; the :class:`User` itself is loaded only when
     something asks for what a row lacks (a password check, a relationship). Writes get the
@@ -129,7 +128,6 @@ class SessionUser(UserMixin):
         self.session_token = token
         self.session_seen_at = row.session_seen_at
         self.unread_notifications = row.unread
-        self._user: User | None = None
 
     is_active = property(lambda self: self.active)
     is_admin = property(lambda self: self.role == ROLE_ADMIN)
@@ -137,21 +135,11 @@ class SessionUser(UserMixin):
     def get_id(self) -> str:
         return self.session_token
 
-    @property
-    def user(self) -> User:
-        if self._user is None:
-            self._user = _with_session(
-                db.session.get(User, self.id),
-                self.session_token,
-                self.session_seen_at,
-                self.unread_notifications,
-            )
-        return self._user
-
-    def __getattr__(self, name: str):  # only for what the row does not hold
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self.user, name)
+    def _load(self) -> User:
+        user = super()._load()
+        return _with_session(
+            user, self.session_token, self.session_seen_at, self.unread_notifications
+        )
 
 
 def load(token: str, *, lazy: bool = False) -> User | SessionUser | None:
@@ -163,16 +151,21 @@ def load(token: str, *, lazy: bool = False) -> User | SessionUser | None:
     params = {"digest": _digest(token)}
     if lazy:
         row = first_row(_LOAD, params)
-        if row is None or not row.active or now_utc() - row.session_seen_at > IDLE_LIMIT:
+        if row is None or not _live(row.active, row.session_seen_at):
             return None
         return SessionUser(row, token)
     row = db.session.execute(_LOAD_USER, params).first()
     if row is None:
         return None
     user, last_seen, unread = row
-    if not user.active or now_utc() - last_seen > IDLE_LIMIT:
+    if not _live(user.active, last_seen):
         return None
     return _with_session(user, token, last_seen, unread)
+
+
+def _live(active: bool, seen_at: datetime) -> bool:
+    """An active user's session used within :data:`IDLE_LIMIT`."""
+    return active and now_utc() - seen_at <= IDLE_LIMIT
 
 
 def _with_session(user: User, token: str, seen_at: datetime, unread: int) -> User:

@@ -11,13 +11,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_login import UserMixin
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import selectinload
 
 from wiki.db import begin_write, write_if_free
 from wiki.extensions import db
-from wiki.models import User, now_utc
+from wiki.models import LazyUser, User, now_utc
 from wiki.refusals import NotFound, Refusal
 from wiki.tokens.models import SCOPE_WRITE, SCOPES, ApiToken
 
@@ -82,23 +81,13 @@ class Grant:
         return self.scope == SCOPE_WRITE
 
 
-class TokenOwner(UserMixin):
+class TokenOwner(LazyUser):
     """The Flask-Login user of a call made with a token: its id is known from the token's
     row, and the :class:`User` is loaded only when something asks for more (most reads
     never do: the token's row already says the owner is active)."""
 
     def __init__(self, user_id: int) -> None:
         self.id = user_id
-        self._user: User | None = None
-
-    @property
-    def user(self) -> User:
-        if self._user is None:
-            self._user = db.session.get(User, self.id)
-        return self._user
-
-    def __getattr__(self, name: str):  # only for what UserMixin and __init__ do not define
-        return getattr(self.user, name)
 
 
 _TOKENS, _USERS = ApiToken.__table__, User.__table__
