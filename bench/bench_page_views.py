@@ -42,18 +42,10 @@ import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# The shared corpus beside the checkout (/work/main) or beside the worktrees (/work/wt/x).
-CORPUS = next(
-    (
-        p
-        for p in (os.path.join(ROOT, *[".."] * n, "shared", "corpus") for n in (1, 2))
-        if os.path.isdir(p)
-    ),
-    os.path.join(ROOT, "..", "shared", "corpus"),
-)
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 sys.path.insert(0, ROOT)
 
+from bench.corpus import CORPUS  # noqa: E402
 from bench.serving import start_gunicorn, wrk  # noqa: E402
 
 TARGETS = {"anonymous": 0.9, "anonymous, cache off": 0.3, "logged in": 0.5}

@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from profile_render import readme  # noqa: E402
 
+from bench.corpus import CORPUS  # noqa: E402
 from wiki.rendering import sanitize  # noqa: E402
 from wiki.rendering.markdown import render  # noqa: E402
 from wiki.rendering.pieces import PieceCache, render_pieces  # noqa: E402
@@ -92,9 +93,7 @@ def main() -> None:
         lambda cache: render_pieces(body, existing=(), cache=cache),
         args.runs,
     )
-    corpus = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "1k"
-    if not corpus.is_dir():
-        corpus = Path("/work/shared/corpus/1k")
+    corpus = Path(CORPUS) / "1k"
     others = [p.read_text(encoding="utf-8") for p in sorted(corpus.glob("*.md"))[:300]]
 
     if others:
