@@ -38,6 +38,9 @@ CHROMIUM_ARGS = [
 def pytest_collection_modifyitems(items):
     for item in items:
         item.add_marker(pytest.mark.browser)
+        # The slowest journey takes ~15 s on a busy machine; a hung browser call should
+        # cost the suite 2 minutes, not the global 5.
+        item.add_marker(pytest.mark.timeout(120))
 
 
 @pytest.fixture(scope="session")
