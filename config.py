@@ -47,6 +47,8 @@ class Config:
     WIKI_PAGE_CACHE = _env("WIKI_PAGE_CACHE", "1") == "1"
     WIKI_PAGE_CACHE_BYTES = int(_env("WIKI_PAGE_CACHE_BYTES", str(32 * 1024 * 1024)))
     WIKI_HTML_CACHE_BYTES = int(_env("WIKI_HTML_CACHE_BYTES", str(32 * 1024 * 1024)))
+    # The page tree and footer parts of page views (wiki/pages/fragments.py), per worker.
+    WIKI_FRAGMENT_CACHE_BYTES = int(_env("WIKI_FRAGMENT_CACHE_BYTES", str(8 * 1024 * 1024)))
     # Missed searches join the wanted pages once this many people made them.
     WIKI_WANTED_MIN_SEARCHERS = int(_env("WIKI_WANTED_MIN_SEARCHERS", "3"))
     # JSON API calls per token (per address without one); saves also count in WIKI_SAVE_RATE.

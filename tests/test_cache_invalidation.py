@@ -48,8 +48,11 @@ class Worker:
 
 
 @pytest.fixture
-def workers(app_config, client, editor):
-    """Two workers, alice (admin) logged in on both; ``client`` is bob (editor)."""
+def workers(request, app_config, client, editor):
+    """Two workers, alice (admin) logged in on both; ``client`` is bob (editor).
+    Parametrized indirectly with False: the whole-page cache is off, so the views are built
+    from the kept parts (the page tree and footer, wiki/pages/fragments.py)."""
+    app_config = {**app_config, "WIKI_PAGE_CACHE": getattr(request, "param", True)}
     first = Worker(create_app(**app_config))
     second = Worker(create_app(**app_config))
     yield first, second, client
@@ -139,13 +142,24 @@ def _tree(html: str) -> str:
     ]
 
 
-def _in_every_tree(workers, title: str, predicate, what: str) -> None:
+def _in_every(part, workers, title: str, predicate, what: str) -> None:
+    """``predicate`` holds for ``part`` (the tree or the footer) of every view of ``title``."""
     views = _everywhere(workers, title)
     names = ["worker 1 anonymous", "worker 1 logged in", "worker 2 anonymous", "worker 2 logged in"]
-    wrong = [names[i] for i, html in enumerate(views) if not predicate(_tree(html))]
-    assert not wrong, f"{what}: stale page tree in " + ", ".join(wrong)
+    wrong = [names[i] for i, html in enumerate(views) if not predicate(part(html))]
+    assert not wrong, f"{what}: stale {part.__name__.strip('_')} in " + ", ".join(wrong)
 
 
+def _in_every_tree(workers, title: str, predicate, what: str) -> None:
+    _in_every(_tree, workers, title, predicate, what)
+
+
+WHOLE_PAGES_OR_PARTS = pytest.mark.parametrize(
+    "workers", [True, False], indirect=True, ids=["whole-page cache", "parts only"]
+)
+
+
+@WHOLE_PAGES_OR_PARTS
 def test_the_page_tree_follows_its_neighbours(workers):
     """A page's neighbours change without any change to the page itself."""
     first, _, bob = workers
@@ -166,6 +180,31 @@ def test_the_page_tree_follows_its_neighbours(workers):
     _in_every_tree(
         workers, "Course/One", lambda t: "/wiki/Course/Lesson_Two" in t, "sibling renamed"
     )
+
+
+def _footer(html: str) -> str:
+    """The tags and sub-pages under the page."""
+    start = html.index('class="page-structure"')
+    return html[start : html.index("</section>", start)]
+
+
+@WHOLE_PAGES_OR_PARTS
+def test_the_footer_follows_tags_and_sub_pages(workers):
+    first, _, bob = workers
+    save_page(bob, "Course", "---\ntags: [python]\n---\nThe course.")
+    _warm(workers, "Course")
+    save_page(bob, "Course", "---\ntags: [django, celery]\n---\nThe course.")
+    _in_every(
+        _footer,
+        workers,
+        "Course",
+        lambda f: "/tags/django" in f and "/tags/python" not in f,
+        "tags edited",
+    )
+    save_page(bob, "Course/Week 1", "the first week")
+    _in_every(_footer, workers, "Course", lambda f: "/wiki/Course/Week_1" in f, "sub-page")
+    assert first.admin.post("/delete/Course/Week_1").status_code == 302
+    _in_every(_footer, workers, "Course", lambda f: "Week_1" not in f, "sub-page deleted")
 
 
 def test_protect(workers):
@@ -226,7 +265,11 @@ def test_query_strings_the_view_ignores_share_one_entry(app, client, editor):
 def test_caches_stay_within_their_byte_budgets(app_config, client, editor):
     from wiki.pages import page_cache
 
-    app_config.update(WIKI_PAGE_CACHE_BYTES=400_000, WIKI_HTML_CACHE_BYTES=400_000)
+    app_config.update(
+        WIKI_PAGE_CACHE_BYTES=400_000,
+        WIKI_HTML_CACHE_BYTES=400_000,
+        WIKI_FRAGMENT_CACHE_BYTES=40_000,
+    )
     app = create_app(**app_config)
     for n in range(12):
         save_page(client, f"Huge {n}", f"page {n} " + "lorem ipsum dolor " * 2000)
@@ -240,6 +283,8 @@ def test_caches_stay_within_their_byte_budgets(app_config, client, editor):
     assert len(store.entries) < 24  # the oldest went
     html_cache = app.extensions["nexus_html_cache"]
     assert 0 < html_cache.currsize <= 400_000
+    parts = app.extensions["nexus_fragment_cache"].entries  # the page tree and footer
+    assert 0 < parts.currsize <= 40_000
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

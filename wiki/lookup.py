@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, request
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from wiki.extensions import db
 from wiki.models import Page, Revision
@@ -61,11 +61,37 @@ def page_number(*, lenient: bool = False, maximum: int | None = None) -> int:
 def revision_or_404(page: Page, number: int | None) -> Revision:
     """Revision ``number`` of ``page`` (its current one when None). :raises 404:"""
     number = page.current_rev if number is None else number
-    revision = db.session.scalar(
-        select(Revision)
-        .options(joinedload(Revision.author))  # the view names the author
-        .where(Revision.page_id == page.id, Revision.number == number)
-    )
+    revision = db.session.scalar(_REVISION, {"page_id": page.id, "number": number})
     if revision is None:
         abort(404, f"“{page.title}” has no revision {number}; it has {page.current_rev}.")
     return revision
+
+
+def page_and_revision_or_404(page_id: int, number: int | None) -> tuple[Page, Revision]:
+    """The page ``page_id`` and its revision ``number`` (current when None), in one query
+    where both exist (a page view's two loads). :raises 404:"""
+    if number is None:
+        revision = db.session.scalar(_CURRENT_WITH_PAGE, {"page_id": page_id})
+    else:
+        revision = db.session.scalar(_REVISION_WITH_PAGE, {"page_id": page_id, "number": number})
+    if revision is None:
+        page = db.session.get(Page, page_id)
+        if page is None:
+            abort(404)
+        return page, revision_or_404(page, number)
+    return revision.page, revision
+
+
+# Built once: building a statement with its loader options costs as much as running it.
+_REVISION = (
+    select(Revision)
+    .options(joinedload(Revision.author))  # the view names the author
+    .where(Revision.page_id == bindparam("page_id"), Revision.number == bindparam("number"))
+)
+_REVISION_WITH_PAGE = _REVISION.join(Revision.page).options(contains_eager(Revision.page))
+_CURRENT_WITH_PAGE = (
+    select(Revision)
+    .join(Revision.page)
+    .options(joinedload(Revision.author), contains_eager(Revision.page))
+    .where(Revision.page_id == bindparam("page_id"), Revision.number == Page.current_rev)
+)

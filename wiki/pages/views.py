@@ -17,15 +17,22 @@ from wiki import slots
 from wiki.auth import permissions
 from wiki.decorators import editor_required, read_access_required
 from wiki.extensions import db, limiter
-from wiki.lookup import find_page, live_page_or_404, parse_rev, revision_or_404, valid_title_or_400
-from wiki.models import Page
+from wiki.lookup import (
+    find_page,
+    live_page_or_404,
+    page_and_revision_or_404,
+    parse_rev,
+    revision_or_404,
+    valid_title_or_400,
+)
+from wiki.models import Page, Revision
 from wiki.pages import (
     bp,
     drafts_views,
     editing,
+    fragments,
     generations,  # noqa: F401
     limits,
-    navigation,
     page_cache,
     page_templates,
     readers,
@@ -85,17 +92,19 @@ def view(title: str):
     cacheable = page_cache.cacheable()
     shell = page_cache.cached(key) if cacheable else None
     if shell is None:
-        html = _render_shell(db.session.get(Page, state.id), number, is_current, can_edit)
+        page, revision = page_and_revision_or_404(state.id, number)
+        html = _render_shell(page, revision, state.structure, is_current, can_edit)
         shell = page_cache.keep(key, html) if cacheable else html.encode("utf-8")
     if not current_user.is_authenticated:
         return shell  # the same for every anonymous reader: nothing to fill
     return page_cache.fill(shell, _reader_context(state, is_current))
 
 
-def _render_shell(page: Page, number: int | None, is_current: bool, can_edit: bool) -> str:
+def _render_shell(
+    page: Page, revision: Revision, structure: int, is_current: bool, can_edit: bool
+) -> str:
     """The page view with marks for its reader's parts (see page_cache); whole for an
-    anonymous reader."""
-    revision = revision_or_404(page, number)
+    anonymous reader. ``structure`` is the site's structure generation (see fragments)."""
     with page_cache.rendering_shell(marks=current_user.is_authenticated):
         return render_template(
             "pages/view.html",
@@ -105,8 +114,8 @@ def _render_shell(page: Page, number: int | None, is_current: bool, can_edit: bo
             rendered=page_html(revision, page.generation),
             redirected_from=request.args.get("redirectedfrom"),
             can_edit=can_edit,
-            footer=navigation.footer_info(page),
-            tree=navigation.page_tree(page.title) if is_current else None,
+            footer=fragments.footer_info(page, structure),
+            page_tree=fragments.page_tree(page, structure, can_edit) if is_current else None,
         )
 
 
