@@ -178,6 +178,19 @@ def test_a_follower_catches_up_with_saves_made_while_none_ran(background, app_co
     assert not runner.is_alive()
 
 
+def test_a_stopping_follower_first_indexes_what_is_left(background, client):
+    """gunicorn stops the follower after its workers: their last saves are indexed then,
+    not at the next start."""
+    indexer.stop(background)
+    assert save_page(client, "Dugong", "A sea cow.").status_code == 302
+    assert _stale_rows(background) == 1
+    stop = threading.Event()
+    stop.set()  # asked to stop before its loop ran once: only its last sync runs
+    indexer.follow(background, stop=stop)
+    assert _stale_rows(background) == 0
+    _eventually_found(background, "cow", ["Dugong"])
+
+
 def test_a_second_follower_refuses_to_start(background, follower):
     with pytest.raises(RuntimeError, match="already listens"):
         indexer.follow(background, stop=threading.Event())

@@ -163,6 +163,10 @@ def follow(app: Flask, *, poll: float = FOLLOW_POLL, stop: threading.Event | Non
                 waited = 0.0
             else:
                 waited += listener.gettimeout()
+        # gunicorn stops this process after its workers: one last sync leaves nothing they
+        # saved for the next start to find.
+        with app.app_context():
+            service.sync()
     finally:
         listener.close()
         with contextlib.suppress(FileNotFoundError):
