@@ -191,6 +191,30 @@ def test_a_stopping_follower_first_indexes_what_is_left(background, client):
     _eventually_found(background, "cow", ["Dugong"])
 
 
+def test_a_burst_of_saves_shares_one_follower_sync(background, client, monkeypatch):
+    """Syncs start at least FOLLOW_GAP apart: the saves of a burst wait for one commit."""
+    monkeypatch.setattr(indexer, "FOLLOW_GAP", 3.0)
+    ran = _spy_syncs(monkeypatch)
+    stop = threading.Event()
+    runner = threading.Thread(target=indexer.follow, args=(background,), kwargs={"stop": stop})
+    runner.start()
+    try:
+        while not os.path.exists(indexer.wake_path(background)) or not ran:
+            time.sleep(0.01)  # listening, and its sync at start has begun
+        for n in range(5):
+            assert save_page(client, f"Seal {n}", f"Pinniped number{n}.").status_code == 302
+        deadline = time.monotonic() + 30
+        while _stale_rows(background) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _stale_rows(background) == 0
+    finally:
+        stop.set()
+        runner.join(10)
+    assert len(ran) == 1 + 1 + 1  # at start, the burst's, the last one at stop
+    with background.app_context():
+        assert len(titles("pinniped")) == 5
+
+
 def test_a_second_follower_refuses_to_start(background, follower):
     with pytest.raises(RuntimeError, match="already listens"):
         indexer.follow(background, stop=threading.Event())
