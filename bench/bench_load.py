@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.load_checks import check_history, summarize, verdict  # noqa: E402
 from bench.load_users import WORDS, run_users  # noqa: E402
-from bench.serving import free_port  # noqa: E402
+from bench.serving import free_port, server_cpu_seconds  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
@@ -164,10 +164,17 @@ def _run_scenario(kind: str, scenario: str, env: dict, tmp: str, args) -> dict:
     """One timed run against a fresh gunicorn; the checks afterwards; its summary row."""
     server = Gunicorn(env, args.workers, os.path.join(tmp, f"gunicorn-{scenario}.log"))
     events: list = []
-    on_start = None
+    cpu_at_start = [0.0]
+    faults = None
     if scenario == "faults":
         restart = kind == "postgres" and not args.no_db_restart
-        on_start = _faults(server, args.duration, kind == "postgres", restart, events)
+        faults = _faults(server, args.duration, kind == "postgres", restart, events)
+
+    def on_start() -> None:
+        cpu_at_start[0] = server_cpu_seconds(server.process)
+        if faults is not None:
+            faults()
+
     try:
         record, started = run_users(
             server.port,
@@ -180,10 +187,14 @@ def _run_scenario(kind: str, scenario: str, env: dict, tmp: str, args) -> dict:
             on_start=on_start,
         )
         elapsed = time.time() - started
+        cpu = server_cpu_seconds(server.process) - cpu_at_start[0]
     finally:
         server.stop()
     history = check_history(env["DATABASE_URL"], record)
     row = summarize(kind, scenario, record, elapsed, events, OUTAGE_GRACE, history)
+    # The server's CPU per request (workers, render pools, search indexer; not the users'
+    # threads): the cost of the mix, which hardly moves when other work shares the cores.
+    row["CPU ms/req"] = f"{cpu * 1000 / max(1, row['requests']):.1f}"
     row["search check"] = "pass" if _search_check(env) else "FAIL"
     row["verdict"] = verdict(row)
     return row
@@ -254,6 +265,8 @@ COLUMNS = [
     "req/s",
     "p50 ms",
     "p95 ms",
+    "reads p95",
+    "CPU ms/req",
     "saves acked",
     "merged",
     "conflicts",

@@ -38,9 +38,20 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def _workers(master: int) -> list[int]:
+def _children(master: int) -> dict[str, int]:
+    """gunicorn's children by role: ``worker 1``, ``worker 2`` and the search ``indexer``
+    (bin/gunicorn.conf.py starts it beside the workers)."""
     out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
-    return sorted(int(p) for p in out.split())
+    named, workers = {}, 0
+    for pid in sorted(int(p) for p in out.split()):
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            argv = fh.read().split(b"\0")
+        if b"follow" in argv and b"search" in argv:
+            named["indexer"] = pid
+        else:
+            workers += 1
+            named[f"worker {workers}"] = pid
+    return named
 
 
 def _shuffled_script(tmp: str, paths: list[str], seed: int) -> str:
@@ -91,21 +102,22 @@ def main() -> None:
         rounds = 10
         per_round = args.requests // rounds
         print(f"{len(titles)} pages, {args.requests} requests in {rounds} rounds, half logged in")
-        workers = " ".join(f"{'worker ' + str(i + 1):>10}" for i in range(2))
-        print(f"{'round':>5} {'requests':>9} {workers}")
+        names = list(_children(server.pid))
+        print(f"{'round':>5} {'requests':>9} " + " ".join(f"{name:>10}" for name in names))
         first: list[float] | None = None
         sent = 0
         for n in range(rounds):
             script = _shuffled_script(tmp, list(mix), seed=n)
             sent += _wrk_requests(base + "/", script, per_round // 2)
             sent += _wrk_requests(base + "/", script, per_round // 2, cookie)
-            rss = [_rss_mb(pid) for pid in _workers(server.pid)]
+            children = _children(server.pid)
+            rss = [_rss_mb(children[name]) for name in names]
             first = first or rss
             print(f"{n + 1:>5} {sent:>9} " + " ".join(f"{r:>8.1f}MB" for r in rss), flush=True)
         growth = [(b - a) / a * 100 for a, b in zip(first, rss, strict=False)]
         print(
             "growth after warm-up (round 1 -> last): "
-            + ", ".join(f"worker {i + 1} {g:+.1f} %" for i, g in enumerate(growth))
+            + ", ".join(f"{name} {g:+.1f} %" for name, g in zip(names, growth, strict=True))
             + "  (target < 10 %)"
         )
     finally:

@@ -103,6 +103,10 @@ def _percentile(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(p / 100 * len(values)))]
 
 
+# Every GET: page views, raw text, search, history, recent changes, edit forms.
+READS = {"view", "raw", "search", "history", "recent", "edit form"}
+
+
 def summarize(kind, scenario, record: Record, elapsed, events, grace, history) -> dict:
     """One row of the summary table; ``verdict`` is filled in by :func:`verdict`."""
     windows = [(began - 0.5, ended + grace) for _, began, ended in events]
@@ -113,6 +117,7 @@ def summarize(kind, scenario, record: Record, elapsed, events, grace, history) -
 
     timed = [s for s in record.samples if s.kind != "login"]  # log-ins come before the clock
     answered = [s.seconds * 1000 for s in timed if s.status]
+    reads = [s.seconds * 1000 for s in timed if s.status and s.kind in READS]
     bad = [s for s in record.samples if s.status == 0 or s.status >= 500]
     outage = [s for s in bad if in_outage(s)]
     saves = defaultdict(int)
@@ -125,6 +130,7 @@ def summarize(kind, scenario, record: Record, elapsed, events, grace, history) -
         "req/s": f"{len(timed) / elapsed:.0f}",
         "p50 ms": f"{_percentile(answered, 50):.0f}",
         "p95 ms": f"{_percentile(answered, 95):.0f}",
+        "reads p95": f"{_percentile(reads, 95):.0f}",
         "saves acked": saves["acked"],
         "merged": history.merged,
         "conflicts": saves["conflict"],
