@@ -266,3 +266,16 @@ def test_an_event_commits_or_rolls_back_with_its_change(client, wiki, monkeypatc
         events = db.session.execute(select(Event.kind, Event.revision, Event.state)).all()
         assert events == [("page.saved", result.revision.number, "new")]
         db.session.remove()
+
+
+def test_one_job_run_fans_out_a_queue_longer_than_a_batch(client, wiki, monkeypatch):
+    from wiki.jobs.runner import run_jobs
+    from wiki.notify import fanout
+
+    monkeypatch.setattr(fanout, "BATCH", 2)
+    app = client.application
+    for n in range(5):
+        save_as(wiki, client, "bob", f"Topic {n}", "text")
+    assert scalar(app, select(func.count(Event.id)).where(Event.state == "new")) == 5
+    run_jobs(app)  # once: full batches ask for more, the short last one ends the run
+    assert scalar(app, select(func.count(Event.id)).where(Event.state == "new")) == 0

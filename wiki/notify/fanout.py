@@ -22,16 +22,16 @@ from wiki.text.titles import SEPARATOR
 BATCH = 100
 
 
-def fan_out_pending() -> int:
-    """Fan out up to BATCH new events, oldest first; returns how many were handled."""
+def fan_out_pending() -> bool:
+    """Fan out up to BATCH new events, oldest first (each unless another worker did);
+    returns whether there may be more (a full batch was found)."""
     ids = db.session.scalars(
         select(Event.id).where(Event.state == "new").order_by(Event.id).limit(BATCH)
     ).all()
     db.session.rollback()
-    done = 0
     for event_id in ids:
-        done += fan_out(event_id)
-    return done
+        fan_out(event_id)
+    return len(ids) == BATCH
 
 
 def fan_out(event_id: int) -> bool:
