@@ -14,6 +14,7 @@ to the end (target < 10 %); the page cache's budget is WIKI_PAGE_CACHE_BYTES (32
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -22,12 +23,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from bench.bench_page_views import CORPUS, VENV_BIN, Browser, lua_script, run  # noqa: E402
 from bench.serving import start_gunicorn  # noqa: E402
+
+WARM_ROUNDS = 3
 
 
 def _rss_mb(pid: int) -> float:
@@ -52,6 +56,21 @@ def _children(master: int) -> dict[str, int]:
             workers += 1
             named[f"worker {workers}"] = pid
     return named
+
+
+def _caches(base: str, workers: int) -> dict[int, dict[str, list[int]]]:
+    """Each worker's caches, {name: [bytes held, budget]}, by pid (bench_wsgi's /__caches;
+    asked until ``workers`` different workers answered)."""
+    seen: dict[int, dict] = {}
+    for _ in range(50):
+        with urllib.request.urlopen(base + "/__caches", timeout=10) as response:
+            answer = json.load(response)
+        seen[answer["pid"]] = answer["caches"]
+        if len(seen) >= workers:
+            break
+    if workers == 1:
+        return {0: next(iter(seen.values()))}
+    return seen
 
 
 def _shuffled_script(tmp: str, paths: list[str], seed: int) -> str:
@@ -103,8 +122,12 @@ def main() -> None:
         per_round = args.requests // rounds
         print(f"{len(titles)} pages, {args.requests} requests in {rounds} rounds, half logged in")
         names = list(_children(server.pid))
-        print(f"{'round':>5} {'requests':>9} " + " ".join(f"{name:>10}" for name in names))
-        first: list[float] | None = None
+        print(
+            f"{'round':>5} {'requests':>9} "
+            + " ".join(f"{name:>10}" for name in names)
+            + "   MB held by each worker's caches"
+        )
+        history: list[list[float]] = []
         sent = 0
         for n in range(rounds):
             script = _shuffled_script(tmp, list(mix), seed=n)
@@ -112,14 +135,28 @@ def main() -> None:
             sent += _wrk_requests(base + "/", script, per_round // 2, cookie)
             children = _children(server.pid)
             rss = [_rss_mb(children[name]) for name in names]
-            first = first or rss
-            print(f"{n + 1:>5} {sent:>9} " + " ".join(f"{r:>8.1f}MB" for r in rss), flush=True)
-        growth = [(b - a) / a * 100 for a, b in zip(first, rss, strict=False)]
-        print(
-            "growth after warm-up (round 1 -> last): "
-            + ", ".join(f"{name} {g:+.1f} %" for name, g in zip(names, growth, strict=True))
-            + "  (target < 10 %)"
-        )
+            history.append(rss)
+            held = _caches(base, 2)
+            cached = "  ".join(
+                "+".join(f"{used / 2**20:.1f}" for used, _ in worker.values())
+                for worker in held.values()
+            )
+            row = " ".join(f"{r:>8.1f}MB" for r in rss)
+            print(f"{n + 1:>5} {sent:>9} {row}   {cached}", flush=True)
+            if n == 0:
+                legend = next(iter(held.values()))
+                print(
+                    "      (caches: "
+                    + " + ".join(f"{k} (budget {v[1] / 2**20:.0f})" for k, v in legend.items())
+                    + ")"
+                )
+        for start in (0, WARM_ROUNDS - 1):
+            growth = [(b - a) / a * 100 for a, b in zip(history[start], rss, strict=True)]
+            print(
+                f"growth from round {start + 1} to the last: "
+                + ", ".join(f"{name} {g:+.1f} %" for name, g in zip(names, growth, strict=True))
+            )
+        print(f"target: < 10 % after warm-up (the first {WARM_ROUNDS} rounds fill the caches)")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)

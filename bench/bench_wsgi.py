@@ -24,6 +24,17 @@ def bare():
     return render_template("bench_bare.html", title="Bare route", now=time.time())
 
 
+@bench.route("/__caches")
+def caches():
+    """This worker's pid and the bytes each of its caches holds (bench_memory.py)."""
+    held = {}
+    for name, value in app.extensions.items():
+        entries = getattr(value, "entries", value)  # page_cache.ByteCache, or a cachetools one
+        if hasattr(entries, "currsize") and hasattr(entries, "maxsize"):
+            held[name] = [entries.currsize, entries.maxsize]
+    return {"pid": os.getpid(), "caches": held}
+
+
 app.register_blueprint(bench)
 _wiki = app.wsgi_app
 NOCACHE = "/__nocache"
