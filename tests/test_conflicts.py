@@ -82,6 +82,49 @@ def test_non_overlapping_concurrent_edits_both_land(client, alice):
     assert 'href="/diff/Topic?from=2&to=3"' in view
 
 
+def test_a_clean_merge_is_rendered_before_the_write_lock(client, alice, monkeypatch):
+    from wiki.pages import editing
+
+    save_page(client, "Topic", BASE)
+    assert save_page(alice, "Topic", BASE.replace("alpha", "ALPHA"), base_rev=1).status_code == 302
+
+    def under_the_lock(*_args):
+        raise AssertionError("the merged text was rendered while holding the write lock")
+
+    monkeypatch.setattr(editing, "_render_locked", under_the_lock)
+    response = save_page(client, "Topic", BASE.replace("epsilon", "EPSILON"), base_rev=1)
+    assert response.status_code == 302
+    merged = BASE.replace("alpha", "ALPHA").replace("epsilon", "EPSILON")
+    assert client.get("/raw/Topic").get_data(as_text=True) == merged
+    assert "EPSILON" in client.get("/wiki/Topic").get_data(as_text=True)  # its render
+
+
+def test_a_merge_overtaken_by_another_save_is_merged_again_under_the_lock(
+    client, alice, monkeypatch
+):
+    from wiki.pages import editing
+
+    save_page(client, "Topic", BASE)
+    assert save_page(alice, "Topic", BASE.replace("alpha", "ALPHA"), base_rev=1).status_code == 302
+    real = editing._premerge
+
+    def overtaken(title, base_rev, body):
+        premerged = real(title, base_rev, body)  # merged with revision 2
+        monkeypatch.setattr(editing, "_premerge", real)
+        third = BASE.replace("alpha", "ALPHA").replace("gamma", "GAMMA")
+        assert save_page(alice, "Topic", third, base_rev=2).status_code == 302  # revision 3
+        return premerged
+
+    monkeypatch.setattr(editing, "_premerge", overtaken)
+    response = save_page(client, "Topic", BASE.replace("epsilon", "EPSILON"), base_rev=1)
+    assert response.status_code == 302
+    everything = BASE.replace("alpha", "ALPHA").replace("gamma", "GAMMA")
+    assert client.get("/raw/Topic").get_data(as_text=True) == everything.replace(
+        "epsilon", "EPSILON"
+    )
+    assert "GAMMA" in client.get("/wiki/Topic").get_data(as_text=True)
+
+
 def test_overlap_is_409_with_the_chooser_and_the_users_text(client, alice):
     response = overlapping_conflict(client, alice)
     assert response.status_code == 409
