@@ -20,6 +20,7 @@ from wiki.notify.models import Delivery, Event, Notification, NotifySettings, Wa
 from wiki.text.titles import SEPARATOR
 
 BATCH = 100
+INSERT_CHUNK = 500  # rows per INSERT (13 parameters each; SQLite allows 32,766)
 
 
 def fan_out_pending() -> bool:
@@ -37,13 +38,17 @@ def fan_out_pending() -> bool:
 def fan_out(event_id: int) -> bool:
     """Fan out one event unless another worker already did; True when this call did it."""
     begin_write()
-    claimed = db.session.execute(
-        update(Event).where(Event.id == event_id, Event.state == "new").values(state="done")
-    ).rowcount
-    if not claimed:
+    # PostgreSQL: an event another worker is fanning out is skipped, not waited for (its
+    # row lock is held until that worker commits). SQLite: the write lock serialises.
+    event = db.session.scalar(
+        select(Event)
+        .where(Event.id == event_id, Event.state == "new")
+        .with_for_update(skip_locked=True)
+    )
+    if event is None:
         db.session.rollback()
         return False
-    event = db.session.get(Event, event_id)
+    event.state = "done"
     handler = HANDLERS.get(event.kind)
     if handler is not None:
         handler(event, json.loads(event.data or "{}"))
@@ -86,8 +91,10 @@ def _notify(users, event: Event, kind: str, **fields) -> None:
         }
         for uid in sorted(users)
     ]
-    if rows:
-        db.session.execute(insert(Notification), rows)
+    # One multi-row INSERT per chunk: an executemany sends one statement per watcher, and a
+    # busy page's watchers cost PostgreSQL a statement each on every save.
+    for start in range(0, len(rows), INSERT_CHUNK):
+        db.session.execute(insert(Notification).values(rows[start : start + INSERT_CHUNK]))
 
 
 def _fold_edits(users: set[int], event: Event, summary: str, api: dict) -> set[int]:
