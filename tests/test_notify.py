@@ -279,19 +279,3 @@ def test_one_job_run_fans_out_a_queue_longer_than_a_batch(client, wiki, monkeypa
     assert scalar(app, select(func.count(Event.id)).where(Event.state == "new")) == 5
     run_jobs(app)  # once: full batches ask for more, the short last one ends the run
     assert scalar(app, select(func.count(Event.id)).where(Event.state == "new")) == 0
-
-
-def test_watchers_are_notified_once_each_across_insert_chunks(client, wiki, monkeypatch):
-    from wiki.notify import fanout
-
-    monkeypatch.setattr(fanout, "INSERT_CHUNK", 2)
-    app = client.application
-    save_as(wiki, client, "bob", "Topic", "one")
-    for name in ("alice", "carol", "dave"):
-        _watch(wiki, client, name, "Topic")
-    drain(app)
-    save_as(wiki, client, "bob", "Topic", "one\ntwo", summary="more")
-    drain(app)
-    for name in ("alice", "carol", "dave"):
-        assert [(n.kind, n.to_rev) for n in _notes(app, name)] == [("edit", 2)], name
-    assert _notes(app, "bob") == []
