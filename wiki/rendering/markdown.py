@@ -30,6 +30,7 @@ from markdown.util import AtomicString
 from pymdownx.arithmatex import arithmatex_fenced_format
 
 from wiki.rendering.gfm import GfmExtension
+from wiki.rendering.highlighting import CachedLexerHighlight, cache_stylesheets
 
 # RenderError and check_complexity are part of this module's interface (re-exported).
 from wiki.rendering.limits import MAX_NESTING as MAX_NESTING
@@ -65,6 +66,7 @@ _NO_DEPTH_TAGS = frozenset(  # void elements and those whose end tag HTML lets y
 _SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
 _TOC_WRAPPER = re.compile(r'\A\s*<div class="toc">\s*|\s*</div>\s*\Z')
 _IGNORED_URL_CHARS = re.compile(r"[\x00-\x20\x7f]")
+cache_stylesheets()  # each code block's formatter rebuilt its style's stylesheet
 
 
 @dataclass(frozen=True)
@@ -442,6 +444,7 @@ def build_markdown(state: RenderState) -> markdown.Markdown:
         pattern = md.inlinePatterns[name]
         pattern.compiled_re = GuardedRegex(pattern.compiled_re, chars)
     md.treeprocessors.register(_GuardedInline(md), "inline", 20)  # (replaces Markdown's)
+    md.preprocessors["fenced_code_block"].highlighter = CachedLexerHighlight
     toc = md.treeprocessors["toc"]
     toc.replace_marker = functools.partial(_replace_toc_marker, toc)
     return md
