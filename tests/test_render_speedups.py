@@ -508,3 +508,58 @@ def test_toc_marker_check_replaces_what_markdown_replaces(marker: str) -> None:
 
 def test_toc_marker_is_still_replaced() -> None:
     assert '<div class="toc">' in _markdown_html("# One\n\n[TOC]\n\n## Two\n")
+
+
+ANCHOR_SLUGS = ["t", "a-b_c9", "", "\u00e9-\u00fc-\u65e5\u672c", "x" * 300, "\u0661\u0662"]
+ANCHOR_SLUGS += ["A-B", "-", "_"]
+ANCHOR_TAGS = [
+    '<h2 id="h-{0}">',
+    '<a class="headerlink" href="#h-{0}" title="Link to this section">',
+    '<a href="#h-{0}">',
+    '<a href="#h-{0}" title="javascript:x">',
+    '<div id="h-{0}" class="nope toc">',
+    '<span href="#h-{0}">',
+    '<p id="h-{0}" align="left">',
+    '<h3\n  id="h-{0}">',
+    '<a id="h-{0}" href="#h-{0}">',
+    '<a data-id="h-{0}" href="h-{0}">',
+    '<img src="#h-{0}" alt="h-{0}" />',
+    '<p title=" id=" id="h-{0}">',
+    '<h2 id="{0}">',  # no anchors: the id is dropped, the URLs are not fragments
+    '<a href="{0}">',
+    '<a href="#{0}" id="x-{0}">',
+]
+
+
+def test_heading_anchor_templates_equal_bleach() -> None:
+    cleaner = sanitize._cleaner()
+    for template in ANCHOR_TAGS:
+        sanitize._local.tags = {}  # the first slug makes the template, the others reuse it
+        for slug in ANCHOR_SLUGS:
+            tag = template.format(slug)
+            name = tag[1:].split()[0].rstrip(">")
+            html = f"{tag}x</{name}>" if name != "img" else tag
+            assert sanitize._bleach(cleaner, html) == cleaner.clean(html), repr(html)
+
+
+def test_heading_anchor_templates_are_used() -> None:
+    assert sanitize._anchor_slot('<h2 id="h-a">') == (f'<h2 id="{sanitize._ANCHOR_SLOT}">', "h-a")
+    assert sanitize._anchor_slot('<a id="h-a" href="#h-b">') is None  # two anchors
+    assert sanitize._anchor_slot('<a href="#x-a">') is None
+    cleaner = sanitize._cleaner()
+    sanitize._local.tags = {}
+    html = '<h2 id="h-{0}">T<a class="headerlink" href="#h-{0}" title="L">&para;</a></h2>'
+    sanitize._bleach(cleaner, html.format("one"))
+    with mock.patch.object(sanitize, "_filtered", wraps=sanitize._filtered) as filtered:
+        assert sanitize._bleach(cleaner, html.format("two")) == cleaner.clean(html.format("two"))
+    tokens = [t for call in filtered.call_args_list for t in call.args[1]]
+    assert not [t for t in tokens if t["type"] == "StartTag"]  # all from their templates
+
+
+def test_repeated_texts_are_sanitized_once() -> None:
+    cleaner = sanitize._cleaner()
+    html = "".join(f"<p>a &amp; b<em>x{i}</em>&para;</p>" for i in range(5))
+    with mock.patch.object(sanitize, "_filtered", wraps=sanitize._filtered) as filtered:
+        assert sanitize._bleach(cleaner, html) == cleaner.clean(html)
+    text_tokens = [t for call in filtered.call_args_list for t in call.args[1]]
+    assert sum(t.get("data") == "a & b" or t.get("data") == "a &amp; b" for t in text_tokens) == 1
