@@ -64,6 +64,9 @@ HANDWRITTEN = [
     "<code>a\rb\x00c\x0cd\x7fe\ufdd0f\U0010ffff</code>",
     '<code><span class="k">x</span></code><code><span class="k">y</span></code>',
     '<code>a<code><span class="k">b</span></code></code>',
+    "<code>a\U0001fffeb</code>",  # astral noncharacters, and astral characters next to them
+    '<code><span class="k">\U0001fffd\U0001ffff</span></code>',
+    "<code>\U0010fffe</code> <code>\U0010fffd\U00020000</code>",
 ]
 
 
@@ -107,7 +110,8 @@ def test_code_set_aside_is_used_for_highlighted_code() -> None:
 
 
 def test_code_set_aside_refuses_what_bleach_would_change() -> None:
-    for content in ('<span class="nope">x</span>', '<span class="k">x', "a&copy;", " x", "a\x0cb"):
+    refused = ['<span class="nope">x</span>', '<span class="k">x', "a&copy;", " x", "a\x0cb"]
+    for content in [*refused, "a\U0002ffffb", "\U0001f600\U000efffe", "\x85"]:
         masked, contents = sanitize._set_aside_code(f"<code>{content}</code>")
         assert contents == [], content
 
@@ -563,3 +567,15 @@ def test_repeated_texts_are_sanitized_once() -> None:
         assert sanitize._bleach(cleaner, html) == cleaner.clean(html)
     text_tokens = [t for call in filtered.call_args_list for t in call.args[1]]
     assert sum(t.get("data") == "a & b" or t.get("data") == "a &amp; b" for t in text_tokens) == 1
+
+
+def test_astral_noncharacter() -> None:
+    from wiki.rendering.html_tokens import astral_noncharacter
+
+    planes = range(0x10000, 0x110000, 0x10000)
+    nonchars = [chr(plane + end) for plane in planes for end in (0xFFFE, 0xFFFF)]
+    assert [astral_noncharacter(f"ab{c}\U0001f600{c}") for c in nonchars] == [2] * 32
+    others = "\U00010000\U0001fffd\U0001f600\U00020000\U0010fffd\ufffe\uffff x"
+    assert astral_noncharacter(others) == -1
+    assert astral_noncharacter("\U0001fffe x \U0002ffff", 1) == 4
+    assert astral_noncharacter("\U0001fffe x \U0002ffff", 1, 4) == -1

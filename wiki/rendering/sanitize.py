@@ -17,7 +17,14 @@ from bleach.html5lib_shim import Filter
 from bleach.sanitizer import INVISIBLE_CHARACTERS_RE, BleachSanitizerFilter
 from pygments.token import STANDARD_TYPES
 
-from wiki.rendering.html_tokens import TAG, TEXT, add_text, leading_parts, tag_token
+from wiki.rendering.html_tokens import (
+    TAG,
+    TEXT,
+    add_text,
+    astral_noncharacter,
+    leading_parts,
+    tag_token,
+)
 from wiki.rendering.html_walker import ElementWalker
 
 ALLOWED_TAGS = frozenset(
@@ -345,9 +352,14 @@ _BAD_CHARS = "\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + "".join(
 )
 _ENTITY = "&(?:amp|lt|gt|quot|#39);"
 _CODE_START = "<code>"
-# A <code> element's content: spans with a class attribute, and text (see _set_aside_code).
+# A <code> element's content: spans with a class attribute, and text (see _set_aside_code),
+# but for astral noncharacters, which :func:`_set_aside_code` looks for itself (in a class,
+# each is tried at every character). Possessive: each piece of content starts with a
+# character no other can ("<s", "</s", "&", text), and "</code>" with "</c", which none
+# takes, so the one match a start can have is the longest, and giving back finds no other.
+_BMP_BAD_CHARS = "\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
 _CODE = re.compile(
-    f'<code>((?:<span class="[a-z0-9 -]+">|</span>|[^<>&{_BAD_CHARS}]|{_ENTITY})+)</code>'
+    f'<code>((?:<span class="[a-z0-9 -]+">|</span>|[^<>&{_BMP_BAD_CHARS}]++|{_ENTITY})++)</code>'
 )
 _SPAN_CLASSES = re.compile(r'<span class="([^"]*)">')
 _SPAN_TAG = re.compile(r"<(/?)span\b")
@@ -393,7 +405,12 @@ def _set_aside_code(html: str) -> tuple[str, list[str]]:
 
     def set_aside(match: re.Match) -> str:
         content = match[1]
-        if content[0] in " \t\n\x0c" or _NONCE in content or not _balanced_spans(content):
+        if (
+            content[0] in " \t\n\x0c"
+            or _NONCE in content
+            or astral_noncharacter(content) >= 0
+            or not _balanced_spans(content)
+        ):
             return match[0]
         contents.append(content)
         return f"<code>\ue016{_NONCE}:{len(contents) - 1}\ue017</code>"
