@@ -579,3 +579,23 @@ def test_astral_noncharacter() -> None:
     assert astral_noncharacter(others) == -1
     assert astral_noncharacter("\U0001fffe x \U0002ffff", 1) == 4
     assert astral_noncharacter("\U0001fffe x \U0002ffff", 1, 4) == -1
+
+
+def test_block_level_elements_as_a_set_render_what_the_list_renders() -> None:
+    import markdown
+
+    build = rendering.build_markdown
+    md = build(rendering.RenderState(existing=frozenset(), page_title=None))
+    assert isinstance(md.block_level_elements, frozenset)
+    assert md.block_level_elements == set(markdown.Markdown().block_level_elements)
+
+    def listed(state):
+        md = build(state)
+        md.block_level_elements = list(markdown.util.BLOCK_LEVEL_ELEMENTS)  # Markdown's own
+        return md
+
+    html = "<div>\n<p>x</p>\n</div>\n\n<section><span>y</span></section>\n\n<DIV/>\n"
+    for text in [html, *BODY_VECTORS, *_spec_and_documents()]:
+        expected = _markdown_html(text)
+        with mock.patch.object(rendering, "build_markdown", listed):
+            assert _markdown_html(text) == expected, text

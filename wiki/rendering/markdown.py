@@ -447,6 +447,10 @@ def build_markdown(state: RenderState) -> markdown.Markdown:
     md.preprocessors["fenced_code_block"].highlighter = CachedLexerHighlight
     toc = md.treeprocessors["toc"]
     toc.replace_marker = functools.partial(_replace_toc_marker, toc)
+    # Markdown keeps them in a list, which is_block_level scans for each element of the
+    # page, several times (prettify, raw HTML): a set answers the same. None of the
+    # extensions adds to it after this.
+    md.block_level_elements = frozenset(md.block_level_elements)  # type: ignore[assignment]
     return md
 
 
