@@ -363,7 +363,8 @@ class _GuardedInline(InlineTreeprocessor):
         super().__init__(md)
         self.patterns = list(md.inlinePatterns)
         names = [item.name for item in md.inlinePatterns._priority]
-        self.guards = [SKIP_GUARDS.get(name) for name in names]
+        # A guard of one string as the string: one find, no call (~14,000 tries a page).
+        self.guards = [_one_or_all(SKIP_GUARDS.get(name)) for name in names]
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
         if not isinstance(data, AtomicString):
@@ -372,7 +373,11 @@ class _GuardedInline(InlineTreeprocessor):
             count = len(patterns)
             while patternIndex < count:
                 guard = guards[patternIndex]
-                if guard is not None and not _has_any(data, guard, startIndex):
+                if guard is not None and (
+                    data.find(guard, startIndex) < 0
+                    if type(guard) is str
+                    else not _has_any(data, guard, startIndex)
+                ):
                     startIndex = 0  # noqa: N806 - as a try that matched nothing
                     patternIndex += 1
                     continue
@@ -392,6 +397,10 @@ def _replace_toc_marker(toc: Any, root: etree.Element, elem: etree.Element) -> N
     marker = toc.marker
     if any(el.text and marker in el.text for el in root.iter()):
         type(toc).replace_marker(toc, root, elem)
+
+
+def _one_or_all(guard: tuple[str, ...] | None) -> str | tuple[str, ...] | None:
+    return guard[0] if guard is not None and len(guard) == 1 else guard
 
 
 def _has_any(text: str, strings: tuple[str, ...], start: int) -> bool:
