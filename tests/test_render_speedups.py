@@ -599,3 +599,38 @@ def test_block_level_elements_as_a_set_render_what_the_list_renders() -> None:
         expected = _markdown_html(text)
         with mock.patch.object(rendering, "build_markdown", listed):
             assert _markdown_html(text) == expected, text
+
+
+TABLE_BLOCKS = [
+    "| a |\n|---|",
+    "a | b\n--|--",
+    "|a\n|-",
+    "a|\n-|",
+    "a \\| b\n--|--",
+    "`a | b`\n--|--",
+    "| a | b |",
+    "a\n| b | c |\n|---|---|",
+    "a | b\n",
+    "a | b\n\n--|--",
+    "    | a |\n    |---|",
+    "|\n|",
+    "",
+    "\n| a |\n|---|",
+]
+
+
+def test_table_test_answers_what_markdowns_answers() -> None:
+    import xml.etree.ElementTree as etree
+
+    from markdown.extensions.tables import TableProcessor
+
+    md = rendering.build_markdown(rendering.RenderState(existing=frozenset(), page_title=None))
+    table = md.parser.blockprocessors["table"]
+    parent = etree.Element("div")
+    blocks = [b for text in _spec_and_documents() for b in text.split("\n\n")]
+    found = 0
+    for block in [*TABLE_BLOCKS, *blocks]:
+        expected = TableProcessor.test(table, parent, block)
+        assert table.test(parent, block) == expected, repr(block)
+        found += expected
+    assert found > 20

@@ -403,6 +403,18 @@ def _one_or_all(guard: tuple[str, ...] | None) -> str | tuple[str, ...] | None:
     return guard[0] if guard is not None and len(guard) == 1 else guard
 
 
+def _table_test(table: Any, parent: etree.Element, block: str) -> bool:
+    """The table block processor's ``test``, which the block parser calls on every block
+    (and again on each block of a list item's content): it splits the whole block into
+    stripped rows and the first row into cells. Skipped when the block's first line has no
+    "|" or the block has one line, as it then finds no table: it needs a second row, and a
+    header of two cells (split at a "|") or of one with a "|" border."""
+    first, newline, _ = block.partition("\n")
+    if not newline or "|" not in first:
+        return False
+    return type(table).test(table, parent, block)
+
+
 def _has_any(text: str, strings: tuple[str, ...], start: int) -> bool:
     for string in strings:
         if text.find(string, start) >= 0:
@@ -456,6 +468,8 @@ def build_markdown(state: RenderState) -> markdown.Markdown:
     md.preprocessors["fenced_code_block"].highlighter = CachedLexerHighlight
     toc = md.treeprocessors["toc"]
     toc.replace_marker = functools.partial(_replace_toc_marker, toc)
+    table = md.parser.blockprocessors["table"]
+    table.test = functools.partial(_table_test, table)
     # Markdown keeps them in a list, which is_block_level scans for each element of the
     # page, several times (prettify, raw HTML): a set answers the same. None of the
     # extensions adds to it after this.
