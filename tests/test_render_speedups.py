@@ -634,3 +634,28 @@ def test_table_test_answers_what_markdowns_answers() -> None:
         assert table.test(parent, block) == expected, repr(block)
         found += expected
     assert found > 20
+
+
+def test_parse_blocks_is_markdowns_over_a_list() -> None:
+    import inspect
+
+    from markdown.blockparser import BlockParser
+
+    source = inspect.getsource(BlockParser.parseBlocks)
+    assert hashlib.sha256(source.encode()).hexdigest()[:16] == "1737e188f149267b"
+    md = rendering.build_markdown(rendering.RenderState(existing=frozenset(), page_title=None))
+    assert md.parser.parseBlocks.args == (list(md.parser.blockprocessors),)
+
+
+def test_parse_blocks_over_a_list_renders_what_markdowns_renders() -> None:
+    build = rendering.build_markdown
+
+    def stock(state):
+        md = build(state)
+        del md.parser.parseBlocks  # the class's method again
+        return md
+
+    for text in [*BODY_VECTORS, *_spec_and_documents()]:
+        expected = _markdown_html(text)
+        with mock.patch.object(rendering, "build_markdown", stock):
+            assert _markdown_html(text) == expected, text
