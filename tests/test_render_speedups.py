@@ -535,24 +535,60 @@ ANCHOR_TAGS = [
 ]
 
 
-def test_heading_anchor_templates_equal_bleach() -> None:
+URL_VALUES = ["", "e.x", "e.x/a?b=1;c=%20#f", "u:p@e.x:99999/()!$*,+~_.-", "E.X/A", "x" * 300]
+URL_VALUES += ["javascript:alert(1)", "//e.x", ":", "#h-x", "[::1]/", "[e.x/", "e]x"]
+URL_VALUES += ["a?b=1&amp;c=2", "&#58;x", "a&b", "a&amp", "a`b", "a\\b", "\u00e9.x", "a\tb"]
+URL_TAGS = [
+    '<a href="https://{0}">',
+    '<a href="http://{0}" title="t" class="wikilink nope">',
+    '<a rel="x" href="https://{0}">',
+    '<img src="https://{0}" alt="a" />',
+    '<span href="https://{0}">',
+    '<a href="https://{0}" id="h-{0}">',  # two values: no slot
+    '<a href="https:/{0}">',
+    '<a href="HTTPS://{0}">',
+    '<a href="ftp://{0}">',
+    '<a href="javascript://{0}">',
+    '<a href="{0}">',
+]
+
+
+def _slotted_equal_bleach(templates: list[str], values: list[str]) -> int:
     cleaner = sanitize._cleaner()
-    for template in ANCHOR_TAGS:
-        sanitize._local.tags = {}  # the first slug makes the template, the others reuse it
-        for slug in ANCHOR_SLUGS:
-            tag = template.format(slug)
+    slotted = 0
+    for template in templates:
+        sanitize._local.tags = {}  # the first value makes the template, the others reuse it
+        for value in values:
+            tag = template.format(value)
             name = tag[1:].split()[0].rstrip(">")
             html = f"{tag}x</{name}>" if name != "img" else tag
             assert sanitize._bleach(cleaner, html) == cleaner.clean(html), repr(html)
+            slotted += sanitize._slot(tag) is not None
+    return slotted
 
 
-def test_heading_anchor_templates_are_used() -> None:
-    assert sanitize._anchor_slot('<h2 id="h-a">') == (f'<h2 id="{sanitize._ANCHOR_SLOT}">', "h-a")
-    assert sanitize._anchor_slot('<a id="h-a" href="#h-b">') is None  # two anchors
-    assert sanitize._anchor_slot('<a href="#x-a">') is None
+def test_heading_anchor_templates_equal_bleach() -> None:
+    assert _slotted_equal_bleach(ANCHOR_TAGS, ANCHOR_SLUGS) > 50
+
+
+def test_web_link_templates_equal_bleach() -> None:
+    assert _slotted_equal_bleach(URL_TAGS, URL_VALUES) > 30
+
+
+def test_slot_templates_are_used() -> None:
+    anchor, stand_in = "h-a", sanitize._ANCHOR_STAND_IN
+    assert sanitize._slot(f'<h2 id="{anchor}">') == (f'<h2 id="{stand_in}">', stand_in, anchor)
+    url, stand_in = "https://e.x/?a", f"https://{sanitize._NONCE}"
+    assert sanitize._slot(f'<a href="{url}">') == (f'<a href="{stand_in}">', stand_in, url)
+    assert sanitize._slot('<a id="h-a" href="#h-b">') is None  # two values
+    assert sanitize._slot('<a href="#x-a">') is None
+    assert sanitize._slot('<a href="https://e.x/?a=1&amp;b=2">') is None
     cleaner = sanitize._cleaner()
     sanitize._local.tags = {}
-    html = '<h2 id="h-{0}">T<a class="headerlink" href="#h-{0}" title="L">&para;</a></h2>'
+    html = (
+        '<h2 id="h-{0}">T<a class="headerlink" href="#h-{0}" title="L">&para;</a></h2>'
+        '<p><a href="https://e.x/{0}">e</a></p>'
+    )
     sanitize._bleach(cleaner, html.format("one"))
     with mock.patch.object(sanitize, "_filtered", wraps=sanitize._filtered) as filtered:
         assert sanitize._bleach(cleaner, html.format("two")) == cleaner.clean(html.format("two"))

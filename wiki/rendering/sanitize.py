@@ -264,50 +264,64 @@ def _sanitize_tags(cleaner: bleach.Cleaner, new: list[str], tags: dict[str, str]
     through the filter and serializer together, each followed by a mark no page can hold
     (the secret).
 
-    A tag whose one heading anchor (:func:`_anchor_slot`) is the only difference from
-    another's goes through them once for all, as its template; each tag's form is the
-    template's with the anchor put back in its slot.
+    Tags that differ only in the value of their one slot (:func:`_slot`: a heading anchor,
+    a web link) go through them once for all, as their template; each tag's form is the
+    template's with its value put back in place of the stand-in.
     """
     pending: dict[str, None] = {}  # tags and templates to sanitize, in order
-    slotted: list[tuple[str, str, str]] = []  # (tag, its template, its anchor)
+    slotted: list[tuple[str, str, str, str]] = []  # (tag, template, stand-in, value)
     for tag in new:
-        slot = _anchor_slot(tag)
+        slot = _slot(tag)
         if slot is None:
             pending[tag] = None
             continue
-        template, anchor = slot
-        slotted.append((tag, template, anchor))
-        if template not in tags:
-            pending[template] = None
+        slotted.append((tag, *slot))
+        if slot[0] not in tags:
+            pending[slot[0]] = None
     if pending:
         tag_tokens = [token for tag in pending for token in (tag_token(tag), dict(_TAG_END))]
         clean = _filtered(cleaner, tag_tokens).split(_TAG_END["data"])[:-1]
         tags.update(zip(pending, clean, strict=True))
-    for tag, template, anchor in slotted:
+    for tag, template, stand_in, value in slotted:
         clean_template = tags[template]
-        if clean_template.count(_ANCHOR_SLOT) == 1:
-            tags[tag] = clean_template.replace(_ANCHOR_SLOT, anchor)
+        if clean_template.count(stand_in) == 1:
+            tags[tag] = clean_template.replace(stand_in, value)
         else:  # (never, for the allowlists of this module: the long way, to be sure)
             tags[tag] = _filtered(cleaner, [tag_token(tag)])
 
 
-# A heading's anchor: its id (``<h2 id="h-...">``) and the permalink to it (``<a
-# href="#h-...">``). The gate treats every such value alike, whatever its slug: the id
-# passes the ``h-`` prefix rule, the URL is a fragment (bleach keeps a value starting with
-# "#"), not external, and the serializer writes word characters and "-" as they are; so a
-# tag's sanitized form is its template's, with the slot's stand-in (a value of the same
-# kind) replaced by the anchor. tests/test_render_speedups.py compares with bleach.
-_ANCHOR = re.compile(r'(?<=[\t\n\x0c ]id=")h-[\w-]*(?=")|(?<=[\t\n\x0c ]href="#)h-[\w-]*(?=")')
-_ANCHOR_SLOT = f"h-{_NONCE}"
+# Attribute values the gate treats alike whatever they hold, so that a tag's sanitized form
+# is its template's (the value replaced by a stand-in of the same kind, which holds the
+# secret), with the value put back in place of the stand-in:
+# * a heading's anchor, its id (``<h2 id="h-...">``) or the permalink to it (``<a
+#   href="#h-...">``): the id passes the ``h-`` prefix rule, the URL is a fragment (bleach
+#   keeps a value starting with "#") and not external;
+# * a web link (``href="https://..."``): bleach's URL check finds the scheme before the
+#   first ":" (allowed), the finishing filter sees it external (rel="nofollow noopener");
+#   the characters are ASCII, none that urlparse refuses ("[", "]"), that bleach's check
+#   drops or decodes (whitespace, controls, "`", "&"), or that the serializer escapes;
+# the serializer writes either as it is (word characters and "-"; the URL's characters).
+# tests/test_render_speedups.py compares with bleach.
+_SLOT_VALUE = re.compile(
+    r'(?<=[\t\n\x0c ])(?:id="(h-[\w-]*)"|href="#(h-[\w-]*)"'
+    r'|href="(https?://)([A-Za-z0-9._~/?#=%+,;:@!$*()-]*)")'
+)
+_ANCHOR_STAND_IN = f"h-{_NONCE}"
 
 
-def _anchor_slot(tag: str) -> tuple[str, str] | None:
-    """``tag`` with its heading anchor replaced by the slot, and the anchor; None for a
-    tag with no anchor or more than one."""
-    found = _ANCHOR.findall(tag)
+def _slot(tag: str) -> tuple[str, str, str] | None:
+    """``tag`` with the value of its slot replaced by a stand-in, the stand-in and the
+    value; None for a tag with no such value or more than one."""
+    found = list(_SLOT_VALUE.finditer(tag))
     if len(found) != 1:
         return None
-    return _ANCHOR.sub(_ANCHOR_SLOT, tag), found[0]
+    match = found[0]
+    group = next(i for i in (1, 2, 4) if match[i] is not None)
+    stand_in = _ANCHOR_STAND_IN if group < 4 else f"{match[3]}{_NONCE}"
+    start, end = match.span(group)
+    if group == 4:
+        start -= len(match[3])  # the scheme is part of the value
+    return tag[:start] + stand_in + tag[end:], stand_in, tag[start:end]
 
 
 _TEXT_END = {"type": "EndTag", "name": "p", "namespace": None}
