@@ -695,3 +695,27 @@ def test_parse_blocks_over_a_list_renders_what_markdowns_renders() -> None:
         expected = _markdown_html(text)
         with mock.patch.object(rendering, "build_markdown", stock):
             assert _markdown_html(text) == expected, text
+
+
+def test_a_text_without_any_guard_string_tries_no_pattern() -> None:
+    md = rendering.build_markdown(rendering.RenderState(existing=frozenset(), page_title=None))
+    inline = md.treeprocessors["inline"]
+    strings = {s for guard in rendering.SKIP_GUARDS.values() for s in guard}
+    assert {m[0] for m in inline.any_guard.finditer("".join(sorted(strings)))} <= strings
+    for string in strings:
+        assert inline.any_guard.search(f"plain {string} text"), string
+    handle = inline._InlineProcessor__handleInline
+    plain = "Plain text, new lines\nand all. www"
+    with mock.patch.object(inline, "_InlineProcessor__applyPattern") as apply:
+        apply.return_value = ("a `b`", False, 0)
+        assert handle(plain) == plain
+        apply.assert_not_called()
+        handle("a `b`")
+        apply.assert_called()
+
+
+def test_without_a_guard_for_every_pattern_no_text_skips_them_all() -> None:
+    guards = {k: v for k, v in rendering.SKIP_GUARDS.items() if k != "entity"}
+    with mock.patch.object(rendering, "SKIP_GUARDS", guards):
+        md = rendering.build_markdown(rendering.RenderState(existing=frozenset(), page_title=None))
+    assert md.treeprocessors["inline"].any_guard is None
