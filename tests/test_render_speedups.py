@@ -719,3 +719,23 @@ def test_without_a_guard_for_every_pattern_no_text_skips_them_all() -> None:
     with mock.patch.object(rendering, "SKIP_GUARDS", guards):
         md = rendering.build_markdown(rendering.RenderState(existing=frozenset(), page_title=None))
     assert md.treeprocessors["inline"].any_guard is None
+
+
+def test_unescape_skips_only_texts_without_escapes() -> None:
+    from markdown.treeprocessors import UnescapeTreeprocessor
+
+    md = rendering.build_markdown(rendering.RenderState(existing=frozenset(), page_title=None))
+    unescape = md.treeprocessors["unescape"]
+    for text in ["plain", "", "a\x0242\x03b", "\x02x\x03", "\x0260\x03\x0262\x03", "\x02"]:
+        assert unescape.unescape(text) == UnescapeTreeprocessor.unescape(unescape, text)
+    body = '\\*not em\\* [a\\]](/x "t\\"") `\\*` <b>\\<</b>\n\n# \\#h\n'
+    expected = rendering.render(body, existing=())
+
+    def stock(state):
+        md = build(state)
+        del md.treeprocessors["unescape"].unescape  # the class's method again
+        return md
+
+    build = rendering.build_markdown
+    with mock.patch.object(rendering, "build_markdown", stock):
+        assert rendering.render(body, existing=()) == expected

@@ -26,7 +26,7 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import InlineProcessor as InlineTreeprocessor
 from markdown.treeprocessors import Treeprocessor
-from markdown.util import AtomicString
+from markdown.util import STX, AtomicString
 from pymdownx.arithmatex import arithmatex_fenced_format
 
 from wiki.rendering.gfm import GfmExtension
@@ -423,6 +423,13 @@ def _table_test(table: Any, parent: etree.Element, block: str) -> bool:
     return type(table).test(table, parent, block)
 
 
+def _unescape_if_escaped(processor: Any, text: str) -> str:
+    """The unescape treeprocessor's ``unescape``, a regex substitution of the placeholders
+    backslash escapes left (``STX`` code ``ETX``) run on every text, tail and attribute
+    value of the page: skipped when the text holds no ``STX``, as it then changes nothing."""
+    return type(processor).unescape(processor, text) if STX in text else text
+
+
 def _parse_blocks(processors: list[Any], parent: etree.Element, blocks: list[str]) -> None:
     """Python-Markdown's ``BlockParser.parseBlocks`` (3.11) over the block processors as a
     list made once: its registry sorts and copies itself into a new list for each block
@@ -489,6 +496,8 @@ def build_markdown(state: RenderState) -> markdown.Markdown:
     toc.replace_marker = functools.partial(_replace_toc_marker, toc)
     table = md.parser.blockprocessors["table"]
     table.test = functools.partial(_table_test, table)
+    unescape = md.treeprocessors["unescape"]
+    unescape.unescape = functools.partial(_unescape_if_escaped, unescape)
     md.parser.parseBlocks = functools.partial(_parse_blocks, list(md.parser.blockprocessors))
     # Markdown keeps them in a list, which is_block_level scans for each element of the
     # page, several times (prettify, raw HTML): a set answers the same. None of the
