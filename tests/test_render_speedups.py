@@ -325,6 +325,7 @@ FRAGMENTS = [
     *('<a href="/x" href="/y">', '<p class="x" id="h-a">', '<td align="center">'),
     *('<span class="k">', '<div class="toc">', '<h2 id="h-x">', '<p align="center">'),
     *('<a href="/x"title="y">', "<A HREF='/x'>", "<a href=/x>", '<p data-x="a>b">'),
+    *('<a title="a=b" title="c">', '<p class="x=y">', '<a title="=" href="/x">'),
     *("<i>", "</i>", "<script>", "</script>", "<style>", "<textarea>", "<title>", "<svg>"),
     *("<math>", "<select>", "<option>", "<button>", "<form>", "<tfoot>", "<col>", "<body>"),
     *("<html>", "<noscript>", "<iframe>", "<plaintext>", "<xmp>", "<nobr>", "<image>"),

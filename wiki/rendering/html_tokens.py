@@ -139,10 +139,9 @@ def leading_parts(html: str, allowed: Set[str]) -> tuple[list[tuple[int, str]], 
     stack: list[str] = []
     text = ""  # text not yet in parts (html5lib merges it into one node)
     pos = 0
-    while pos < limit:
-        match = _TOKEN.match(html, pos, limit)
-        if match is None:
-            break
+    for match in _TOKEN.finditer(html, 0, limit):  # (one C-level scan, no call per token)
+        if match.start() != pos:
+            break  # a "<" that starts no token: the subset ends there
         name = match[2]
         if name is None or name not in allowed:  # text, or a tag bleach makes text
             text += match[0]
@@ -177,9 +176,10 @@ def _may_take(match: re.Match[str], stack: list[str], html: str) -> bool:
         return True
     if not _may_open(name, stack, html, match.end()):
         return False
-    names = [attribute for attribute, _ in _ATTRIBUTE.findall(attributes)]
-    if len(set(names)) < len(names):
-        return False  # (html5lib keeps the first, bleach's tokenizer reports it)
+    if attributes.count("=") > 1:  # (one "=" an attribute: fewer, and none is repeated)
+        names = [attribute for attribute, _ in _ATTRIBUTE.findall(attributes)]
+        if len(set(names)) < len(names):
+            return False  # (html5lib keeps the first, bleach's tokenizer reports it)
     if name in _VOID:
         return True
     if self_closing:
