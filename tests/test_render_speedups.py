@@ -5,6 +5,10 @@
   surroundings (HTML left open, unclosed attributes and comments, tables).
 * Inline patterns skip their regex on text without the characters every match needs.
 * One bleach cleaner per thread, never shared between threads.
+* Tags that differ only in a heading anchor or a web link are sanitized once, as a template;
+  repeated texts once: the result must equal bleach's for every value and tag shape.
+* Markdown's block parser, table test, block-level lookup and unescape step take shortcuts
+  that must render the spec and documents as Markdown's own code does.
 
 Speed is measured by bench/bench_fidelity.py and bench/profile_render.py, never here.
 """
