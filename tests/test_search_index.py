@@ -353,6 +353,33 @@ def test_maintain_never_waits_for_the_lock(tmp_path: Path) -> None:
     assert b.maintain()
 
 
+def test_searches_go_on_when_a_merge_removes_a_segment_while_the_searcher_reopens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process merged segments between this reader's look at the table of contents
+    and its opening of one of them: Whoosh retries; searches must not fail, now or later."""
+    from whoosh import reading
+
+    reader_b, writer_b = WhooshBackend(str(tmp_path)), WhooshBackend(str(tmp_path))
+    for page in PAGES[:4]:
+        writer_b.apply([page], [])  # a few segments
+    assert search(reader_b, "celery").total == 3
+    writer_b.apply([doc(50, "Fresh", "celery news")], [])
+    real_init = reading.SegmentReader.__init__
+    failures = [1]
+
+    def gone_once(self, *args, **kwargs):
+        if failures:
+            failures.pop()
+            raise OSError("segment file removed by a merge")
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(reading.SegmentReader, "__init__", gone_once)
+    for _ in range(3):
+        assert search(reader_b, "celery").total == 4
+    assert not failures  # the opening did fail once
+
+
 def test_concurrent_apply_from_many_backends_loses_nothing(tmp_path: Path) -> None:
     errors: list[BaseException] = []
 

@@ -183,10 +183,16 @@ class WhooshBackend:
         for _ in range(5):
             ix, gen = self._index()
             try:
+                if self._searcher is not None and not self._searcher.up_to_date():
+                    # Not Searcher.refresh(): Whoosh 2.7.4 reuses none of the old readers
+                    # anyway (it looks them up by the wrong key), and when a merge in another
+                    # process removes a segment while it opens, its retry closes the old
+                    # readers a second time and fails with ReaderClosed, leaving this
+                    # searcher unusable: every later search failed.
+                    stale, self._searcher = self._searcher, None
+                    stale.close()
                 if self._searcher is None:
                     self._searcher = ix.searcher()
-                elif not self._searcher.up_to_date():
-                    self._searcher = self._searcher.refresh()
                 return self._searcher
             except (OSError, whoosh_index.IndexError):
                 if self._current_gen() == gen:
