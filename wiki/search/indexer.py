@@ -115,7 +115,7 @@ def kick(app: Flask) -> None:
 FOLLOW_POLL = 30.0  # seconds between syncs nobody asked for (repairs after a crash)
 # Syncs start at least this far apart: under a burst of saves one sync (one Whoosh commit,
 # one merge) serves all that came meanwhile, instead of one each. A lone save waits nothing.
-FOLLOW_GAP = 0.5
+FOLLOW_GAP = 1.0
 _sender: tuple[int, socket.socket] | None = None  # per process: gunicorn forks workers
 
 
