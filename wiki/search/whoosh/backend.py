@@ -174,9 +174,9 @@ class WhooshBackend:
             except SearchIndexError:
                 raise
             except Exception as exc:
+                self.close()  # whatever went wrong, the next search opens afresh
                 if is_healthy(self._dir):
                     raise
-                self.close()
                 raise IndexCorrupt(f"{self._dir}: {exc!r}") from exc
 
     def _fresh_searcher(self) -> Searcher:
