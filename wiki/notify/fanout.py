@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 
 from flask import current_app
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import ARRAY, Integer, and_, bindparam, func, insert, literal, or_, select, update
 
-from wiki.db import begin_write
+from wiki.db import begin_write, is_postgres
 from wiki.extensions import db
 from wiki.models import Page, Revision, User, now_utc
 from wiki.notify import events, mentions
@@ -73,28 +73,33 @@ def watchers(page: Page, event: Event) -> set[int]:
 
 
 def _notify(users, event: Event, kind: str, **fields) -> None:
+    if not users:
+        return
     now = now_utc()
-    rows = [
-        {
-            "user_id": uid,
-            "kind": kind,
-            "page_id": event.page_id,
-            "actor_id": event.actor_id,
-            "thread_id": event.thread_id,
-            "comment_id": event.comment_id,
-            "created_at": now,
-            "updated_at": now,
-            "read": False,
-            "edits": 1,
-            **fields,
-        }
-        for uid in sorted(users)
-    ]
-    if rows:
+    values = {
+        "kind": kind,
+        "page_id": event.page_id,
+        "actor_id": event.actor_id,
+        "thread_id": event.thread_id,
+        "comment_id": event.comment_id,
+        "created_at": now,
+        "updated_at": now,
+        "read": False,
+        "edits": 1,
+        **fields,
+    }
+    if is_postgres():
+        # One statement for all watchers (the rows differ only in the user): an executemany
+        # costs PostgreSQL a statement per watcher on every save of a watched page.
+        table = Notification.__table__
+        user_ids = func.unnest(bindparam("user_ids", sorted(users), type_=ARRAY(Integer)))
+        each = user_ids.table_valued("user_id").render_derived(name="watcher")
+        rows = select(each.c.user_id, *(literal(v, table.c[k].type) for k, v in values.items()))
+        db.session.execute(insert(Notification).from_select(["user_id", *values], rows))
+    else:
         # An executemany: cheaper in Python than one multi-row INSERT (compiled anew for each
-        # number of rows) or RETURNING's batches (bench: 5.9 vs 16.4 and 7.5 ms per save
-        # fanned out to 49 watchers on PostgreSQL).
-        db.session.execute(insert(Notification), rows)
+        # number of rows).
+        db.session.execute(insert(Notification), [{"user_id": u, **values} for u in sorted(users)])
 
 
 def _fold_edits(users: set[int], event: Event, summary: str, api: dict) -> set[int]:
