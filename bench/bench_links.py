@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert, select, text  # noqa: E402
 
+from bench.corpus import CORPUS as SHARED_CORPUS  # noqa: E402
 from wiki import create_app  # noqa: E402
 from wiki.extensions import db  # noqa: E402
 from wiki.models import Link, Page, Revision, User  # noqa: E402
@@ -34,7 +35,7 @@ from wiki.pages.editing import save_edit  # noqa: E402
 from wiki.structure import queries  # noqa: E402
 from wiki.structure.service import rename_page  # noqa: E402
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "10k"
+CORPUS = Path(SHARED_CORPUS) / "10k"
 LINKERS = 1000
 HUB_LINKS = 200
 RUNS = 40

@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from bench.corpus import CORPUS as SHARED_CORPUS  # noqa: E402
 from wiki import create_app  # noqa: E402
 from wiki.auth.accounts import system_user  # noqa: E402
 from wiki.content.importing import plan_import, run_import  # noqa: E402
@@ -41,18 +42,7 @@ from wiki.pages import editing  # noqa: E402
 from wiki.search import service as search_service  # noqa: E402
 
 QUERIES = Path(__file__).with_name("relevance_queries.json")
-# ../shared next to the checkout (/work/main), or two levels up (/work/wt/<name>).
-CORPUS = next(
-    (
-        p
-        for p in (
-            ROOT.parent / "shared" / "corpus" / "1k",
-            ROOT.parents[1] / "shared" / "corpus" / "1k",
-        )
-        if p.is_dir()
-    ),
-    ROOT.parent / "shared" / "corpus" / "1k",
-)
+CORPUS = Path(SHARED_CORPUS) / "1k"
 K = 10
 
 

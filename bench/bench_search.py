@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import select, text  # noqa: E402
 
+from bench.corpus import CORPUS  # noqa: E402
 from bench.queries import COMMON_QUERIES, SUGGEST_PREFIXES  # noqa: E402
 from wiki import create_app  # noqa: E402
 from wiki.auth.accounts import system_user  # noqa: E402
@@ -78,6 +79,8 @@ def prepare(app, args) -> None:
         upgrade()
         user = system_user()
         db.session.commit()
+        if not any(Path(args.corpus).glob("*.md")):
+            raise SystemExit(f"no Markdown pages in {args.corpus}: pass --corpus")
         plan = plan_import(Path(args.corpus))
         start = time.perf_counter()
         report = run_import(plan, user)
@@ -164,7 +167,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=["whoosh", "postgres"], default="whoosh")
     parser.add_argument("--database-url", help="an empty scratch PostgreSQL database")
     parser.add_argument("--reset", action="store_true", help="empty that database first")
-    parser.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus" / "10k"))
+    parser.add_argument("--corpus", default=os.path.join(CORPUS, "10k"))
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument(
         "--workdir", help="keep the SQLite wiki and index here; reuse them when present"

@@ -18,11 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.corpus import CORPUS as SHARED_CORPUS  # noqa: E402
 from bench.queries import COMMON_QUERIES, SUGGEST_PREFIXES  # noqa: E402
 from wiki.search.query import parse_query  # noqa: E402
 from wiki.search.whoosh.backend import SearchDoc, WhooshBackend, doc_from_markdown  # noqa: E402
 
-CORPUS = str(Path(__file__).resolve().parents[2] / "shared" / "corpus" / "10k")
+CORPUS = os.path.join(SHARED_CORPUS, "10k")
 QUERIES = COMMON_QUERIES + ["compr*", "tag:none directory"]
 RUNS = 10
 

@@ -49,6 +49,7 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from bench.bench_search import make_app, prepare  # noqa: E402
+from bench.corpus import CORPUS  # noqa: E402
 from bench.queries import COMMON_QUERIES, SUGGEST_PREFIXES  # noqa: E402
 from wiki.extensions import db  # noqa: E402
 from wiki.models import Page  # noqa: E402
@@ -167,7 +168,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=["whoosh", "postgres"], default="whoosh")
     parser.add_argument("--database-url")
     parser.add_argument("--reset", action="store_true")
-    parser.add_argument("--corpus", default=str(ROOT.parents[1] / "shared" / "corpus" / "10k"))
+    parser.add_argument("--corpus", default=os.path.join(CORPUS, "10k"))
     parser.add_argument("--workdir")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--no-follower", action="store_true", help="index in a thread instead")
