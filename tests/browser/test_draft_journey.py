@@ -130,6 +130,12 @@ def test_saving_while_logged_out_keeps_the_text_in_the_tab_until_log_in(context,
     page.get_by_role("button", name="Save").click()  # refused: shown again, nothing stored
     page.wait_for_selector("text=stays in this browser")
     assert page.get_by_label("Content").input_value() == "typed after my session ended\n"
+    # The notice is in the HTML; drafts.js keeps the text when it runs, a moment later (on
+    # a busy machine the log-in page below was once opened first, and nothing was kept).
+    page.wait_for_function(
+        "() => Object.keys(sessionStorage).some(k => k.startsWith('nexus-kept-text:')"
+        " && sessionStorage.getItem(k).includes('typed after my session ended'))"
+    )
     # The notice is replaced by the autosave's status a moment later: record every status
     # the editor shows, so a slow machine cannot miss it.
     page.add_init_script(_RECORD_DRAFT_STATUS)
