@@ -88,10 +88,11 @@ _REVISION = (
     .options(joinedload(Revision.author))  # the view names the author
     .where(Revision.page_id == bindparam("page_id"), Revision.number == bindparam("number"))
 )
-_REVISION_WITH_PAGE = _REVISION.join(Revision.page).options(contains_eager(Revision.page))
-_CURRENT_WITH_PAGE = (
+_WITH_PAGE = (
     select(Revision)
     .join(Revision.page)
     .options(joinedload(Revision.author), contains_eager(Revision.page))
-    .where(Revision.page_id == bindparam("page_id"), Revision.number == Page.current_rev)
+    .where(Revision.page_id == bindparam("page_id"))
 )
+_REVISION_WITH_PAGE = _WITH_PAGE.where(Revision.number == bindparam("number"))
+_CURRENT_WITH_PAGE = _WITH_PAGE.where(Revision.number == Page.current_rev)

@@ -34,8 +34,8 @@ def fan_out_pending() -> bool:
     return len(ids) == BATCH
 
 
-def fan_out(event_id: int) -> bool:
-    """Fan out one event unless another worker already did; True when this call did it."""
+def fan_out(event_id: int) -> None:
+    """Fan out one event unless another worker did or is doing it."""
     begin_write()
     # PostgreSQL: an event another worker is fanning out is skipped, not waited for (its
     # row lock is held until that worker commits). SQLite: the write lock serialises.
@@ -46,13 +46,12 @@ def fan_out(event_id: int) -> bool:
     )
     if event is None:
         db.session.rollback()
-        return False
+        return
     event.state = "done"
     handler = HANDLERS.get(event.kind)
     if handler is not None:
         handler(event, json.loads(event.data or "{}"))
     db.session.commit()
-    return True
 
 
 def watchers(page: Page, event: Event) -> set[int]:

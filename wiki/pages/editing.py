@@ -180,14 +180,12 @@ def _premerge(title: str, base_rev: int, body: str) -> _Premerged | None:
     page = db.session.scalar(select(Page).where(Page.title == title))
     if page is None or page.deleted or not 0 < base_rev < page.current_rev:
         return None
-    current = current_body(page)
-    base_body = db.session.scalar(
-        select(Revision.body).where(Revision.page_id == page.id, Revision.number == base_rev)
-    )
-    current_rev = page.current_rev
-    db.session.rollback()  # no read transaction held while merging and rendering
-    if current is None or base_body is None:
+    try:
+        base_body = _revision_body(page, base_rev)
+    except EditError:
         return None
+    current, current_rev = current_body(page), page.current_rev
+    db.session.rollback()  # no read transaction held while merging and rendering
     merge = three_way_merge(base_body, current, body)
     if not merge.clean:
         return None
