@@ -317,7 +317,7 @@ class GuardedRegex:
 # Inline patterns and a character each of their matches consumes (one of these), by reading
 # their regexes; tests/test_render_speedups.py fails when an upgrade changes one of them.
 INLINE_GUARDS = {
-    "arithmatex-inline": "$\\",  # $...$, \\(...\\) and the backslashes escaping them
+    "arithmatex-inline": "$\\",  # $...$, \(...\) and the backslashes escaping them
     "magic-mail": "@",
     "backtick": "`\\",  # `code` and the backslashes escaping a backtick
     "gfm_tilde": "~",
