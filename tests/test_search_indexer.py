@@ -132,8 +132,8 @@ def follower(background, app_config):
         process.wait(30)
 
 
-def _eventually_found(app, word: str, expected: list[str]) -> None:
-    deadline = time.monotonic() + 30
+def _eventually_found(app, word: str, expected: list[str], within: float = 30) -> None:
+    deadline = time.monotonic() + within
     while True:
         with app.app_context():
             found = titles(word)
@@ -191,28 +191,72 @@ def test_a_stopping_follower_first_indexes_what_is_left(background, client):
     _eventually_found(background, "cow", ["Dugong"])
 
 
-def test_a_burst_of_saves_shares_one_follower_sync(background, client, monkeypatch):
-    """Syncs start at least FOLLOW_GAP apart: the saves of a burst wait for one commit."""
-    monkeypatch.setattr(indexer, "FOLLOW_GAP", 3.0)
-    ran = _spy_syncs(monkeypatch)
+def _follower_thread(app) -> tuple[threading.Thread, threading.Event]:
     stop = threading.Event()
-    runner = threading.Thread(target=indexer.follow, args=(background,), kwargs={"stop": stop})
+    runner = threading.Thread(target=indexer.follow, args=(app,), kwargs={"stop": stop})
     runner.start()
+    return runner, stop
+
+
+def test_saves_faster_than_syncs_share_one_sync_after_the_gap(background, client, monkeypatch):
+    """Once a sync served more than one save, the next starts FOLLOW_GAP after it began:
+    the saves of a burst wait for one commit."""
+    monkeypatch.setattr(indexer, "FOLLOW_GAP", 2.0)
+    starts: list[float] = []
+    release = threading.Event()
+    real = search_service.sync
+
+    def slow_sync():
+        starts.append(time.monotonic())
+        if len(starts) == 2:  # the first save's sync: the next saves come in meanwhile
+            release.wait(30)
+        real()
+
+    monkeypatch.setattr(search_service, "sync", slow_sync)
+    fish = ["anchovy", "herring", "sprat", "sardine", "mackerel", "capelin"]
+
+    def save(n: int) -> None:
+        assert save_page(client, f"Seal {n}", f"Pinniped eats {fish[n]}.").status_code == 302
+
+    runner, stop = _follower_thread(background)
     try:
-        while not os.path.exists(indexer.wake_path(background)) or not ran:
+        while not os.path.exists(indexer.wake_path(background)) or not starts:
             time.sleep(0.01)  # listening, and its sync at start has begun
-        for n in range(5):
-            assert save_page(client, f"Seal {n}", f"Pinniped number{n}.").status_code == 302
-        deadline = time.monotonic() + 30
-        while _stale_rows(background) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert _stale_rows(background) == 0
+        save(0)
+        while len(starts) < 2:
+            time.sleep(0.01)
+        for n in (1, 2, 3):
+            save(n)
+        release.set()
+        _eventually_found(background, "sardine", ["Seal 3"])
+        assert len(starts) == 3  # the three saves that came during a sync: one more
+        for n in (4, 5):  # that one served three: these wait for the gap, together
+            save(n)
+        _eventually_found(background, "capelin", ["Seal 5"])
+        assert len(starts) == 4 and starts[3] - starts[2] >= 2.0
     finally:
         stop.set()
         runner.join(10)
-    assert len(ran) == 1 + 1 + 1  # at start, the burst's, the last one at stop
     with background.app_context():
-        assert len(titles("pinniped")) == 5
+        assert len(titles("pinniped")) == 6
+
+
+def test_a_save_the_indexer_can_keep_up_with_is_synced_without_waiting_for_the_gap(
+    background, client, monkeypatch
+):
+    monkeypatch.setattr(indexer, "FOLLOW_GAP", 60.0)
+    ran = _spy_syncs(monkeypatch)
+    runner, stop = _follower_thread(background)
+    try:
+        while not os.path.exists(indexer.wake_path(background)) or not ran:
+            time.sleep(0.01)  # listening, and its sync at start has begun
+        for name in ("Walrus", "Manatee"):  # one at a time, each after the last is indexed
+            assert save_page(client, name, f"{name} whiskers.").status_code == 302
+            _eventually_found(background, name.lower(), [name], within=10)
+        assert len(ran) == 3  # at start and one per save, well within the 60 s gap
+    finally:
+        stop.set()
+        runner.join(10)
 
 
 def test_a_second_follower_refuses_to_start(background, follower):

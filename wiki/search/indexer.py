@@ -113,8 +113,11 @@ def kick(app: Flask) -> None:
 # -- the follower process -------------------------------------------------------------------
 
 FOLLOW_POLL = 30.0  # seconds between syncs nobody asked for (repairs after a crash)
-# Syncs start at least this far apart: under a burst of saves one sync (one Whoosh commit,
-# one merge) serves all that came meanwhile, instead of one each. A lone save waits nothing.
+# When saves come faster than syncs (the last sync served more than one), the next sync
+# starts FOLLOW_GAP after the last one began, so one Whoosh commit and merge serves all that
+# came meanwhile instead of one each. Otherwise a save is synced at once: a class saving a
+# page now and then never waits for the gap (with a fixed gap, saves a second apart fell
+# into step with it and each waited ~1 s).
 FOLLOW_GAP = 1.0
 _sender: tuple[int, socket.socket] | None = None  # per process: gunicorn forks workers
 
@@ -160,13 +163,14 @@ def follow(app: Flask, *, poll: float = FOLLOW_POLL, stop: threading.Event | Non
     listener.settimeout(min(poll, 1.0))  # so a stop is noticed within a second
     try:
         waited = poll  # sync once at start: saves made while no follower ran
-        last = -FOLLOW_GAP
+        started, served = -FOLLOW_GAP, 0  # the last sync's start and its wake-ups
         while not stop.is_set():
-            if waited >= poll or _drain_wakeups(listener):
-                if stop.wait(last + FOLLOW_GAP - time.monotonic()):
+            woken = 0 if waited >= poll else _drain_wakeups(listener)
+            if waited >= poll or woken:
+                if served > 1 and stop.wait(started + FOLLOW_GAP - time.monotonic()):
                     break
-                _drain_wakeups(listener, wait=False)  # saves this sync will find anyway
-                last = time.monotonic()
+                woken += _drain_wakeups(listener, wait=False)  # saves this sync finds anyway
+                started, served = time.monotonic(), woken
                 with app.app_context():
                     service.sync()  # never raises; what it cannot do stays recorded
                 waited = 0.0
@@ -182,23 +186,23 @@ def follow(app: Flask, *, poll: float = FOLLOW_POLL, stop: threading.Event | Non
             os.unlink(path)
 
 
-def _drain_wakeups(listener: socket.socket, *, wait: bool = True) -> bool:
+def _drain_wakeups(listener: socket.socket, *, wait: bool = True) -> int:
     """Wait up to the listener's timeout (or not at all) for a wake-up; take every one
-    queued (one sync serves them all)."""
+    queued (one sync serves them all). Returns how many (one per save)."""
     timeout = listener.gettimeout()
+    taken = 0
     try:
         if not wait:
             listener.setblocking(False)
-        listener.recv(16)
-    except (TimeoutError, BlockingIOError):
-        listener.settimeout(timeout)
-        return False
-    listener.setblocking(False)
-    with contextlib.suppress(BlockingIOError):
         while True:
             listener.recv(16)
-    listener.settimeout(timeout)
-    return True
+            taken += 1
+            listener.setblocking(False)  # after the first: only what is queued already
+    except (TimeoutError, BlockingIOError):
+        pass
+    finally:
+        listener.settimeout(timeout)
+    return taken
 
 
 def stop(app: Flask) -> None:
