@@ -39,6 +39,7 @@ from wiki.auth.accounts import system_user  # noqa: E402
 from wiki.content.importing import plan_import, run_import  # noqa: E402
 from wiki.extensions import db  # noqa: E402
 from wiki.models import Page  # noqa: E402
+from wiki.search import indexing  # noqa: E402
 from wiki.search import service as search_service  # noqa: E402
 from wiki.text.titles import title_to_path  # noqa: E402
 
@@ -87,6 +88,9 @@ def prepare(app, args) -> None:
         seconds = time.perf_counter() - start
         backend = search_service.backend_name()
         print(f"import: {len(report.created)} pages in {seconds:.1f} s ({backend} backend)")
+        start = time.perf_counter()
+        indexing.optimize_after_import()  # as `flask import` does
+        print(f"search optimize after the import: {time.perf_counter() - start:.1f} s")
 
 
 def bench_search(client, runs: int, quiet: bool = False) -> dict[str, str]:

@@ -5,6 +5,7 @@ import pytest
 from tests import search_support
 from tests.search_support import put
 from wiki.search import service as search_service
+from wiki.search.whoosh import write as whoosh_write
 
 # Every test here runs on each (database, search backend) pair.
 search_case, backend, app_config = (
@@ -68,3 +69,31 @@ def test_check_reports_entries_of_deleted_pages(wiki, runner, monkeypatch):
     result = runner.invoke(args=["search", "check"])
     assert result.exit_code == 1
     assert "1 pages in the index but deleted or gone:\n  Gone" in result.output
+
+
+def test_optimize_leaves_every_search_answering_as_before(wiki, runner):
+    food = ["urchin", "clam", "crab", "mussel", "abalone", "squid", "snail", "shrimp"]
+    for n, eats in enumerate(food):  # one index segment per save on Whoosh
+        put(f"Otter {n}", f"Otter number {n} eats {eats}.")
+    before = [h.title for h in search_service.search("otter").results.hits]
+    result = runner.invoke(args=["search", "optimize"])
+    assert result.exit_code == 0, result.output
+    assert "Optimizing the search index" in result.output and "Done in" in result.output
+    assert [h.title for h in search_service.search("otter").results.hits] == before
+    assert [h.title for h in search_service.search("abalone").results.hits] == ["Otter 4"]
+    assert runner.invoke(args=["search", "check"]).exit_code == 0
+
+
+def test_import_optimizes_the_search_index_afterwards(wiki, runner, tmp_path, monkeypatch):
+    monkeypatch.setattr(whoosh_write, "MERGE_MAX_DOCS", 1)  # saves merge nothing on their own
+    for n in range(3):
+        put(f"Pond {n}", "Still water.")
+    for n, builds in enumerate(["dams", "lodges", "canals"]):
+        (tmp_path / f"Beaver {n}.md").write_text(f"Beaver {n} builds {builds}.\n")
+    result = runner.invoke(args=["import", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "Optimizing the search index" in result.output
+    assert [h.title for h in search_service.search("lodges").results.hits] == ["Beaver 1"]
+    if search_service.backend_name() == "whoosh":
+        segments = search_service._state().backend._index()[0]._segments()
+        assert len(segments) == 1

@@ -10,6 +10,7 @@ import pytest
 
 from tests.test_search_query import HOSTILE_QUERIES
 from wiki.search.query import parse_query, parse_synonyms
+from wiki.search.whoosh import write as whoosh_write
 from wiki.search.whoosh.backend import (
     IndexCorrupt,
     SearchDoc,
@@ -339,6 +340,32 @@ def test_maintain_merges_small_segments_after_many_commits(tmp_path: Path) -> No
     assert not b.maintain()
     assert {q: set(titles(search(b, q))) for q in QUERIES_FOR_EQUIVALENCE} == before
     assert b.indexed_revisions() == {page.page_id: page.rev for page in PAGES}
+
+
+def _segment_sizes(b: WhooshBackend) -> list[int]:
+    return sorted(segment.doc_count_all() for segment in b._index()[0]._segments())
+
+
+def test_maintain_merges_only_the_smallest_segments_within_its_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A merge holds the write lock and the next save's indexing waits behind it, so the
+    merges that run after syncs stay small; optimize() merges the rest."""
+    monkeypatch.setattr(whoosh_write, "MERGE_MAX_DOCS", 3)
+    b = WhooshBackend(str(tmp_path))
+    b.rebuild(PAGES[:5])  # one segment larger than the budget
+    for page in PAGES[5:12]:
+        b.apply([page], [])  # one segment each: 8 in all, more than MERGE_AT
+    before = {q: set(titles(search(b, q))) for q in QUERIES_FOR_EQUIVALENCE}
+    assert b.maintain()
+    assert _segment_sizes(b) == [1, 1, 1, 1, 3, 5]  # the three smallest, not the large one
+    assert not b.maintain()  # 6 segments: no more than MERGE_AT
+    assert {q: set(titles(search(b, q))) for q in QUERIES_FOR_EQUIVALENCE} == before
+    assert b.optimize() == 6
+    assert _segment_sizes(b) == [12]
+    assert b.optimize() == 1 and _segment_sizes(b) == [12]  # nothing left to merge
+    assert {q: set(titles(search(b, q))) for q in QUERIES_FOR_EQUIVALENCE} == before
+    assert b.indexed_revisions() == {page.page_id: page.rev for page in PAGES[:12]}
 
 
 def test_maintain_never_waits_for_the_lock(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from wiki.content.importing import (
     wiki_is_empty,
 )
 from wiki.extensions import db
+from wiki.search import indexing
 
 content_cli = AppGroup("content", help="The knowledge base's starter content.")
 
@@ -84,6 +85,8 @@ def import_command(path: Path, username: str | None) -> None:
     plan = plan_import(path)
     with click.progressbar(length=len(plan.files), label="Importing", show_pos=True) as bar:
         report = run_import(plan, user, progress=bar.update)
+    click.echo("Optimizing the search index …")
+    indexing.optimize_after_import()
     _echo_report(report)
 
 

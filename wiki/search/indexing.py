@@ -86,6 +86,16 @@ def sync() -> None:
     search_service.sync()
 
 
+def optimize_after_import() -> None:
+    """After a bulk import (which leaves the index in many parts), merge it into one while
+    the importer waits anyway. Never raises: a busy index is merged another time."""
+    try:
+        search_service.optimize()
+    except Exception:
+        log.exception("search index: optimizing after the import failed; run `search optimize`")
+        db.session.rollback()
+
+
 def sync_after_save(size: int) -> None:
     """After a save's commit: by default wake this process's indexer thread and return at
     once (wiki.search.indexer); with ``SEARCH_SYNC = "request"``, index now, or for a page

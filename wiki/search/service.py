@@ -62,6 +62,7 @@ class Backend(Protocol):
     def suggest(self, prefix: str, limit: int = 8) -> list[str]: ...
     def indexed_revisions(self) -> dict[int, int]: ...
     def maintain(self) -> bool: ...
+    def optimize(self) -> int: ...
     def close(self) -> None: ...
 
 
@@ -260,6 +261,13 @@ def rebuild(progress: Callable[[int], None] | None = None) -> int:
     db.session.commit()
     _state().ready = True
     return count
+
+
+def optimize() -> int:
+    """Merge the index into as few parts as it can (see the backends); returns how many
+    there were. :raises SearchIndexError: the index stayed busy elsewhere."""
+    ensure_ready()
+    return _state().backend.optimize()
 
 
 def check() -> IndexCheck:
