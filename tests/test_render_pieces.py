@@ -273,6 +273,15 @@ def test_cuts_never_start_with_a_continuation(cut_everywhere):
     assert chunks == ["para\n\n- item\n\n    code\n\n> quote\n\n\nextra", "next"]
 
 
+def test_a_quote_after_a_reference_definition_joins_the_quote_before(cut_everywhere):
+    """Found by test_generated_documents_render_the_same: the definition is removed, so
+    the quote under it continues the one above, which a cut before it would split."""
+    body = "> a quote\nA [ref][r] link.\n\n[r]: https://example.com\n> another quote"
+    assert cut(body) == [body]
+    _assert_same(body)
+    assert rendering.render(body, existing=EXISTING).html.count("<blockquote>") == 1
+
+
 @pytest.mark.parametrize(
     ("markup", "expected"),
     [

@@ -43,8 +43,9 @@ from wiki.rendering.openapi.toc import with_api_entries
 from wiki.rendering.sanitize import sanitize_html
 
 # 5: GitHub's list, fence and HTML block structure (gfm); 6: openapi fences render as references;
-# 7: their anchors are unique across the page
-RENDERER_VERSION = 7
+# 7: their anchors are unique across the page; 8: a long page rendered in pieces no longer
+# splits a quote that continues under a reference definition (pieces.py)
+RENDERER_VERSION = 8
 
 MAX_HTML_DEPTH = 200  # open HTML elements; html5lib's cost grows with the square of depth
 MAX_FRONT_MATTER = 64 * 1024

@@ -60,7 +60,9 @@ CACHE_CHARS = 16_000_000  # characters kept per render worker: about 40 MB (benc
 # Things with document-wide effect a piece cannot carry: footnotes and the TOC marker.
 # (Reference link definitions can: see :func:`_from_pieces`.)
 _DOCUMENT_WIDE = re.compile(r"\[\^|\[TOC\]")
-_CONTINUES = re.compile(r"[ \t\n>]|(?:[*+-]|\d{1,9}[.)])(?:[ \t]|$)")
+# A block starting with a reference definition continues too: Python-Markdown removes the
+# definition and reads the lines after it (a quote, a list) as following the block before.
+_CONTINUES = re.compile(r"[ \t\n>]|(?:[*+-]|\d{1,9}[.)])(?:[ \t]|$)|\[[^\[\]\n]*\]:")
 _MARK_START, _MARK_END = "\ue000", "\ue001"  # private-use characters around heading numbers
 _ID_PLACEHOLDER = re.compile(f"h-{_MARK_START}(\\d+){_MARK_END}")
 _STASH_REF = re.compile("[\x01\x02]wzxhzdk:(\\d+)[\x03\x04]")
