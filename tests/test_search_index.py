@@ -368,6 +368,21 @@ def test_maintain_merges_only_the_smallest_segments_within_its_budget(
     assert b.indexed_revisions() == {page.page_id: page.rev for page in PAGES[:12]}
 
 
+def test_maintain_writes_nothing_when_no_two_segments_fit_its_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit merging nothing would still write a new generation of the index, which
+    every searcher would then reopen, after every sync."""
+    monkeypatch.setattr(whoosh_write, "MERGE_MAX_DOCS", 1)
+    b = WhooshBackend(str(tmp_path))
+    for page in PAGES[:8]:
+        b.apply([page], [])  # 8 one-document segments: more than MERGE_AT, no two fit in 1
+    generation = b._index()[0].latest_generation()
+    assert not b.maintain()
+    assert b._index()[0].latest_generation() == generation
+    assert _segment_sizes(b) == [1] * 8
+
+
 def test_maintain_never_waits_for_the_lock(tmp_path: Path) -> None:
     b = WhooshBackend(str(tmp_path))
     for page in PAGES:

@@ -92,6 +92,7 @@ from wiki.search.whoosh.write import (
     merge_smallest,
     merge_when_many,
     remove_old_generations,
+    smallest_segments,
 )
 
 __all__ = [
@@ -251,16 +252,18 @@ class WhooshBackend:
         except (whoosh_index.LockError, OSError, whoosh_index.IndexError):
             return False
         try:
-            count = len(writer.segments)
-            if count <= MERGE_AT or self._current_gen() != gen:
-                writer.cancel()
-                return False
+            if (
+                len(writer.segments) <= MERGE_AT
+                or self._current_gen() != gen
+                or not smallest_segments(writer.segments)
+            ):
+                writer.cancel()  # (a commit with nothing merged would still write a new
+                return False  # generation of the index, which every searcher then reopens)
             writer.commit(mergetype=merge_smallest)
         except BaseException:
             writer.cancel()
             raise
-        # FileIndex._segments() is private, but Whoosh is pinned to 2.7.4.
-        return len(self._index()[0]._segments()) < count
+        return True
 
     def optimize(self) -> int:
         """Merge every segment into one, waiting for the lock; returns how many there were.

@@ -53,17 +53,21 @@ def indexed_docs(reader: IndexReader, page_id: int) -> tuple[list[int], int | No
     return docnums, max(revs, default=None)
 
 
-def merge_smallest(writer: SegmentWriter, segments: list) -> list:
-    """Whoosh merge policy: merge the smallest segments, MERGE_MAX_DOCS documents at most
-    (none when fewer than two fit)."""
+def smallest_segments(segments: list) -> list:
+    """The smallest segments that fit in MERGE_MAX_DOCS documents together; none when fewer
+    than two fit (nothing to merge)."""
     chosen, total = [], 0
     for segment in sorted(segments, key=lambda s: s.doc_count_all()):
         if total + segment.doc_count_all() > MERGE_MAX_DOCS:
             break
         chosen.append(segment)
         total += segment.doc_count_all()
-    if len(chosen) < 2:
-        return segments
+    return chosen if len(chosen) > 1 else []
+
+
+def merge_smallest(writer: SegmentWriter, segments: list) -> list:
+    """Whoosh merge policy: merge :func:`smallest_segments`."""
+    chosen = smallest_segments(segments)
     for segment in chosen:
         reader = SegmentReader(writer.storage, writer.schema, segment)
         writer.add_reader(reader)
