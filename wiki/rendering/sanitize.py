@@ -361,8 +361,9 @@ def _filtered(cleaner: bleach.Cleaner, tokens) -> str:
 # Text bleach leaves as it is: no markup characters, nor characters the HTML parser
 # changes or reports (controls, CR, noncharacters, surrogates), and only the entities
 # Pygments and Python-Markdown write.
-_BAD_CHARS = "\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + "".join(
-    chr(plane + end) for plane in range(0, 0x110000, 0x10000) for end in (0xFFFE, 0xFFFF)
+_BMP_BAD_CHARS = "\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+_BAD_CHARS = _BMP_BAD_CHARS + "".join(  # and the astral noncharacters
+    chr(plane + end) for plane in range(0x10000, 0x110000, 0x10000) for end in (0xFFFE, 0xFFFF)
 )
 _ENTITY = "&(?:amp|lt|gt|quot|#39);"
 _CODE_START = "<code>"
@@ -371,7 +372,6 @@ _CODE_START = "<code>"
 # each is tried at every character). Possessive: each piece of content starts with a
 # character no other can ("<s", "</s", "&", text), and "</code>" with "</c", which none
 # takes, so the one match a start can have is the longest, and giving back finds no other.
-_BMP_BAD_CHARS = "\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
 _CODE = re.compile(
     f'<code>((?:<span class="[a-z0-9 -]+">|</span>|[^<>&{_BMP_BAD_CHARS}]++|{_ENTITY})++)</code>'
 )
