@@ -5,6 +5,7 @@ refused edit shows the user's text back (and keeps it as their draft)."""
 from __future__ import annotations
 
 import html
+import threading
 from contextlib import contextmanager
 
 import pytest
@@ -16,6 +17,7 @@ from wiki import slots
 from wiki.extensions import db
 from wiki.models import Draft, Page, Revision, User
 from wiki.pages import drafts
+from wiki.rendering import guard
 
 
 @pytest.fixture
@@ -99,3 +101,34 @@ def test_a_restore_with_every_slot_taken_is_503(app, client, editor):
         assert db.session.scalar(select(Revision.body).where(Revision.number == 3)) is None
     assert client.post("/revert/Undo?rev=1").status_code == 302
     assert _revisions(app, "Undo") == 3
+
+
+def test_a_cold_render_worker_starts_before_the_save_takes_a_slot(app, client, editor, monkeypatch):
+    """A worker's first save starts its render child (seconds on a busy host). Started
+    inside the slot, every worker starting at once queued behind the one slot and the last
+    was refused with 503 (seen in the 50-user load run)."""
+    slot_free_at_warm_up = []
+    real_get_pool = guard._get_pool
+
+    def get_pool():
+        if not guard._warm:  # this call starts or warms the child
+            outcome = []
+            probe = threading.Thread(target=_try_a_slot, args=(app, outcome))
+            probe.start()
+            probe.join()
+            slot_free_at_warm_up.append(outcome[0])
+        return real_get_pool()
+
+    monkeypatch.setattr(guard, "_warm", False)
+    monkeypatch.setattr(guard, "_get_pool", get_pool)
+    assert save_page(client, "Cold", "first\n").status_code == 302
+    assert slot_free_at_warm_up == [True]
+
+
+def _try_a_slot(app, outcome: list) -> None:
+    with app.test_request_context():
+        try:
+            with slots.render_slot(wait=0):
+                outcome.append(True)
+        except slots.Busy:
+            outcome.append(False)

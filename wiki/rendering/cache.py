@@ -22,7 +22,7 @@ from wiki import slots
 from wiki.db import dialect_insert, write_if_free
 from wiki.extensions import db
 from wiki.models import Attachment, Page, Redirect, RenderCache, Revision
-from wiki.rendering.guard import safe_render
+from wiki.rendering.guard import safe_render, warm_up
 from wiki.rendering.markdown import RENDERER_VERSION, Rendered, extract_link_targets
 from wiki.rendering.openapi_sources import for_view, with_attachments
 
@@ -106,6 +106,7 @@ def render_for_save(
         body = with_attachments(body, title)
     existing = existing_titles(extract_link_targets(body))
     sizes = image_sizes(title) if "](" in body else None
+    warm_up()  # a worker's cold start never holds the host's render slot
     with slots.slot_if_held():  # only the render itself: the queries above need none
         return safe_render(
             body,

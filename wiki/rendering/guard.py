@@ -24,7 +24,7 @@ from wiki.rendering.markdown import (
 )
 from wiki.rendering.pieces import render_cached
 
-__all__ = ["safe_render"]
+__all__ = ["safe_render", "warm_up"]
 
 # One worker per web process; the lock makes each caller's timeout measure its own render
 # rather than time spent queued behind someone else's.
@@ -65,6 +65,18 @@ def _get_pool() -> ProcessPool:
             raise
         _warm = True
     return _pool
+
+
+def warm_up() -> None:
+    """Start this process's render worker now if it is not running and warm.
+
+    Callers that hold a host-wide render slot around :func:`safe_render` call this first:
+    a cold start imports the renderer in a new child (seconds on a busy host), and with
+    every web worker starting its child at once behind the one slot, the last in line
+    waited past ``WIKI_RENDER_WAIT`` and its save was refused with 503.
+    """
+    with _lock:
+        _get_pool()
 
 
 def _replace_pool(pool: ProcessPool) -> None:
