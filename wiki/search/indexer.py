@@ -29,17 +29,14 @@ repairs what a crash left behind.
 from __future__ import annotations
 
 import atexit
-import contextlib
-import errno
 import logging
-import os
 import signal
-import socket
 import threading
 import time
 
 from flask import Flask
 
+from wiki.jobs import listener
 from wiki.search import service
 
 log = logging.getLogger(__name__)
@@ -106,7 +103,7 @@ def indexer_for(app: Flask) -> Indexer:
 def kick(app: Flask) -> None:
     """Wake this host's indexer: the ``search follow`` process when one listens, else this
     process's thread (starting it if needed)."""
-    if not _wake_follower(wake_path(app)):
+    if not listener.wake(wake_path(app)):
         indexer_for(app).kick()
 
 
@@ -119,27 +116,11 @@ FOLLOW_POLL = 30.0  # seconds between syncs nobody asked for (repairs after a cr
 # page now and then never waits for the gap (with a fixed gap, saves a second apart fell
 # into step with it and each waited ~1 s).
 FOLLOW_GAP = 1.0
-_sender: tuple[int, socket.socket] | None = None  # per process: gunicorn forks workers
 
 
 def wake_path(app: Flask) -> str:
     """The follower's socket: beside the index, so each wiki on a host has its own."""
     return app.config["SEARCH_INDEX_DIR"].rstrip("/") + ".wake"
-
-
-def _wake_follower(path: str) -> bool:
-    """Whether a follower listens at ``path`` and was told to sync (never blocks)."""
-    global _sender
-    if _sender is None or _sender[0] != os.getpid():
-        sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        sender.setblocking(False)
-        _sender = (os.getpid(), sender)
-    try:
-        _sender[1].sendto(b".", path)
-    except OSError as error:
-        # A full queue means the follower has wake-ups waiting already: it is awake.
-        return error.errno in (errno.EAGAIN, errno.EWOULDBLOCK)
-    return True
 
 
 def follow(app: Flask, *, poll: float = FOLLOW_POLL, stop: threading.Event | None = None) -> None:
@@ -148,61 +129,30 @@ def follow(app: Flask, *, poll: float = FOLLOW_POLL, stop: threading.Event | Non
 
     :raises RuntimeError: another follower already listens at :func:`wake_path`.
     """
-    path = wake_path(app)
-    if _wake_follower(path):
-        raise RuntimeError(f"another search follower already listens at {path}")
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)  # left by a follower that died
+    inbox = listener.Listener(wake_path(app), timeout=min(poll, 1.0))  # a stop within 1 s
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    listener.bind(path)
-    listener.settimeout(min(poll, 1.0))  # so a stop is noticed within a second
-    try:
+    with inbox:
         waited = poll  # sync once at start: saves made while no follower ran
         started, served = -FOLLOW_GAP, 0  # the last sync's start and its wake-ups
         while not stop.is_set():
-            woken = 0 if waited >= poll else _drain_wakeups(listener)
+            woken = 0 if waited >= poll else inbox.drain()
             if waited >= poll or woken:
                 if served > 1 and stop.wait(started + FOLLOW_GAP - time.monotonic()):
                     break
-                woken += _drain_wakeups(listener, wait=False)  # saves this sync finds anyway
+                woken += inbox.drain(wait=False)  # saves this sync finds anyway
                 started, served = time.monotonic(), woken
                 with app.app_context():
                     service.sync()  # never raises; what it cannot do stays recorded
                 waited = 0.0
             else:
-                waited += listener.gettimeout()
+                waited += inbox.timeout
         # gunicorn stops this process after its workers: one last sync leaves nothing they
         # saved for the next start to find.
         with app.app_context():
             service.sync()
-    finally:
-        listener.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-
-
-def _drain_wakeups(listener: socket.socket, *, wait: bool = True) -> int:
-    """Wait up to the listener's timeout (or not at all) for a wake-up; take every one
-    queued (one sync serves them all). Returns how many (one per save)."""
-    timeout = listener.gettimeout()
-    taken = 0
-    try:
-        if not wait:
-            listener.setblocking(False)
-        while True:
-            listener.recv(16)
-            taken += 1
-            listener.setblocking(False)  # after the first: only what is queued already
-    except (TimeoutError, BlockingIOError):
-        pass
-    finally:
-        listener.settimeout(timeout)
-    return taken
 
 
 def stop(app: Flask) -> None:
