@@ -43,8 +43,8 @@ def _rss_mb(pid: int) -> float:
 
 
 def _children(master: int) -> dict[str, int]:
-    """gunicorn's children by role: ``worker 1``, ``worker 2`` and the search ``indexer``
-    (bin/gunicorn.conf.py starts it beside the workers)."""
+    """gunicorn's children by role: ``worker 1``, ``worker 2``, the search ``indexer`` and
+    the ``jobs`` runner (bin/gunicorn.conf.py starts both beside the workers)."""
     out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
     named, workers = {}, 0
     for pid in sorted(int(p) for p in out.split()):
@@ -52,6 +52,8 @@ def _children(master: int) -> dict[str, int]:
             argv = fh.read().split(b"\0")
         if b"follow" in argv and b"search" in argv:
             named["indexer"] = pid
+        elif b"work" in argv and b"jobs" in argv:
+            named["jobs"] = pid
         else:
             workers += 1
             named[f"worker {workers}"] = pid

@@ -1,13 +1,16 @@
-"""The one job interface on its two paths (issue 16): the app's own worker thread and real
-Celery worker processes on a Redis broker; and a delivering process killed between the commit
-and the send, whose event is delivered exactly once after a restart."""
+"""The one job interface on its paths (issue 16): the host's job process, the app's own worker
+thread and real Celery worker processes on a Redis broker; and a delivering process killed
+between the commit and the send, whose event is delivered exactly once after a restart."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -15,7 +18,8 @@ import redis
 from sqlalchemy import select
 
 from tests.collab_support import Receiver, save_as, scalar, scalars, users, wait_for
-from wiki.jobs.worker import worker_for
+from wiki.jobs import process
+from wiki.jobs.worker import Worker, worker_for
 from wiki.notify.models import Delivery, Event
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -71,6 +75,80 @@ def test_in_app_worker_thread_delivers_after_the_commit(thread_app_config, clien
     finally:
         worker_for(app).stop()
     assert len(receiver.requests) == 1
+
+
+def _job_process(app_config) -> subprocess.Popen:
+    """``flask --app wsgi jobs work`` for the test app's database, once it listens."""
+    return subprocess.Popen(
+        [os.path.join(ROOT, ".venv", "bin", "flask"), "--app", "wsgi", "jobs", "work"],
+        cwd=ROOT,
+        env=_env(app_config),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def test_the_hosts_job_process_delivers_and_no_worker_thread_is_woken(
+    thread_app_config, client, auth, receiver, monkeypatch
+):
+    """One job process per host (bin/gunicorn.conf.py starts it): a save wakes it through
+    its socket, and no worker runs the job in a thread of its own."""
+    app = client.application
+    app.config["WIKI_JOBS_POLL_SECONDS"] = 600  # only a wake-up can deliver in time
+    woken_threads = []
+    monkeypatch.setattr(Worker, "wake", lambda self: woken_threads.append(self))
+    users(auth, "alice", "bob")
+    _hook(client, auth, receiver)
+    runner = _job_process(thread_app_config)
+    try:
+        wait_for(lambda: os.path.exists(process.wake_path(app)) or runner.poll() is not None)
+        assert runner.poll() is None
+        save_as(auth, client, "bob", "Topic", "text")
+        wait_for(lambda: receiver.requests)
+        assert json.loads(receiver.requests[0]["body"])["page"]["title"] == "Topic"
+        wait_for(lambda: scalars(app, select(Delivery.status)) == ["sent"])
+        assert woken_threads == []
+    finally:
+        runner.send_signal(signal.SIGTERM)
+        output = runner.communicate(timeout=30)[0].decode(errors="replace")
+    assert runner.returncode == 0 and "Stopped." in output, output[-3000:]
+    assert not os.path.exists(process.wake_path(app))  # it cleans up after itself
+    worker_for(app).stop()
+
+
+def test_a_second_job_process_refuses_to_start(thread_app_config, client):
+    app = client.application
+    stop = threading.Event()
+    first = threading.Thread(target=process.work, args=(app,), kwargs={"stop": stop})
+    first.start()
+    try:
+        wait_for(lambda: os.path.exists(process.wake_path(app)))
+        with pytest.raises(RuntimeError, match="already listens"):
+            process.work(app, stop=threading.Event())
+        assert first.is_alive()  # the first one goes on
+    finally:
+        stop.set()
+        first.join(10)
+    assert not first.is_alive()
+
+
+def test_a_dead_job_process_leaves_the_work_to_the_workers_thread(
+    thread_app_config, client, auth, receiver
+):
+    app = client.application
+    path = process.wake_path(app)
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    dead.bind(path)
+    dead.close()  # the file stays, nobody listens: as after a crash
+    try:
+        users(auth, "alice", "bob")
+        _hook(client, auth, receiver)
+        save_as(auth, client, "bob", "Topic", "text")
+        wait_for(lambda: receiver.requests)
+        assert worker_for(app)._thread is not None
+    finally:
+        worker_for(app).stop()
+        os.unlink(path)
 
 
 @pytest.fixture

@@ -86,3 +86,6 @@ def register_cli(app: Flask) -> None:
     from wiki.files.cli import files_cli
 
     app.cli.add_command(files_cli)
+    from wiki.jobs.cli import jobs_cli
+
+    app.cli.add_command(jobs_cli)

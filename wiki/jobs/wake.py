@@ -17,9 +17,11 @@ def kick(app: Flask | None = None) -> None:
     mode = worker_mode(app)
     try:
         if mode == "thread":
+            from wiki.jobs import process
             from wiki.jobs.worker import worker_for
 
-            worker_for(app).wake()
+            if not process.wake(app):  # no job process on this host: this process's thread
+                worker_for(app).wake()
         elif mode == "celery":
             from wiki.jobs.celery_app import celery_for
 
