@@ -7,11 +7,11 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import event, select, text
 
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import TEST_DATABASE_URL, save_page
 from tests.search_support import put, titles, user
 from wiki.extensions import db
 from wiki.models import SearchDocument, SearchStale
-from wiki.search import indexing
+from wiki.search import indexer, indexing
 from wiki.search import service as search_service
 from wiki.search.documents import SearchDoc
 from wiki.search.postgres import backend as pg_backend
@@ -149,6 +149,29 @@ if TEST_DATABASE_URL:
             assert options == ["fastupdate=off"], name
             # The number of pending-list pages merged: none were waiting.
             assert db.session.scalar(text(f"SELECT gin_clean_pending_list('{name}')")) == 0
+
+    def test_a_save_in_a_request_leaves_its_search_row_to_the_indexer(
+        app, client, editor, monkeypatch
+    ):
+        """With SEARCH_SYNC="background" (the default) the save commits its stale record and
+        no search row, so it holds its page's lock for less time; the host's indexer writes
+        the row just after, as on Whoosh (#21)."""
+        app.config["SEARCH_SYNC"] = "background"
+        monkeypatch.setattr(indexer, "kick", lambda app: None)  # the indexer sleeps through it
+        try:
+            assert save_page(client, "Narwhal", "Whales with a tusk.").status_code == 302
+            with app.app_context():
+                assert search_service.backend_name() == "postgres"
+                assert len(db.session.scalars(select(SearchStale)).all()) == 1
+                assert db.session.scalars(select(SearchDocument)).all() == []
+            monkeypatch.undo()
+            indexer.kick(app)
+            assert indexer.indexer_for(app).wait_idle(timeout=30)
+            with app.app_context():
+                assert db.session.scalars(select(SearchStale)).all() == []
+                assert titles("tusk") == ["Narwhal"]
+        finally:
+            indexer.stop(app)
 
     def test_failed_in_transaction_indexing_leaves_the_record_for_sync(wiki, monkeypatch):
         def fail(*args, **kwargs):
