@@ -110,9 +110,12 @@ class Gunicorn:
         raise RuntimeError("gunicorn did not start; see " + log_path)
 
     def workers(self) -> list[int]:
+        """The web workers: gunicorn's children but the search indexer and the job runner
+        (bin/gunicorn.conf.py starts them as ``flask`` processes before the workers)."""
         path = f"/proc/{self.process.pid}/task/{self.process.pid}/children"
         with open(path) as fh:
-            return [int(pid) for pid in fh.read().split()]
+            children = [int(pid) for pid in fh.read().split()]
+        return [pid for pid in children if not _is_background(pid)]
 
     def stop(self) -> None:
         try:
@@ -124,6 +127,14 @@ class Gunicorn:
         except ProcessLookupError:
             pass
         self.log.close()
+
+
+def _is_background(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return b"flask" in fh.read().split(b"\0")[1:3]  # python -m flask …
+    except OSError:
+        return False
 
 
 def _faults(server: Gunicorn, duration: float, postgres: bool, restart: bool, events: list):
