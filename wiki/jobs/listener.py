@@ -3,7 +3,8 @@
 A process that works after commits (the search indexer, the job runner) listens on a Unix
 datagram socket of its own; a web worker sends one byte there after its commit and goes on.
 Sending never blocks, and a process that is not running is found out at once (nobody
-listens), so the caller can do the work another way.
+listens), so the caller can do the work another way. Such a process's main loop ends on
+SIGTERM or SIGINT (:func:`stop_on_signals`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import signal
 import socket
+import threading
 
 _sender: tuple[int, socket.socket] | None = None  # per process: gunicorn forks workers
 
@@ -76,3 +79,13 @@ class Listener:
 
     def __exit__(self, *_exc) -> None:
         self.close()
+
+
+def stop_on_signals(stop: threading.Event | None = None) -> threading.Event:
+    """``stop``, or a new event, set by SIGTERM or SIGINT when called on the main thread
+    (a process's main loop; a test runs the same loop on a thread with its own event)."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+    return stop

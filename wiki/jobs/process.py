@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import signal
 import threading
 import time
 
@@ -47,10 +46,7 @@ def work(app: Flask, *, poll: float | None = None, stop: threading.Event | None 
     """
     poll = poll or float(app.config.get("WIKI_JOBS_POLL_SECONDS", DEFAULT_POLL))
     inbox = listener.Listener(wake_path(app), timeout=min(poll, 1.0))  # a stop within 1 s
-    stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
+    stop = listener.stop_on_signals(stop)
     with inbox:
         due = time.monotonic()  # run once at start: work queued while none ran
         while not stop.is_set():

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import signal
 import threading
 import time
 
@@ -130,10 +129,7 @@ def follow(app: Flask, *, poll: float = FOLLOW_POLL, stop: threading.Event | Non
     :raises RuntimeError: another follower already listens at :func:`wake_path`.
     """
     inbox = listener.Listener(wake_path(app), timeout=min(poll, 1.0))  # a stop within 1 s
-    stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
+    stop = listener.stop_on_signals(stop)
     with inbox:
         waited = poll  # sync once at start: saves made while no follower ran
         started, served = -FOLLOW_GAP, 0  # the last sync's start and its wake-ups
