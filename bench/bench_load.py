@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.load_checks import check_history, summarize, verdict  # noqa: E402
 from bench.load_users import WORDS, run_users  # noqa: E402
-from bench.serving import free_port, server_cpu_seconds  # noqa: E402
+from bench.serving import DATABASE_SERVER, cpu_by_part, free_port  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
@@ -158,6 +158,15 @@ def _faults(server: Gunicorn, duration: float, postgres: bool, restart: bool, ev
     return lambda: threading.Thread(target=act, daemon=True).start()
 
 
+LOAD_CLIENT = "load client"
+
+
+def _cpu_now(server: Gunicorn) -> dict[str, float]:
+    """CPU seconds so far of each part of the server (bench.serving.cpu_by_part) and of
+    this process (the simulated users)."""
+    return {**cpu_by_part(server.process), LOAD_CLIENT: time.process_time()}
+
+
 def _search_check(env: dict) -> bool:
     done = subprocess.run(
         [os.path.join(VENV_BIN, "flask"), "--app", "wsgi", "search", "check"],
@@ -175,14 +184,14 @@ def _run_scenario(kind: str, scenario: str, env: dict, tmp: str, args) -> dict:
     """One timed run against a fresh gunicorn; the checks afterwards; its summary row."""
     server = Gunicorn(env, args.workers, os.path.join(tmp, f"gunicorn-{scenario}.log"))
     events: list = []
-    cpu_at_start = [0.0]
+    cpu_at_start: dict[str, float] = {}
     faults = None
     if scenario == "faults":
         restart = kind == "postgres" and not args.no_db_restart
         faults = _faults(server, args.duration, kind == "postgres", restart, events)
 
     def on_start() -> None:
-        cpu_at_start[0] = server_cpu_seconds(server.process)
+        cpu_at_start.update(_cpu_now(server))
         if faults is not None:
             faults()
 
@@ -198,14 +207,25 @@ def _run_scenario(kind: str, scenario: str, env: dict, tmp: str, args) -> dict:
             on_start=on_start,
         )
         elapsed = time.time() - started
-        cpu = server_cpu_seconds(server.process) - cpu_at_start[0]
+        cpu_now = _cpu_now(server)
     finally:
         server.stop()
     history = check_history(env["DATABASE_URL"], record)
     row = summarize(kind, scenario, record, elapsed, events, OUTAGE_GRACE, history)
-    # The server's CPU per request (workers, render pools, search indexer; not the users'
-    # threads): the cost of the mix, which hardly moves when other work shares the cores.
-    row["CPU ms/req"] = f"{cpu * 1000 / max(1, row['requests']):.1f}"
+    # CPU per request, by part: the cost of the mix, which hardly moves when other work
+    # shares the cores. "CPU ms/req" is the wiki's own (workers, render children, search
+    # indexer, job runner); on PostgreSQL the database server's comes on top, and the load
+    # client's (these 50 users' threads) runs on the same two cores too.
+    per_request = {
+        part: (cpu_now[part] - cpu_at_start.get(part, 0.0)) * 1000 / max(1, row["requests"])
+        for part in cpu_now
+        if part != DATABASE_SERVER or kind == "postgres"  # SQLite runs inside the workers
+    }
+    wiki_parts = [p for p in per_request if p not in (DATABASE_SERVER, LOAD_CLIENT)]
+    row["CPU ms/req"] = f"{sum(per_request[p] for p in wiki_parts):.1f}"
+    row["DB CPU ms/req"] = f"{per_request[DATABASE_SERVER]:.1f}" if kind == "postgres" else "-"
+    row["client CPU ms/req"] = f"{per_request[LOAD_CLIENT]:.1f}"
+    row["CPU ms/req by part"] = {p: round(ms, 2) for p, ms in sorted(per_request.items())}
     row["search check"] = "pass" if _search_check(env) else "FAIL"
     row["verdict"] = verdict(row)
     return row
@@ -278,6 +298,8 @@ COLUMNS = [
     "p95 ms",
     "reads p95",
     "CPU ms/req",
+    "DB CPU ms/req",
+    "client CPU ms/req",
     "saves acked",
     "merged",
     "conflicts",

@@ -41,22 +41,51 @@ def start_gunicorn(app: str, env: dict, cwd: str, ready_path: str) -> tuple[subp
     raise SystemExit(f"gunicorn did not start serving {app}")
 
 
+DATABASE_SERVER = "PostgreSQL server"
+
+
 def server_cpu_seconds(server: subprocess.Popen) -> float:
     """CPU time (user + system) used so far by the processes of ``server``'s process group
-    (gunicorn's master and workers), read from /proc."""
+    (gunicorn's master and workers, their render children, the search indexer and the job
+    runner), read from /proc."""
+    parts = cpu_by_part(server)
+    return sum(seconds for part, seconds in parts.items() if part != DATABASE_SERVER)
+
+
+def cpu_by_part(server: subprocess.Popen) -> dict[str, float]:
+    """CPU seconds used so far, by part: the web workers (gunicorn), their render children,
+    the search indexer, the job runner (all in ``server``'s process group), and the local
+    PostgreSQL server's processes (every database of the cluster: run it on a quiet one)."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0
+    parts: dict[str, float] = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             with open(f"/proc/{pid}/stat") as fh:
                 fields = fh.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                argv = fh.read().split(b"\0")
         except OSError:
             continue
         if int(fields[2]) == server.pid:  # field 5, the process group
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / tick
+            part = _part(argv)
+        elif argv[0].endswith(b"/postgres") or argv[0].startswith(b"postgres:"):
+            part = DATABASE_SERVER  # the postmaster, and backends named "postgres: …"
+        else:
+            continue
+        parts[part] = parts.get(part, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return parts
+
+
+def _part(argv: list[bytes]) -> str:
+    if b"follow" in argv and b"search" in argv:
+        return "search indexer"
+    if b"work" in argv and b"jobs" in argv:
+        return "job runner"
+    if any(b"multiprocessing" in arg or b"pebble" in arg for arg in argv):
+        return "render children"
+    return "web workers"
 
 
 def wrk(
