@@ -246,7 +246,7 @@ def _save_locked(
         db.session.add(page)
         db.session.flush()
         kind = kind or "create"
-    previous = current_revision(page)
+    previous = merged_with or current_revision(page)  # a merge loaded it already
     if previous is not None and previous.body == body:
         db.session.rollback()
         return SaveResult(page=db.session.get(Page, page.id), revision=None)
@@ -254,7 +254,9 @@ def _save_locked(
         api = note.changes
     else:  # merged, or someone saved in between: compare what this save really follows
         api = api_notes.changes(previous, body, title)
-    revision = append_revision(page, body, summary, user, kind or "edit", rendered)
+    revision = append_revision(
+        page, body, summary, user, kind or "edit", rendered, previous=previous
+    )
     # Same transaction as the revision; the API note goes with it to the notifications.
     notify_events.record_page_saved(
         page,
@@ -299,14 +301,27 @@ def current_body(page: Page | None) -> str | None:
 
 
 def append_revision(
-    page: Page, body: str, summary: str, user: User | None, kind: str, rendered: Rendered
+    page: Page,
+    body: str,
+    summary: str,
+    user: User | None,
+    kind: str,
+    rendered: Rendered,
+    *,
+    previous: Revision | None = None,
 ) -> Revision:
     """Add the next revision to a locked ``page`` and refresh what derives from it.
 
     The caller holds the write lock and commits. Links, tags, render cache and the search
-    index's stale record are written in the same transaction as the revision.
+    index's stale record are written in the same transaction as the revision. ``previous``
+    is the page's current revision when the caller has it loaded (it spares a query).
     """
-    previous_size = db.session.scalar(select(Revision.size).where(Revision.current_of(page))) or 0
+    if previous is None:
+        previous_size = (
+            db.session.scalar(select(Revision.size).where(Revision.current_of(page))) or 0
+        )
+    else:
+        previous_size = previous.size
     size = len(body.encode("utf-8"))
     revision = Revision(
         page_id=page.id,

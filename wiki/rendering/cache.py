@@ -136,11 +136,11 @@ def store_render(revision: Revision, rendered: Rendered) -> None:
     Call it after the revision was flushed (its page's generation bumped): the row is tagged
     with the generation the page has in this transaction.
     """
-    row = db.session.get(RenderCache, revision.id) or RenderCache(revision_id=revision.id)
-    for name, value in _row_values(rendered).items():
-        setattr(row, name, value)
-    row.generation = db.session.scalar(select(Page.generation).where(Page.id == revision.page_id))
-    db.session.add(row)
+    generation = db.session.scalar(select(Page.generation).where(Page.id == revision.page_id))
+    # A new revision has no row yet (a deleted revision's rows go with it: ON DELETE CASCADE)
+    db.session.add(
+        RenderCache(revision_id=revision.id, generation=generation, **_row_values(rendered))
+    )
 
 
 def _store_best_effort(revision_id: int, generation: int, rendered: Rendered) -> None:
