@@ -23,6 +23,9 @@ SQLITE_BUSY_TIMEOUT_MS = 15000
 # PostgreSQL errors that mean "busy, try again later": lock_not_available,
 # serialization_failure, deadlock_detected, query_canceled (lock/statement timeouts).
 _PG_BUSY = {"55P03", "40001", "40P01", "57014"}
+# PostgreSQL going away or not taking connections yet (a restart): admin_shutdown,
+# crash_shutdown, cannot_connect_now; and the whole class 08, connection exceptions.
+_PG_GONE = {"57P01", "57P02", "57P03"}
 
 
 def configure_engines(engine: Engine) -> None:
@@ -77,14 +80,32 @@ def begin_write(*, serialize: str | None = None) -> None:
 
 
 def is_busy(error: BaseException) -> bool:
-    """True for a database error that means "locked or busy: try again", not a bug."""
+    """True for a database error that means "try again": locked, busy, or not reachable
+    right now (:func:`is_unreachable`). Not a bug."""
     if not isinstance(error, OperationalError):
         return False
-    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-    if code in _PG_BUSY:
+    if _sqlstate(error) in _PG_BUSY or is_unreachable(error):
         return True
     message = str(error.orig).lower()
     return "database is locked" in message or "database table is locked" in message
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """True when the database server could not be reached or went away (PostgreSQL
+    restarting): no query can run until it is back, not even the one that finds the user."""
+    if not isinstance(error, OperationalError):
+        return False
+    code = _sqlstate(error) or ""
+    return (
+        error.connection_invalidated  # the connection broke under a statement
+        or code in _PG_GONE
+        or code.startswith("08")
+        or str(error.orig).startswith("connection failed")  # psycopg, while connecting
+    )
+
+
+def _sqlstate(error: OperationalError) -> str | None:
+    return getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
 
 
 def is_postgres() -> bool:

@@ -5,13 +5,13 @@ import time
 from datetime import UTC, datetime
 from http import HTTPStatus
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Response, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from wiki import slots
-from wiki.db import is_busy
+from wiki.db import is_busy, is_unreachable
 from wiki.extensions import db, limiter
 
 TITLES = {
@@ -127,15 +127,24 @@ def http_error(error: HTTPException):
     return _render(error.code or 500, error.description or "")
 
 
-def busy() -> tuple:
-    """503 + ``Retry-After``: the database stayed locked; nothing was changed."""
+def busy(error: BaseException | None = None) -> tuple:
+    """503 + ``Retry-After``: the database stayed locked, or could not be reached; nothing
+    was changed."""
     db.session.rollback()
-    response, code = _render(
-        503,
-        "The wiki is busy right now, so nothing was changed. "
-        f"Please try again in {BUSY_RETRY_AFTER} seconds.",
-    )
+    if error is not None and is_unreachable(error):
+        read_as_anonymous()
+        message = "The wiki cannot reach its database right now, so nothing was changed."
+    else:
+        message = "The wiki is busy right now, so nothing was changed."
+    response, code = _render(503, f"{message} Please try again in {BUSY_RETRY_AFTER} seconds.")
     return response, code, {"Retry-After": str(BUSY_RETRY_AFTER)}
+
+
+def read_as_anonymous() -> None:
+    """Render the rest of this request for an anonymous reader: with the database out of
+    reach, the page's header could not load the user (the rollback expired them too).
+    Flask-Login keeps the request's user in ``g._login_user`` and loads only when unset."""
+    g._login_user = current_app.login_manager.anonymous_user()
 
 
 def rendering_busy(error: slots.Busy):
@@ -154,8 +163,10 @@ def rendering_busy(error: slots.Busy):
 def database_error(error: OperationalError):
     """A busy database answers 503; any other database fault is a 500."""
     if is_busy(error):
-        current_app.logger.warning("Database busy on %s %s", request.method, request.path)
-        return busy()
+        current_app.logger.warning(
+            "Database busy or unreachable on %s %s: %s", request.method, request.path, error.orig
+        )
+        return busy(error)
     return server_error(error)
 
 

@@ -43,7 +43,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from wiki import errors
-from wiki.db import is_busy
+from wiki.db import is_busy, is_unreachable
 from wiki.decorators import editor_required
 from wiki.extensions import db
 from wiki.lookup import find_page, valid_title_or_400
@@ -241,11 +241,13 @@ def keep_text_on_failure(error: Exception):
     if isinstance(error, HTTPException):
         return errors.http_error(error)
     db.session.rollback()
-    if is_busy(error):  # the database stayed locked: 503, and the editor keeps the text
+    if is_busy(error):  # locked or out of reach: 503, and the editor keeps the text
         if request.method == "POST" and request.endpoint == "pages.edit":
             title = str((request.view_args or {}).get("title", ""))
+            if is_unreachable(error):
+                return _editor_unreachable(title, request.form.get("body", ""))
             return _editor_again(title, request.form.get("body", ""), 503)
-        return errors.busy()
+        return errors.busy(error)
     _keep_refused_edit()
     return errors.server_error(error)
 
@@ -267,12 +269,33 @@ def _rescue_edit(title: str):
     return _editor_again(title, body, 400)
 
 
-def _editor_again(title: str, body: str, status: int):
-    """The editor filled with the posted text: nothing a user typed is lost."""
+def _posted_form(body: str) -> EditForm:
+    """The edit form as it was posted, with ``body`` as its text."""
     form = EditForm(formdata=None)
     form.body.data = body
     form.summary.data = request.form.get("summary", "")
     form.base_rev.data = request.form.get("base_rev", "")
+    return form
+
+
+def _editor_unreachable(title: str, body: str):
+    """The editor with the posted text, drawn without the database (it is out of reach):
+    for an anonymous reader, with no draft, presence or templates beside it."""
+    errors.read_as_anonymous()
+    form = _posted_form(body)
+    flash(
+        "The wiki cannot reach its database right now, so nothing was saved yet. "
+        "Your text is below: save again in a few seconds.",
+        "error",
+    )
+    context = {"draft_offer": None, "editors": [], "template_choices": []}
+    html = render_template("pages/edit.html", form=form, title=title, page=None, **context)
+    return html, 503, {"Retry-After": str(errors.BUSY_RETRY_AFTER)}
+
+
+def _editor_again(title: str, body: str, status: int):
+    """The editor filled with the posted text: nothing a user typed is lost."""
+    form = _posted_form(body)
     if status == 503:
         flash(
             "The wiki was too busy to save, so nothing was saved yet. "
