@@ -8,8 +8,7 @@ from __future__ import annotations
 import html
 from contextlib import contextmanager
 
-from sqlalchemy import event, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import select
 
 from tests.conftest import save_page
 from wiki.extensions import db
@@ -19,20 +18,20 @@ REFUSED = 'connection failed: connection to server at "127.0.0.1", port 5432 fai
 
 
 @contextmanager
-def database_out_of_reach(app):
-    """Every statement fails the way psycopg fails to connect to a server that is down."""
+def database_out_of_reach(app, monkeypatch):
+    """The database server is down: pooled connections are gone, and every new one fails
+    the way psycopg fails to connect to a server that is down."""
     with app.app_context():
         engine = db.engine
+    engine.dispose()
 
-    def refuse(_conn, _cursor, statement, parameters, *_args):
-        refused = engine.dialect.loaded_dbapi.OperationalError(REFUSED)
-        raise OperationalError(statement, parameters, refused)
+    def refuse(*_args, **_kwargs):
+        raise engine.dialect.loaded_dbapi.OperationalError(REFUSED)
 
-    event.listen(engine, "before_cursor_execute", refuse)
-    try:
+    with monkeypatch.context() as patch:
+        patch.setattr(engine.dialect, "connect", refuse)
         yield
-    finally:
-        event.remove(engine, "before_cursor_execute", refuse)
+    engine.dispose()
 
 
 def _revisions(app, title: str) -> int:
@@ -40,17 +39,17 @@ def _revisions(app, title: str) -> int:
         return db.session.scalar(select(Page.current_rev).where(Page.title == title)) or 0
 
 
-def test_a_logged_in_page_view_is_503_with_retry_after(app, client, editor):
+def test_a_logged_in_page_view_is_503_with_retry_after(app, client, editor, monkeypatch):
     save_page(client, "Guide", "first\n")
-    with database_out_of_reach(app):
+    with database_out_of_reach(app, monkeypatch):
         answer = client.get("/history/Guide")
     assert answer.status_code == 503 and int(answer.headers["Retry-After"]) > 0
     assert "cannot reach its database" in answer.get_data(as_text=True)
 
 
-def test_a_save_is_503_with_the_text_shown_back_and_nothing_saved(app, client, editor):
+def test_a_save_is_503_with_the_text_shown_back_and_nothing_saved(app, client, editor, monkeypatch):
     save_page(client, "Guide", "first\n")
-    with database_out_of_reach(app):
+    with database_out_of_reach(app, monkeypatch):
         refused = save_page(client, "Guide", "my <careful> edit\n", base_rev=1)
     assert refused.status_code == 503 and int(refused.headers["Retry-After"]) > 0
     page = refused.get_data(as_text=True)
@@ -61,8 +60,8 @@ def test_a_save_is_503_with_the_text_shown_back_and_nothing_saved(app, client, e
     assert save_page(client, "Guide", "my <careful> edit\n", base_rev=1).status_code == 302
 
 
-def test_the_api_answers_a_503_problem(app, client, editor):
-    with database_out_of_reach(app):
+def test_the_api_answers_a_503_problem(app, client, editor, monkeypatch):
+    with database_out_of_reach(app, monkeypatch):
         answer = client.get("/api/v1/pages")
     assert answer.status_code == 503 and answer.headers["Retry-After"]
     assert answer.mimetype == "application/problem+json"

@@ -217,7 +217,10 @@ def first_row(statement, params: dict):
     plan = _PLANS.get(key)
     if plan is None:
         plan = _PLANS[key] = _Plan(statement, engine.dialect)
-    raw = engine.raw_connection()
+    try:
+        raw = engine.raw_connection()
+    except engine.dialect.loaded_dbapi.Error:  # no connection (server down): the Session's
+        return db.session.execute(statement, params).first()  # error, which the app knows
     try:
         cursor = raw.cursor()
         try:
