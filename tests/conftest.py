@@ -8,6 +8,7 @@ test then gets a copy (SQLite) or truncated tables (PostgreSQL).
 from __future__ import annotations
 
 import hashlib
+import html
 import os
 import re
 import shutil
@@ -18,10 +19,11 @@ import pytest
 import redis
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from wiki import create_app
 from wiki.extensions import db
+from wiki.models import Page
 from wiki.search import indexer as search_indexer
 from wiki.search import misses as search_misses
 
@@ -311,6 +313,22 @@ def editor(auth):
     auth.logout()
     auth.register("bob")
     return auth
+
+
+def current_rev(app, title: str) -> int:
+    """The number of ``title``'s current revision, 0 when there is no such page."""
+    with app.app_context():
+        return db.session.scalar(select(Page.current_rev).where(Page.title == title)) or 0
+
+
+def refused_editor_page(response, typed: str, base_rev: int) -> str:
+    """Assert ``response`` is a 503 with ``Retry-After`` showing the editor with the text
+    the user ``typed`` (escaped) on ``base_rev``, and return its page."""
+    assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
+    page = response.get_data(as_text=True)
+    assert html.escape(typed, quote=False) in page  # the editor, the text in it
+    assert f'name="base_rev" type="hidden" value="{base_rev}"' in page
+    return page
 
 
 def save_page(client, title: str, body: str, *, base_rev=None, summary: str = ""):
