@@ -44,6 +44,7 @@ def test_a_save_is_503_with_the_text_shown_back_and_nothing_saved(app, client, e
         refused = save_page(client, "Guide", "my <careful> edit\n", base_rev=1)
     page = refused_editor_page(refused, "my <careful> edit", base_rev=1)
     assert "cannot reach its database" in page and "nothing was saved yet" in page
+    assert "Editing Guide" in page  # not "Creating": its base revision says the page exists
     assert current_rev(app, "Guide") == 1
     assert save_page(client, "Guide", "my <careful> edit\n", base_rev=1).status_code == 302
 

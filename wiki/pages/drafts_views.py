@@ -289,7 +289,11 @@ def _editor_unreachable(title: str, body: str):
         "error",
     )
     context = {"draft_offer": None, "editors": [], "template_choices": []}
-    html = render_template("pages/edit.html", form=form, title=title, page=None, **context)
+    # No page row to hand the template, but a base revision says the page exists.
+    existing = bool(form.base_rev.data)
+    html = render_template(
+        "pages/edit.html", form=form, title=title, page=None, existing=existing, **context
+    )
     return html, 503, {"Retry-After": str(errors.BUSY_RETRY_AFTER)}
 
 
