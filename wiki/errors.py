@@ -161,7 +161,7 @@ def rendering_busy(error: slots.Busy):
 
 
 def database_error(error: OperationalError):
-    """A busy database answers 503; any other database fault is a 500."""
+    """A busy or unreachable database answers 503; any other database fault is a 500."""
     if is_busy(error):
         current_app.logger.warning(
             "Database busy or unreachable on %s %s: %s", request.method, request.path, error.orig
