@@ -18,7 +18,7 @@ import redis
 from sqlalchemy import select
 
 from tests.collab_support import Receiver, save_as, scalar, scalars, users, wait_for
-from wiki.jobs import process
+from wiki.jobs import listener, process, runner
 from wiki.jobs.worker import Worker, worker_for
 from wiki.notify.models import Delivery, Event
 
@@ -130,6 +130,31 @@ def test_a_second_job_process_refuses_to_start(thread_app_config, client):
         stop.set()
         first.join(10)
     assert not first.is_alive()
+
+
+def test_a_job_due_again_at_once_runs_without_waiting_for_a_wake_up(app, monkeypatch):
+    """A job that asks to run again at once (a full batch of deliveries) runs again at
+    once; before, each further batch first waited up to a second for a wake-up."""
+    runs, waits = [], []
+    stop = threading.Event()
+
+    def again() -> float:
+        runs.append(len(runs))
+        if len(runs) == 3:
+            stop.set()
+        return 0.0
+
+    real_drain = listener.Listener.drain
+
+    def drain(self, *, wait: bool = True) -> int:
+        if wait:
+            waits.append(len(runs))
+        return real_drain(self, wait=wait)
+
+    monkeypatch.setitem(runner.JOBS, "test.again", again)
+    monkeypatch.setattr(listener.Listener, "drain", drain)
+    process.work(app, poll=30, stop=stop)
+    assert runs == [0, 1, 2] and waits == []
 
 
 def test_a_dead_job_process_leaves_the_work_to_the_workers_thread(

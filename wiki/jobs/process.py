@@ -50,7 +50,8 @@ def work(app: Flask, *, poll: float | None = None, stop: threading.Event | None 
     with inbox:
         due = time.monotonic()  # run once at start: work queued while none ran
         while not stop.is_set():
-            if inbox.drain() or time.monotonic() >= due:
+            # Due already (a job asked to run again at once): no waiting for a wake-up.
+            if time.monotonic() >= due or inbox.drain():
                 inbox.drain(wait=False)  # this run serves every wake-up queued so far
                 delay = run_jobs(app)
                 due = time.monotonic() + (poll if delay is None else min(poll, delay))
