@@ -34,7 +34,13 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.load_checks import check_history, summarize, verdict  # noqa: E402
 from bench.load_users import WORDS, run_users  # noqa: E402
-from bench.serving import DATABASE_SERVER, cpu_by_part, free_port  # noqa: E402
+from bench.serving import (  # noqa: E402
+    DATABASE_SERVER,
+    WEB_WORKERS,
+    cpu_by_part,
+    free_port,
+    part_of,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
@@ -111,11 +117,11 @@ class Gunicorn:
 
     def workers(self) -> list[int]:
         """The web workers: gunicorn's children but the search indexer and the job runner
-        (bin/gunicorn.conf.py starts them as ``flask`` processes before the workers)."""
+        (bin/gunicorn.conf.py starts them before the workers)."""
         path = f"/proc/{self.process.pid}/task/{self.process.pid}/children"
         with open(path) as fh:
             children = [int(pid) for pid in fh.read().split()]
-        return [pid for pid in children if not _is_background(pid)]
+        return [pid for pid in children if part_of(pid) == WEB_WORKERS]
 
     def stop(self) -> None:
         try:
@@ -127,14 +133,6 @@ class Gunicorn:
         except ProcessLookupError:
             pass
         self.log.close()
-
-
-def _is_background(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            return b"flask" in fh.read().split(b"\0")[1:3]  # python -m flask …
-    except OSError:
-        return False
 
 
 def _faults(server: Gunicorn, duration: float, postgres: bool, restart: bool, events: list):

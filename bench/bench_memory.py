@@ -29,7 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from bench.bench_page_views import CORPUS, VENV_BIN, Browser, lua_script, run  # noqa: E402
-from bench.serving import start_gunicorn  # noqa: E402
+from bench.serving import JOB_RUNNER, SEARCH_INDEXER, part_of, start_gunicorn  # noqa: E402
 
 WARM_ROUNDS = 3
 
@@ -48,11 +48,10 @@ def _children(master: int) -> dict[str, int]:
     out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
     named, workers = {}, 0
     for pid in sorted(int(p) for p in out.split()):
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            argv = fh.read().split(b"\0")
-        if b"follow" in argv and b"search" in argv:
+        part = part_of(pid)
+        if part == SEARCH_INDEXER:
             named["indexer"] = pid
-        elif b"work" in argv and b"jobs" in argv:
+        elif part == JOB_RUNNER:
             named["jobs"] = pid
         else:
             workers += 1

@@ -78,14 +78,29 @@ def cpu_by_part(server: subprocess.Popen) -> dict[str, float]:
     return parts
 
 
+SEARCH_INDEXER, JOB_RUNNER, WEB_WORKERS = "search indexer", "job runner", "web workers"
+
+
+def part_of(pid: int) -> str | None:
+    """Which part of a gunicorn server process ``pid`` is (see :func:`_part`); None when it
+    is gone."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return _part(fh.read().split(b"\0"))
+    except OSError:
+        return None
+
+
 def _part(argv: list[bytes]) -> str:
+    """bin/gunicorn.conf.py starts the indexer and the job runner as ``flask`` commands;
+    the workers' render children are multiprocessing's."""
     if b"follow" in argv and b"search" in argv:
-        return "search indexer"
+        return SEARCH_INDEXER
     if b"work" in argv and b"jobs" in argv:
-        return "job runner"
+        return JOB_RUNNER
     if any(b"multiprocessing" in arg or b"pebble" in arg for arg in argv):
         return "render children"
-    return "web workers"
+    return WEB_WORKERS
 
 
 def wrk(
