@@ -157,6 +157,45 @@ def test_a_job_due_again_at_once_runs_without_waiting_for_a_wake_up(app, monkeyp
     assert runs == [0, 1, 2] and waits == []
 
 
+def test_wake_ups_faster_than_runs_share_one_run_after_the_gap(app, monkeypatch):
+    """Once a run served more than one wake-up, the next starts JOBS_GAP after it began:
+    a burst of saves is fanned out by one run, not one run each. A single wake-up while
+    the runner keeps up runs at once."""
+    monkeypatch.setattr(process, "JOBS_GAP", 1.5)
+    starts: list[float] = []
+    release, stop = threading.Event(), threading.Event()
+
+    def spy() -> None:
+        starts.append(time.monotonic())
+        if len(starts) == 2:
+            release.wait(30)  # the burst below comes in while this run works
+
+    monkeypatch.setitem(runner.JOBS, "test.spy", spy)
+    worker = threading.Thread(target=process.work, args=(app,), kwargs={"stop": stop})
+    worker.start()
+    try:
+        wait_for(lambda: os.path.exists(process.wake_path(app)) and starts)  # run at start
+        woken = time.monotonic()
+        assert process.wake(app)
+        wait_for(lambda: len(starts) == 2)
+        assert starts[1] - woken < 1.0  # it kept up: no gap
+        for _ in range(3):
+            assert process.wake(app)
+        release.set()
+        wait_for(lambda: len(starts) == 3)  # one run for the three
+        time.sleep(0.3)
+        assert len(starts) == 3
+        for _ in range(2):  # that run served three: these wait for the gap, together
+            assert process.wake(app)
+        wait_for(lambda: len(starts) == 4)
+        time.sleep(0.3)
+        assert len(starts) == 4 and starts[3] - starts[2] >= 1.5
+    finally:
+        stop.set()
+        worker.join(10)
+    assert not worker.is_alive()
+
+
 def test_a_dead_job_process_leaves_the_work_to_the_workers_thread(
     thread_app_config, client, auth, receiver
 ):

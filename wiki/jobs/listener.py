@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import threading
+import time
 
 _sender: tuple[int, socket.socket] | None = None  # per process: gunicorn forks workers
 
@@ -79,6 +80,30 @@ class Listener:
 
     def __exit__(self, *_exc) -> None:
         self.close()
+
+
+class Pacer:
+    """Spaces a background process's rounds of work out while wake-ups come faster than it
+    works. After a round that served more than one wake-up, the next starts ``gap`` seconds
+    after that one began, so one round serves all that came meanwhile instead of one round
+    each (a Whoosh commit, or a job run's fixed queries, per save). After a round that
+    served one, the next starts at once: a process that keeps up never waits (with a fixed
+    gap, saves a second apart fell into step with it and each waited about a second)."""
+
+    def __init__(self, gap: float) -> None:
+        self.gap = gap
+        self._began = -gap
+        self._served = 0
+
+    def wait(self, stop: threading.Event) -> bool:
+        """Wait until the next round may begin; True when ``stop`` was set meanwhile."""
+        if self._served > 1:
+            return stop.wait(self._began + self.gap - time.monotonic())
+        return stop.is_set()
+
+    def began(self, served: int) -> None:
+        """A round begins now and serves ``served`` wake-ups."""
+        self._began, self._served = time.monotonic(), served
 
 
 def stop_on_signals(stop: threading.Event | None = None) -> threading.Event:

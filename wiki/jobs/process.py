@@ -23,6 +23,10 @@ from wiki.jobs import listener
 from wiki.jobs.runner import run_jobs
 
 DEFAULT_POLL = 30.0
+# While saves wake it faster than it runs, runs are JOBS_GAP apart (listener.Pacer): each run
+# fans out every event since the last one, and its fixed queries (events to fan out, digests
+# due, deliveries due) are paid once a second instead of once a save.
+JOBS_GAP = 1.0
 
 
 def wake_path(app: Flask) -> str:
@@ -38,8 +42,9 @@ def wake(app: Flask) -> bool:
 
 
 def work(app: Flask, *, poll: float | None = None, stop: threading.Event | None = None) -> None:
-    """Run the jobs until SIGTERM/SIGINT (or ``stop``): when a worker wakes this process,
-    when a job asked to run again (a retry due), and every ``poll`` seconds (default
+    """Run the jobs until SIGTERM/SIGINT (or ``stop``): when a worker wakes this process
+    (at most once every JOBS_GAP seconds while wake-ups come faster than runs), when a job
+    asked to run again (a retry due), and every ``poll`` seconds (default
     ``WIKI_JOBS_POLL_SECONDS``), which picks up work whose wake-up was lost.
 
     :raises RuntimeError: another job process already listens at :func:`wake_path`.
@@ -49,9 +54,13 @@ def work(app: Flask, *, poll: float | None = None, stop: threading.Event | None 
     stop = listener.stop_on_signals(stop)
     with inbox:
         due = time.monotonic()  # run once at start: work queued while none ran
+        pacer = listener.Pacer(JOBS_GAP)
         while not stop.is_set():
             # Due already (a job asked to run again at once): no waiting for a wake-up.
-            if time.monotonic() >= due or inbox.drain():
-                inbox.drain(wait=False)  # this run serves every wake-up queued so far
+            woken = 0 if time.monotonic() >= due else inbox.drain()
+            if woken or time.monotonic() >= due:
+                if woken and pacer.wait(stop):
+                    break
+                pacer.began(woken + inbox.drain(wait=False))  # one run serves them all
                 delay = run_jobs(app)
                 due = time.monotonic() + (poll if delay is None else min(poll, delay))
