@@ -4,6 +4,7 @@ write lock (:func:`begin_write`), the page lock (:func:`lock_pages`), writes a r
 reads without a Session (:func:`first_row`)."""
 
 import logging
+import sqlite3
 from collections import namedtuple
 from collections.abc import Callable
 from typing import TypeVar
@@ -13,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from wiki import waiting
 from wiki.extensions import db
 from wiki.models import Page
 
@@ -52,15 +54,29 @@ def configure_engines(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         lock = conn.get_execution_options().get("write_lock")
-        if lock != "nowait":
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if lock else "BEGIN")
+        if not lock:
+            conn.exec_driver_sql("BEGIN")
             return
-        # Best-effort writes (write_if_free) give up at once instead of queueing.
-        conn.exec_driver_sql("PRAGMA busy_timeout = 0")
+        # The write lock is tried by wiki.waiting.poll, not SQLite's busy handler (which
+        # sleeps up to 100 ms between tries); best-effort writes (write_if_free) try once.
+        wait = 0.0 if lock == "nowait" else SQLITE_BUSY_TIMEOUT_MS / 1000
+        raw = conn.connection.driver_connection
+        raw.execute("PRAGMA busy_timeout = 0")
         try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if not waiting.poll(lambda: _began_immediate(raw), wait):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")  # raises the error as SQLAlchemy's
         finally:
-            conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            raw.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+
+
+def _began_immediate(raw: sqlite3.Connection) -> bool | None:
+    """Whether ``BEGIN IMMEDIATE`` took the write lock; None when another connection holds
+    it (try again). False on any other error, which the caller's last try raises."""
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        return None if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY else False
+    return True
 
 
 def begin_write(*, serialize: str | None = None) -> None:

@@ -32,9 +32,10 @@ from contextvars import ContextVar
 
 from flask import current_app
 
+from wiki import waiting
+
 # Seconds a refused request is told to wait: about one slow render.
 RETRY_AFTER = 5
-_POLL = 0.05
 _thread_slots: dict[tuple[str, int], threading.BoundedSemaphore] = {}
 _guard = threading.Lock()
 _held: ContextVar[bool] = ContextVar("nexus_renders_held", default=False)
@@ -83,20 +84,21 @@ def hold(lock_path: str, slots: int, wait: float) -> Iterator[None]:
     if not semaphore.acquire(timeout=wait):
         raise Busy
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def free_slot() -> int | None:
+        for slot in range(slots):
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, slot, os.SEEK_SET)
+            except OSError:
+                continue
+            return slot
+        return None
+
     held = None
     try:
-        while held is None:
-            for slot in range(slots):
-                try:
-                    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, slot, os.SEEK_SET)
-                except OSError:
-                    continue
-                held = slot
-                break
-            else:
-                if time.monotonic() >= deadline:
-                    raise Busy
-                time.sleep(_POLL)
+        held = waiting.poll(free_slot, deadline - time.monotonic())
+        if held is None:
+            raise Busy
         yield
     finally:
         if held is not None:
