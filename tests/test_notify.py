@@ -279,3 +279,38 @@ def test_one_job_run_fans_out_a_queue_longer_than_a_batch(client, wiki, monkeypa
     assert scalar(app, select(func.count(Event.id)).where(Event.state == "new")) == 5
     run_jobs(app)  # once: full batches ask for more, the short last one ends the run
     assert scalar(app, select(func.count(Event.id)).where(Event.state == "new")) == 0
+
+
+def test_fan_out_reads_before_the_write_lock_and_tells_each_watcher_once(client, wiki, monkeypatch):
+    """Who is told is read before the write lock (saves queue for it on SQLite); only the
+    claim and the writes hold it. Another worker that claims the event first, after this
+    one has read it, leaves this one nothing to write: each watcher hears of it once."""
+    from wiki.notify import fanout
+
+    app = client.application
+    save_as(wiki, client, "bob", "Topic", "one")
+    drain(app)
+    _watch(wiki, client, "carol", "Topic")
+    save_as(wiki, client, "bob", "Topic", "one\ntwo", summary="more")
+    event_id = scalar(app, select(Event.id).where(Event.state == "new"))
+    calls: list[str] = []
+    real_watchers, real_begin = fanout.watchers, fanout.begin_write
+
+    def spy_watchers(page, event):
+        calls.append("read watchers")
+        return real_watchers(page, event)
+
+    def begin_after_another_worker(**kwargs):
+        calls.append("write lock")
+        if calls.count("write lock") == 1:  # the other worker reads and claims meanwhile
+            fanout.fan_out(event_id)
+        real_begin(**kwargs)
+
+    monkeypatch.setattr(fanout, "watchers", spy_watchers)
+    monkeypatch.setattr(fanout, "begin_write", begin_after_another_worker)
+    with app.app_context():
+        fanout.fan_out(event_id)
+        db.session.remove()
+    assert calls == ["read watchers", "write lock", "read watchers", "write lock"]
+    assert [n.kind for n in _notes(app, "carol")] == ["edit"]
+    assert scalar(app, select(Event.state).where(Event.id == event_id)) == "done"

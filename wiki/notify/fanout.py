@@ -1,13 +1,17 @@
 """Fan-out: turn each new :class:`Event` into notifications and delivery rows, exactly once.
 
-One transaction per event claims it (``state`` new → done), writes the notifications and the
-deliveries, and commits; a crash rolls all of it back and the event is fanned out again.
-Nobody is notified of their own action, a page's readers only, one entry per user per event.
+Each event is read first, without the write lock: who watches, who is mentioned, which
+webhooks and mailboxes want it. Then one write transaction claims it (``state`` new → done),
+writes the notifications and the deliveries, and commits; a crash rolls all of it back and
+the event is fanned out again. On SQLite every save queues for the same write lock, and the
+reads were half of each fan-out's time holding it. Nobody is notified of their own action,
+a page's readers only, one entry per user per event.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from flask import current_app
 from sqlalchemy import ARRAY, Integer, and_, bindparam, func, insert, literal, or_, select, update
@@ -35,22 +39,22 @@ def fan_out_pending() -> bool:
 
 
 def fan_out(event_id: int) -> None:
-    """Fan out one event unless another worker did or is doing it."""
-    begin_write()
-    # PostgreSQL: an event another worker is fanning out is skipped, not waited for (its
-    # row lock is held until that worker commits). SQLite: the write lock serialises.
-    event = db.session.scalar(
-        select(Event)
-        .where(Event.id == event_id, Event.state == "new")
-        .with_for_update(skip_locked=True)
-    )
+    """Fan out one event unless another worker did (or does it first)."""
+    event = db.session.scalar(select(Event).where(Event.id == event_id, Event.state == "new"))
     if event is None:
         db.session.rollback()
         return
-    event.state = "done"
     handler = HANDLERS.get(event.kind)
-    if handler is not None:
-        handler(event, json.loads(event.data or "{}"))
+    write = handler(event, json.loads(event.data or "{}")) if handler is not None else None
+    db.session.expunge(event)  # its loaded values serve the writes, with no reload
+    begin_write()
+    # The claim: of two workers fanning out the same event, one changes the row; the other
+    # (on PostgreSQL, after waiting for the first's commit) finds it done and writes nothing.
+    claimed = db.session.execute(
+        update(Event).where(Event.id == event_id, Event.state == "new").values(state="done")
+    ).rowcount
+    if claimed and write is not None:
+        write()
     db.session.commit()
 
 
@@ -163,7 +167,12 @@ def _mentioned(event: Event, page: Page, text_before: str, text_after: str) -> s
     return {u.id for u in mentions.mentioned_readers(names, page)} - {event.actor_id}
 
 
-def _page_saved(event: Event, data: dict) -> None:
+# A handler reads what an event means (who is told, which deliveries) and returns the writes
+# to make once the event is claimed under the write lock (None: nothing to write).
+Writes = Callable[[], None] | None
+
+
+def _page_saved(event: Event, data: dict) -> Writes:
     page = db.session.get(Page, event.page_id)
     bodies = dict(
         db.session.execute(
@@ -178,16 +187,18 @@ def _page_saved(event: Event, data: dict) -> None:
     )
     readers = _readers(watchers(page, event) - {event.actor_id} - mentioned, page)
     summary = (data.get("summary") or "")[:300]
-    _notify(
-        mentioned, event, "mention", from_rev=event.revision, to_rev=event.revision, text=summary
-    )
     breaking, changes = events.api_counts(data)
     api = {"api_breaking": breaking, "api_changes": changes}
-    fresh = readers - _fold_edits(readers, event, summary, api)
-    _notify(
-        fresh, event, "edit", from_rev=event.revision, to_rev=event.revision, text=summary, **api
-    )
-    _deliver(event, readers | mentioned)
+    deliveries = _deliveries(event, readers | mentioned)
+    revs = {"from_rev": event.revision, "to_rev": event.revision}
+
+    def write() -> None:
+        _notify(mentioned, event, "mention", text=summary, **revs)
+        fresh = readers - _fold_edits(readers, event, summary, api)  # read under the lock
+        _notify(fresh, event, "edit", text=summary, **revs, **api)
+        _add_deliveries(event, deliveries)
+
+    return write
 
 
 def _readers(user_ids: set[int], page: Page) -> set[int]:
@@ -197,32 +208,43 @@ def _readers(user_ids: set[int], page: Page) -> set[int]:
 
 
 def _page_changed(kind: str):
-    def handler(event: Event, data: dict) -> None:
+    def handler(event: Event, data: dict) -> Writes:
         page = db.session.get(Page, event.page_id)
         users = watchers(page, event) - {event.actor_id}
         text = data.get("old_title", "") if kind == "rename" else data.get("title", "")
-        _notify(users, event, kind, to_rev=event.revision, text=text[:300])
-        _deliver(event, users)
+        deliveries = _deliveries(event, users)
+
+        def write() -> None:
+            _notify(users, event, kind, to_rev=event.revision, text=text[:300])
+            _add_deliveries(event, deliveries)
+
+        return write
 
     return handler
 
 
-def _comment_created(event: Event, data: dict) -> None:
+def _comment_created(event: Event, data: dict) -> Writes:
     page = db.session.get(Page, event.page_id)
     if page is None or page.deleted:
-        return
+        return None
     mentioned = _mentioned(event, page, "", data.get("text", ""))
     users = watchers(page, event) - {event.actor_id} - mentioned
     kind = "thread" if data.get("new_thread") else "reply"
     subject = (data.get("subject") or "")[:300]
-    _notify(mentioned, event, "mention", text=subject)
-    if kind == "reply":  # a burst of replies by one person in one thread is one entry
-        users = users - _fold_replies(users, event)
-    _notify(users, event, kind, text=subject)
-    _deliver(event, users | mentioned)
+    deliveries = _deliveries(event, users | mentioned)
+
+    def write() -> None:
+        _notify(mentioned, event, "mention", text=subject)
+        told = users
+        if kind == "reply":  # a burst of replies by one person in one thread is one entry
+            told = users - _fold_replies(users, event)
+        _notify(told, event, kind, text=subject)
+        _add_deliveries(event, deliveries)
+
+    return write
 
 
-def _deliver(event: Event, notified: set[int]) -> None:
+def _deliveries(event: Event, notified: set[int]) -> list[dict]:
     """Delivery rows: subscribed webhooks, and mail for notified users who want each event."""
     rows = []
     for hook in db.session.scalars(select(Webhook).where(Webhook.active.is_(True))):
@@ -236,7 +258,7 @@ def _deliver(event: Event, notified: set[int]) -> None:
             NotifySettings.email.is_not(None),
         )
         rows += [{"channel": "email", "target_id": uid} for uid in db.session.scalars(each)]
-    _add_deliveries(event, rows)
+    return rows
 
 
 def _add_deliveries(event: Event, rows: list[dict]) -> None:
@@ -259,12 +281,12 @@ def _add_deliveries(event: Event, rows: list[dict]) -> None:
         )
 
 
-def _to_user(event: Event, data: dict) -> None:
-    _add_deliveries(event, [{"channel": "email", "target_id": data["user_id"]}])
+def _to_user(event: Event, data: dict) -> Writes:
+    return lambda: _add_deliveries(event, [{"channel": "email", "target_id": data["user_id"]}])
 
 
-def _webhook_test(event: Event, data: dict) -> None:
-    _add_deliveries(event, [{"channel": "webhook", "target_id": data["webhook_id"]}])
+def _webhook_test(event: Event, data: dict) -> Writes:
+    return lambda: _add_deliveries(event, [{"channel": "webhook", "target_id": data["webhook_id"]}])
 
 
 HANDLERS = {
