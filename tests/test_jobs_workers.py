@@ -196,6 +196,30 @@ def test_wake_ups_faster_than_runs_share_one_run_after_the_gap(app, monkeypatch)
     assert not worker.is_alive()
 
 
+def test_a_workers_sweep_wakes_the_hosts_job_process_instead_of_running_the_jobs(
+    thread_app_config, client, monkeypatch
+):
+    """Every worker's thread sweeps now and then for work a crash left. While this host's
+    job process listens, a sweep only wakes it: four workers fanning out the same events
+    as the job process took the write lock four more times per save. When it is gone, the
+    sweep runs the jobs itself again."""
+    app = client.application
+    app.config["WIKI_JOBS_POLL_SECONDS"] = 0.1
+    ran: list[int] = []
+    monkeypatch.setattr("wiki.jobs.worker.run_jobs", lambda app: ran.append(1))
+    inbox = listener.Listener(process.wake_path(app), timeout=0.1)  # the job process
+    worker = Worker(app)
+    worker.ensure_started()
+    try:
+        woken = sum(inbox.drain() for _ in range(5))  # half a second of sweeps
+        assert woken >= 2 and ran == []
+        inbox.close()  # the job process ends
+        wait_for(lambda: len(ran) >= 2)
+    finally:
+        worker.stop()
+        inbox.close()
+
+
 def test_a_dead_job_process_leaves_the_work_to_the_workers_thread(
     thread_app_config, client, auth, receiver
 ):

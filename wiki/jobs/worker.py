@@ -2,7 +2,9 @@
 
 It starts on the first wake-up or request of a process (gunicorn forks after import, and a
 thread does not survive a fork), then sweeps every ``WIKI_JOBS_POLL_SECONDS`` so work left by
-a crashed process is picked up without anyone asking.
+a crashed process is picked up without anyone asking. While this host's job process runs
+(wiki.jobs.process), a sweep only wakes it: every worker sweeping too made four more
+processes fan out the same events, each taking the write lock that saves queue for.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import threading
 
 from flask import Flask
 
+from wiki.jobs import process
 from wiki.jobs.runner import run_jobs
 
 log = logging.getLogger(__name__)
@@ -52,12 +55,16 @@ class Worker:
     def _loop(self) -> None:
         poll = float(self.app.config.get("WIKI_JOBS_POLL_SECONDS", 30))
         while not self._stop.is_set():
+            woken = self._wake.is_set()  # by kick(): no job process listened then
             self._wake.clear()
-            try:
-                delay = run_jobs(self.app)
-            except Exception:  # the loop must survive anything a job does
-                log.exception("job run failed")
-                delay = poll
+            delay = None
+            # A sweep while this host's job process runs only wakes it: it runs the jobs.
+            if woken or not process.wake(self.app):
+                try:
+                    delay = run_jobs(self.app)
+                except Exception:  # the loop must survive anything a job does
+                    log.exception("job run failed")
+                    delay = poll
             self._wake.wait(min(poll, delay) if delay is not None else poll)
 
 
