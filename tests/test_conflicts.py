@@ -99,30 +99,75 @@ def test_a_clean_merge_is_rendered_before_the_write_lock(client, alice, monkeypa
     assert "EPSILON" in client.get("/wiki/Topic").get_data(as_text=True)  # its render
 
 
-def test_a_merge_overtaken_by_another_save_is_merged_again_under_the_lock(
+def _overtaken_merges(alice, monkeypatch, times: int) -> list[str]:
+    """Each of the next ``times`` merges before the lock is overtaken by a save of alice's
+    (a new upper-cased word each); returns those words."""
+    from wiki.pages import editing
+
+    real, words = editing._premerge, ["gamma", "beta", "Topic"][:times]
+    done: list[str] = []
+
+    def overtaken(title, base_rev, body):
+        prepared = real(title, base_rev, body)  # merged with the current revision
+        if len(done) < times:
+            word = words[len(done)]
+            done.append(word)
+            theirs = client_text(alice, title).replace(word, word.upper())
+            rev = len(done) + 2
+            assert save_page(alice, title, theirs, base_rev=rev - 1).status_code == 302
+        return prepared
+
+    monkeypatch.setattr(editing, "_premerge", overtaken)
+    return words
+
+
+def client_text(client, title: str) -> str:
+    return client.get(f"/raw/{title}").get_data(as_text=True)
+
+
+def test_a_merge_overtaken_by_another_save_is_merged_again_before_the_lock(
     client, alice, monkeypatch
 ):
     from wiki.pages import editing
 
     save_page(client, "Topic", BASE)
     assert save_page(alice, "Topic", BASE.replace("alpha", "ALPHA"), base_rev=1).status_code == 302
-    real = editing._premerge
+    _overtaken_merges(alice, monkeypatch, times=1)
 
-    def overtaken(title, base_rev, body):
-        premerged = real(title, base_rev, body)  # merged with revision 2
-        monkeypatch.setattr(editing, "_premerge", real)
-        third = BASE.replace("alpha", "ALPHA").replace("gamma", "GAMMA")
-        assert save_page(alice, "Topic", third, base_rev=2).status_code == 302  # revision 3
-        return premerged
+    def under_the_lock(*_args):
+        raise AssertionError("the merged text was rendered while holding the write lock")
 
-    monkeypatch.setattr(editing, "_premerge", overtaken)
+    monkeypatch.setattr(editing, "_render_locked", under_the_lock)
     response = save_page(client, "Topic", BASE.replace("epsilon", "EPSILON"), base_rev=1)
     assert response.status_code == 302
     everything = BASE.replace("alpha", "ALPHA").replace("gamma", "GAMMA")
-    assert client.get("/raw/Topic").get_data(as_text=True) == everything.replace(
-        "epsilon", "EPSILON"
-    )
+    assert client_text(client, "Topic") == everything.replace("epsilon", "EPSILON")
     assert "GAMMA" in client.get("/wiki/Topic").get_data(as_text=True)
+
+
+def test_a_page_that_keeps_moving_is_merged_under_the_lock_at_the_last_try(
+    client, alice, monkeypatch
+):
+    """Two merges before the lock overtaken in turn: the third try does it all under the
+    lock, so a save of a very busy page still lands."""
+    from wiki.pages import editing
+
+    save_page(client, "Topic", BASE)
+    assert save_page(alice, "Topic", BASE.replace("alpha", "ALPHA"), base_rev=1).status_code == 302
+    words = _overtaken_merges(alice, monkeypatch, times=3)
+    locked, real_render = [], editing._render_locked
+
+    def under_the_lock(body, title):
+        locked.append(title)
+        return real_render(body, title)
+
+    monkeypatch.setattr(editing, "_render_locked", under_the_lock)
+    response = save_page(client, "Topic", BASE.replace("epsilon", "EPSILON"), base_rev=1)
+    assert response.status_code == 302 and locked == ["Topic"]
+    expected = BASE.replace("alpha", "ALPHA").replace("epsilon", "EPSILON")
+    for word in words:
+        expected = expected.replace(word, word.upper())
+    assert client_text(client, "Topic") == expected
 
 
 def test_overlap_is_409_with_the_chooser_and_the_users_text(client, alice):

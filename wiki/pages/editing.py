@@ -133,13 +133,13 @@ def save_edit(
     summary = " ".join(summary.replace("\x00", " ").split())[:MAX_SUMMARY]
     user_id = user.id
     rendered = note = None
-    current = db.session.scalar(select(Page.current_rev).where(Page.title == title))
+    current = db.session.scalar(select(Page.current_rev).where(Page.title == title)) or 0
     premerged = None
-    if (base_rev or 0) == (current or 0):
+    if (base_rev or 0) == current:
         rendered = render_for_save(body, title)  # validate before taking the lock
-        note = api_notes.before_saving(title, current or 0, body)  # nor compare under it
+        note = api_notes.before_saving(title, current, body)  # nor compare under it
     elif base_rev:
-        premerged = _premerge(title, base_rev, body)
+        current, premerged = _premerge(title, base_rev, body)
     for attempt in range(3):
         try:
             return _save_locked(
@@ -153,13 +153,20 @@ def save_edit(
                 note,
                 over_redirect,
                 premerged,
+                prepared_at=current if attempt < 2 else None,
             )
         except IntegrityError:
             # Two first saves of a new page raced; the loser retries against the winner.
             db.session.rollback()
             if attempt == 2:
                 raise
+        except _Moved:  # merge and render with the newer revision, again without the lock
+            current, premerged = _premerge(title, base_rev, body)
     raise AssertionError("unreachable")
+
+
+class _Moved(Exception):
+    """Someone saved the page after this save prepared its text outside the write lock."""
 
 
 @dataclass(frozen=True)
@@ -171,33 +178,50 @@ class _Premerged:
     rendered: Rendered
 
 
-def _premerge(title: str, base_rev: int, body: str) -> _Premerged | None:
+def _premerge(title: str, base_rev: int, body: str) -> tuple[int, _Premerged | None]:
     """Merge ``body`` (written on ``base_rev``) with the current revision and render the
     result without the write lock, so other saves do not wait for it: under the lock it is
-    used if the page is still at that revision. None when the merge is not clean or the
-    page is not as expected: the save then does all of it under the lock, as the rules say.
+    used if the page is still at that revision. Returns the revision it looked at, and
+    None for the merge when it is not clean or the page is not as expected: the save then
+    does all of it under the lock, as the rules say (a conflict is found there at once).
     Rendering a merged page under the lock made every save of a busy page wait for it."""
     page = db.session.scalar(select(Page).where(Page.title == title))
     if page is None or page.deleted or not 0 < base_rev < page.current_rev:
-        return None
+        return (page.current_rev if page else 0), None
+    current_rev = page.current_rev
     try:
         base_body = _revision_body(page, base_rev)
     except EditError:
-        return None
-    current, current_rev = current_body(page), page.current_rev
+        return current_rev, None
+    current = current_body(page)
     db.session.rollback()  # no read transaction held while merging and rendering
     merge = three_way_merge(base_body, current, body)
     if not merge.clean:
-        return None
+        return current_rev, None
     try:
-        return _Premerged(current_rev, merge.text, render_for_save(merge.text, title))
+        return current_rev, _Premerged(current_rev, merge.text, render_for_save(merge.text, title))
     except RenderError:
-        return None  # refused under the lock, with the lock released at once
+        return current_rev, None  # refused under the lock, with the lock released at once
 
 
 def _save_locked(
-    title, body, summary, base_rev, user_id, kind, rendered, note, over_redirect, premerged
+    title,
+    body,
+    summary,
+    base_rev,
+    user_id,
+    kind,
+    rendered,
+    note,
+    over_redirect,
+    premerged,
+    *,
+    prepared_at: int | None,
 ) -> SaveResult:
+    """The save under the write lock. ``prepared_at``: the revision the text was merged and
+    rendered against outside the lock; when the page has moved on since and the save would
+    have to merge and render again, it raises :class:`_Moved` instead (the caller prepares
+    again without the lock). None: do whatever it takes under the lock (the last try)."""
     begin_write()
     user = db.session.get(User, user_id)
     page = next(iter(lock_pages(Page.title == title)), None)
@@ -222,6 +246,9 @@ def _save_locked(
         )
         if premerged is not None and premerged.current_rev == current_no:
             body, rendered = premerged.text, premerged.rendered
+        elif base_rev and prepared_at is not None and prepared_at != current_no:
+            db.session.rollback()
+            raise _Moved
         else:
             base_body = _revision_body(page, base_rev) if base_rev else ""
             merge = three_way_merge(
