@@ -3,13 +3,14 @@ write lock (:func:`begin_write`), the page lock (:func:`lock_pages`), writes a r
 (:func:`write_if_free`) and what counts as "busy" (:func:`is_busy`); and the page views' hottest
 reads without a Session (:func:`first_row`)."""
 
+import functools
 import logging
 import sqlite3
 from collections import namedtuple
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Connection, and_, event, select, text
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -141,6 +142,31 @@ def starts_with(column, prefix: str) -> ColumnElement[bool]:
 def dialect_insert(model):
     """An INSERT that supports ``on_conflict_do_update`` on SQLite and PostgreSQL alike."""
     return (postgresql.insert if is_postgres() else sqlite.insert)(model)
+
+
+@functools.cache
+def upsert(model, columns: tuple[str, ...], key: str | None, update: tuple[str, ...] = ()):
+    """``INSERT … ON CONFLICT (key) DO UPDATE SET c = excluded.c`` for the ``update`` columns
+    (``DO NOTHING`` without them), executed with a dict of ``columns``' values.
+
+    For the upserts on hot paths (every save's stale search row, a first visit): the
+    dialects' ON CONFLICT constructs are compiled anew at each execution (SQLAlchemy 2.0 does
+    not cache them), about 0.3 ms a time, a save's under the write lock. This text statement
+    is the same SQL on SQLite and PostgreSQL, with the columns' types for its parameters,
+    and SQLAlchemy compiles it once.
+    """
+    table = model.__table__
+    target = f" ({key})" if key else ""
+    action = (
+        "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in update)
+        if update
+        else "DO NOTHING"
+    )
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(':' + c for c in columns)}) ON CONFLICT{target} {action}"
+    )
+    return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
 
 
 # Writes a request may skip (a visit, a render-cache fill, a missed search, "last seen"): they

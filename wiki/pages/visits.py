@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, update
 
-from wiki.db import dialect_insert, write_if_free
+from wiki.db import upsert, write_if_free
 from wiki.models import PageVisit
 
 
@@ -35,10 +35,8 @@ def note_visit(
 
     def write(conn: Connection) -> None:
         if seen is None:
-            stmt = dialect_insert(PageVisit).values(
-                user_id=user_id, page_id=page_id, rev=current_rev
-            )
-            conn.execute(stmt.on_conflict_do_nothing())
+            stmt = upsert(PageVisit, ("user_id", "page_id", "rev"), None)
+            conn.execute(stmt, {"user_id": user_id, "page_id": page_id, "rev": current_rev})
         else:  # never move backwards if a newer view of another tab got there first
             conn.execute(
                 update(PageVisit)

@@ -54,7 +54,7 @@ from flask import current_app, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from wiki.db import dialect_insert
+from wiki.db import upsert
 from wiki.extensions import db
 from wiki.models import SearchStale, now_utc
 from wiki.search import indexer
@@ -72,12 +72,8 @@ _PENDING = "nexus_search_pending"
 
 def queue(page_id: int) -> None:
     """Record, in the caller's transaction, that ``page_id``'s search entry is stale."""
-    stmt = dialect_insert(SearchStale).values(page_id=page_id, queued_at=now_utc())
-    db.session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[SearchStale.page_id], set_={"queued_at": stmt.excluded.queued_at}
-        )
-    )
+    stmt = upsert(SearchStale, ("page_id", "queued_at"), "page_id", update=("queued_at",))
+    db.session.execute(stmt, {"page_id": page_id, "queued_at": now_utc()})
     if search_service.backend_name() == "postgres" and _indexed_before_response():
         db.session.info.setdefault(_PENDING, set()).add(page_id)
         if not event.contains(db.session, "before_commit", _index_pending):
