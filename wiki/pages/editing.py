@@ -132,28 +132,19 @@ def save_edit(
     check_body_size(body)
     summary = " ".join(summary.replace("\x00", " ").split())[:MAX_SUMMARY]
     user_id = user.id
-    rendered = note = None
     current = db.session.scalar(select(Page.current_rev).where(Page.title == title)) or 0
-    premerged = None
     if (base_rev or 0) == current:
-        rendered = render_for_save(body, title)  # validate before taking the lock
-        note = api_notes.before_saving(title, current, body)  # nor compare under it
-    elif base_rev:
-        current, premerged = _premerge(title, base_rev, body)
+        prepared = _Prepared(
+            at=current,
+            rendered=render_for_save(body, title),  # validate before taking the lock
+            note=api_notes.before_saving(title, current, body),  # nor compare under it
+        )
+    else:
+        prepared = _premerge(title, base_rev, body) if base_rev else _Prepared(at=current)
     for attempt in range(3):
         try:
             return _save_locked(
-                title,
-                body,
-                summary,
-                base_rev,
-                user_id,
-                kind,
-                rendered,
-                note,
-                over_redirect,
-                premerged,
-                prepared_at=current if attempt < 2 else None,
+                title, body, summary, base_rev, user_id, kind, over_redirect, prepared, attempt
             )
         except IntegrityError:
             # Two first saves of a new page raced; the loser retries against the winner.
@@ -161,7 +152,7 @@ def save_edit(
             if attempt == 2:
                 raise
         except _Moved:  # merge and render with the newer revision, again without the lock
-            current, premerged = _premerge(title, base_rev, body)
+            prepared = _premerge(title, base_rev, body)
     raise AssertionError("unreachable")
 
 
@@ -170,58 +161,48 @@ class _Moved(Exception):
 
 
 @dataclass(frozen=True)
-class _Premerged:
-    """A merge with the current revision, rendered before taking the write lock."""
+class _Prepared:
+    """What a save worked out before taking the write lock, against revision ``at``: the
+    render of its text, or, when it had to be merged with revision ``at`` and merged
+    cleanly, the ``merged`` text and its render; the API note of a save with no merge."""
 
-    current_rev: int
-    text: str
-    rendered: Rendered
+    at: int
+    rendered: Rendered | None = None
+    note: api_notes.ApiNote | None = None
+    merged: str | None = None
 
 
-def _premerge(title: str, base_rev: int, body: str) -> tuple[int, _Premerged | None]:
+def _premerge(title: str, base_rev: int, body: str) -> _Prepared:
     """Merge ``body`` (written on ``base_rev``) with the current revision and render the
     result without the write lock, so other saves do not wait for it: under the lock it is
-    used if the page is still at that revision. Returns the revision it looked at, and
-    None for the merge when it is not clean or the page is not as expected: the save then
-    does all of it under the lock, as the rules say (a conflict is found there at once).
-    Rendering a merged page under the lock made every save of a busy page wait for it."""
+    used if the page is still at that revision. No merge when it is not clean or the page is
+    not as expected: the save then does all of it under the lock, as the rules say (a
+    conflict is found there at once). Rendering a merged page under the lock made every save
+    of a busy page wait for it."""
     page = db.session.scalar(select(Page).where(Page.title == title))
     if page is None or page.deleted or not 0 < base_rev < page.current_rev:
-        return (page.current_rev if page else 0), None
-    current_rev = page.current_rev
+        return _Prepared(at=page.current_rev if page else 0)
+    at = page.current_rev
     try:
         base_body = _revision_body(page, base_rev)
     except EditError:
-        return current_rev, None
+        return _Prepared(at=at)
     current = current_body(page)
     db.session.rollback()  # no read transaction held while merging and rendering
     merge = three_way_merge(base_body, current, body)
     if not merge.clean:
-        return current_rev, None
+        return _Prepared(at=at)
     try:
-        return current_rev, _Premerged(current_rev, merge.text, render_for_save(merge.text, title))
+        return _Prepared(at=at, rendered=render_for_save(merge.text, title), merged=merge.text)
     except RenderError:
-        return current_rev, None  # refused under the lock, with the lock released at once
+        return _Prepared(at=at)  # refused under the lock, with the lock released at once
 
 
-def _save_locked(
-    title,
-    body,
-    summary,
-    base_rev,
-    user_id,
-    kind,
-    rendered,
-    note,
-    over_redirect,
-    premerged,
-    *,
-    prepared_at: int | None,
-) -> SaveResult:
-    """The save under the write lock. ``prepared_at``: the revision the text was merged and
-    rendered against outside the lock; when the page has moved on since and the save would
-    have to merge and render again, it raises :class:`_Moved` instead (the caller prepares
-    again without the lock). None: do whatever it takes under the lock (the last try)."""
+def _save_locked(title, body, summary, base_rev, user_id, kind, over_redirect, prepared, attempt):
+    """The save under the write lock, with what was ``prepared`` without it. When the page
+    has moved on since and the save would have to merge and render again, it raises
+    :class:`_Moved` instead (the caller prepares again without the lock), except at the
+    last ``attempt`` (2), which does whatever it takes under the lock."""
     begin_write()
     user = db.session.get(User, user_id)
     page = next(iter(lock_pages(Page.title == title)), None)
@@ -236,6 +217,9 @@ def _save_locked(
         db.session.rollback()
         raise PermissionDenied("This page was deleted. An administrator can restore it.")
     merged_with = None
+    # The render of the text as sent (a render of a merge serves only that merge).
+    rendered = prepared.rendered if prepared.merged is None else None
+    note = prepared.note
     current_no = page.current_rev if page else 0
     if base_rev is not None and not 0 <= base_rev <= current_no:
         db.session.rollback()
@@ -244,9 +228,9 @@ def _save_locked(
         current = db.session.scalar(
             select(Revision).where(Revision.page_id == page.id, Revision.number == current_no)
         )
-        if premerged is not None and premerged.current_rev == current_no:
-            body, rendered = premerged.text, premerged.rendered
-        elif base_rev and prepared_at is not None and prepared_at != current_no:
+        if prepared.merged is not None and prepared.at == current_no:
+            body, rendered = prepared.merged, prepared.rendered
+        elif base_rev and attempt < 2 and prepared.at != current_no:
             db.session.rollback()
             raise _Moved
         else:
