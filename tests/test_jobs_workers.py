@@ -157,10 +157,33 @@ def test_a_job_due_again_at_once_runs_without_waiting_for_a_wake_up(app, monkeyp
     assert runs == [0, 1, 2] and waits == []
 
 
+def test_the_pacer_waits_the_gap_only_after_a_round_that_served_several(monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr(listener.time, "monotonic", lambda: now[0])
+    waits: list[float] = []
+
+    class Stop:
+        def wait(self, timeout: float) -> bool:
+            waits.append(round(timeout, 6))
+            return False
+
+        def is_set(self) -> bool:
+            return False
+
+    pacer = listener.Pacer(2.0)
+    assert pacer.wait(Stop()) is False and waits == []  # the first round: at once
+    pacer.began(1)
+    now[0] = 100.5
+    assert pacer.wait(Stop()) is False and waits == []  # it kept up: at once
+    pacer.began(3)  # at 100.5, serving three wake-ups
+    now[0] = 101.0
+    assert pacer.wait(Stop()) is False and waits == [1.5]  # until 102.5
+
+
 def test_wake_ups_faster_than_runs_share_one_run_after_the_gap(app, monkeypatch):
-    """Once a run served more than one wake-up, the next starts JOBS_GAP after it began:
-    a burst of saves is fanned out by one run, not one run each. A single wake-up while
-    the runner keeps up runs at once."""
+    """In the job process: a burst of wake-ups that came during a run is served by one run,
+    and the run after that one waits for JOBS_GAP; a single wake-up while the runner keeps
+    up runs at once."""
     monkeypatch.setattr(process, "JOBS_GAP", 1.5)
     starts: list[float] = []
     release, stop = threading.Event(), threading.Event()
@@ -183,41 +206,16 @@ def test_wake_ups_faster_than_runs_share_one_run_after_the_gap(app, monkeypatch)
             assert process.wake(app)
         release.set()
         wait_for(lambda: len(starts) == 3)  # one run for the three
-        time.sleep(0.3)
+        assert process.wake(app)  # after a run that served three: this one waits
+        time.sleep(0.5)
         assert len(starts) == 3
-        for _ in range(2):  # that run served three: these wait for the gap, together
-            assert process.wake(app)
         wait_for(lambda: len(starts) == 4)
-        time.sleep(0.3)
-        assert len(starts) == 4 and starts[3] - starts[2] >= 1.5
+        # The gap runs from the round's start, a moment before the spy (other jobs first).
+        assert starts[3] - starts[2] >= 1.0
     finally:
         stop.set()
         worker.join(10)
     assert not worker.is_alive()
-
-
-def test_a_workers_sweep_wakes_the_hosts_job_process_instead_of_running_the_jobs(
-    thread_app_config, client, monkeypatch
-):
-    """Every worker's thread sweeps now and then for work a crash left. While this host's
-    job process listens, a sweep only wakes it: four workers fanning out the same events
-    as the job process took the write lock four more times per save. When it is gone, the
-    sweep runs the jobs itself again."""
-    app = client.application
-    app.config["WIKI_JOBS_POLL_SECONDS"] = 0.1
-    ran: list[int] = []
-    monkeypatch.setattr("wiki.jobs.worker.run_jobs", lambda app: ran.append(1))
-    inbox = listener.Listener(process.wake_path(app), timeout=0.1)  # the job process
-    worker = Worker(app)
-    worker.ensure_started()
-    try:
-        woken = sum(inbox.drain() for _ in range(5))  # half a second of sweeps
-        assert woken >= 2 and ran == []
-        inbox.close()  # the job process ends
-        wait_for(lambda: len(ran) >= 2)
-    finally:
-        worker.stop()
-        inbox.close()
 
 
 def test_a_dead_job_process_leaves_the_work_to_the_workers_thread(
