@@ -232,6 +232,10 @@ def app(app_config):
     yield app
     search_misses.discard(app)  # its background writer must not reach the next test's database
     search_indexer.stop(app)  # nor its indexer thread
+    # Nor its job thread (thread mode), whose sweeps would wake a later test's job process.
+    jobs_worker = app.extensions.get("nexus_jobs_worker")
+    if jobs_worker is not None:
+        jobs_worker.stop()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
