@@ -149,11 +149,12 @@ def upsert(model, columns: tuple[str, ...], key: str | None, update: tuple[str, 
     """``INSERT … ON CONFLICT (key) DO UPDATE SET c = excluded.c`` for the ``update`` columns
     (``DO NOTHING`` without them), executed with a dict of ``columns``' values.
 
-    For the upserts on hot paths (every save's stale search row, a first visit): the
-    dialects' ON CONFLICT constructs are compiled anew at each execution (SQLAlchemy 2.0 does
-    not cache them), about 0.3 ms a time, a save's under the write lock. This text statement
-    is the same SQL on SQLite and PostgreSQL, with the columns' types for its parameters,
-    and SQLAlchemy compiles it once.
+    For one-row upserts (every save's stale search row, a first visit, a view's render-cache
+    fill): the dialects' ON CONFLICT constructs are compiled anew at each execution
+    (SQLAlchemy 2.0 does not cache them), about 0.3 ms a time, a save's under the write lock.
+    This text statement is the same SQL on SQLite and PostgreSQL, with the columns' types for
+    its parameters, and SQLAlchemy compiles it once. Upserts that set an expression (a
+    counter plus one) keep :func:`dialect_insert`.
     """
     table = model.__table__
     target = f" ({key})" if key else ""

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, String, any_, bindparam, select, union
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from wiki import slots
-from wiki.db import dialect_insert, write_if_free
+from wiki.db import upsert, write_if_free
 from wiki.extensions import db
 from wiki.models import Attachment, Page, Redirect, RenderCache, Revision
 from wiki.rendering.guard import safe_render, warm_up
@@ -148,8 +148,8 @@ def _store_best_effort(revision_id: int, generation: int, rendered: Rendered) ->
     values = _row_values(rendered) | {"generation": generation}
 
     def write(conn: Connection) -> None:
-        stmt = dialect_insert(RenderCache).values(revision_id=revision_id, **values)
-        conn.execute(stmt.on_conflict_do_update(index_elements=["revision_id"], set_=values))
+        stmt = upsert(RenderCache, ("revision_id", *values), "revision_id", update=tuple(values))
+        conn.execute(stmt, {"revision_id": revision_id, **values})
 
     write_if_free(write)
 
