@@ -78,7 +78,9 @@ class Config:
     MAIL_FROM = _env("MAIL_FROM")
     CELERY_BROKER_URL = _env("CELERY_BROKER_URL")
 
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # No pool_pre_ping: PostgreSQL's pooled connections are pinged only after sitting idle
+    # (wiki.db.configure_engines); a SQLite file never drops a connection.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

@@ -78,11 +78,6 @@ def _resolve_instance_defaults(app: Flask) -> None:
     if uri.startswith("postgresql://"):
         uri = "postgresql+psycopg://" + uri[len("postgresql://") :]
     cfg["SQLALCHEMY_DATABASE_URI"] = uri
-    if uri.startswith("sqlite"):
-        # A file never drops a connection: the ping before every request's first query
-        # (there for PostgreSQL restarts and idle timeouts) would be pure cost.
-        options = cfg["SQLALCHEMY_ENGINE_OPTIONS"] = dict(cfg["SQLALCHEMY_ENGINE_OPTIONS"])
-        options.pop("pool_pre_ping", None)
     if not cfg.get("SEARCH_INDEX_DIR"):
         cfg["SEARCH_INDEX_DIR"] = os.path.join(app.instance_path, "search-index")
     if not cfg.get("SECRET_KEY"):

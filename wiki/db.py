@@ -6,6 +6,7 @@ reads without a Session (:func:`first_row`)."""
 import functools
 import logging
 import sqlite3
+import time
 from collections import namedtuple
 from collections.abc import Callable
 from typing import TypeVar
@@ -13,7 +14,7 @@ from typing import TypeVar
 from sqlalchemy import ColumnElement, Connection, and_, bindparam, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 
 from wiki import waiting
 from wiki.extensions import db
@@ -32,13 +33,16 @@ _PG_GONE = {"57P01", "57P02", "57P03"}
 
 
 def configure_engines(engine: Engine) -> None:
-    """On SQLite: WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE for writes.
+    """On PostgreSQL: a pooled connection idle for a while is pinged before use
+    (:func:`_ping_when_idle`). On SQLite: WAL, a busy timeout, foreign keys, and
+    BEGIN IMMEDIATE for writes.
 
     pysqlite's own transaction handling begins lazily and cannot take the write lock up front;
     deferred transactions that read and then write fail with "database is locked" under
     concurrent saves, so we emit BEGIN ourselves (the recipe in SQLAlchemy's SQLite docs).
     """
     if engine.dialect.name != "sqlite":
+        _ping_when_idle(engine)
         return
 
     @event.listens_for(engine, "connect")
@@ -68,6 +72,37 @@ def configure_engines(engine: Engine) -> None:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")  # raises the error as SQLAlchemy's
         finally:
             raw.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+
+
+# Seconds a pooled PostgreSQL connection may sit unused before it is pinged at checkout.
+PING_AFTER_IDLE = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection at checkout only when it sat unused for PING_AFTER_IDLE.
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout: a round trip for each, and a page
+    view checks out three (the session's reader, the page's state, the page), three of its
+    twelve round trips (:func:`first_row` saves four more). A connection in use moments ago is
+    alive but for a server restart in between; the statement that finds it gone fails
+    (503), and SQLAlchemy then retires every older connection of the pool. An idle one may
+    have been closed by the server or a proxy meanwhile, and is pinged: a dead one is
+    replaced before the request uses it (SQLAlchemy's recipe: raise DisconnectionError).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn, record, _proxy) -> None:
+        since = record.info.get("idle_since")  # None: connected just now
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError("the connection was closed while idle") from error
 
 
 def _began_immediate(raw: sqlite3.Connection) -> bool | None:
@@ -249,11 +284,11 @@ def first_row(statement, params: dict):
     ``params``, as a named tuple, or None.
 
     For the reads every page view makes: it runs on a pooled DBAPI connection, outside the
-    Session and without a transaction of its own (~15 µs, against ~100 µs for a Session's
-    checkout, BEGIN, execute and rollback). Values go through the same type processors as
-    SQLAlchemy's own results, and a single SELECT sees the latest committed data, as a fresh
-    transaction would. Any driver error falls back to the Session, whose errors the app
-    knows (busy database: 503).
+    Session and without a transaction of its own (~15 µs on SQLite, against ~100 µs for a
+    Session's checkout, BEGIN, execute and rollback; on PostgreSQL one round trip, not
+    three). Values go through the same type processors as SQLAlchemy's own results, and a
+    single SELECT sees the latest committed data, as a fresh transaction would. Any driver
+    error falls back to the Session, whose errors the app knows (busy database: 503).
     """
     engine = db.engine
     key = (id(statement), engine.dialect.name)
@@ -264,13 +299,20 @@ def first_row(statement, params: dict):
         raw = engine.raw_connection()
     except engine.dialect.loaded_dbapi.Error:  # no connection (server down): the Session's
         return db.session.execute(statement, params).first()  # error, which the app knows
+    # On PostgreSQL in autocommit: a transaction would cost two more round trips (BEGIN,
+    # and ROLLBACK when the pool takes the connection back) for the same answer.
+    driver = raw.driver_connection if engine.dialect.name == "postgresql" else None
     try:
+        if driver is not None:
+            driver.autocommit = True
         cursor = raw.cursor()
         try:
             cursor.execute(plan.sql, plan.args(params))
             values = cursor.fetchone()
         finally:
             cursor.close()
+        if driver is not None:
+            driver.autocommit = False
     except engine.dialect.loaded_dbapi.Error:
         raw.invalidate()
         return db.session.execute(statement, params).first()

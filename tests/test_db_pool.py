@@ -1,0 +1,93 @@
+"""Round trips the connection pool saves: a PostgreSQL connection is pinged at checkout only
+after sitting idle (wiki.db._ping_when_idle), one the server closed meanwhile is replaced
+before a request uses it, and first_row's autocommit never outlives its read. SQLite never
+pings: a file does not drop connections."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text
+
+from tests.conftest import save_page
+from wiki import db as wiki_db
+from wiki.extensions import db
+from wiki.models import Page
+
+
+def _count_pings(engine, monkeypatch) -> list:
+    pings: list = []
+    real = engine.dialect.do_ping
+
+    def counted(dbapi_connection):
+        pings.append(dbapi_connection)
+        return real(dbapi_connection)
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counted)
+    return pings
+
+
+def _use_the_pool(engine, times: int) -> None:
+    for _ in range(times):
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+
+def test_a_connection_used_moments_ago_is_not_pinged_and_an_idle_one_is(app, backend, monkeypatch):
+    with app.app_context():
+        engine = db.engine
+        pings = _count_pings(engine, monkeypatch)
+        _use_the_pool(engine, 3)  # each checkout follows a checkin of moments ago
+        assert pings == []
+        monkeypatch.setattr(wiki_db, "PING_AFTER_IDLE", 0.0)  # every pooled one is "idle"
+        _use_the_pool(engine, 2)
+        assert len(pings) == (2 if backend == "postgres" else 0)
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_before_use(
+    app, client, editor, backend, monkeypatch
+):
+    assert save_page(client, "Otter", "Otters hold hands.\n").status_code == 302
+    with app.app_context():
+        engine = db.engine
+        if backend == "postgres":  # the server ends every pooled connection of this app
+            killer = engine.pool.recreate()  # a pool of its own: not among those killed
+            raw = killer.connect()
+            try:
+                cursor = raw.cursor()
+                cursor.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+                assert cursor.fetchone()[0] >= 1
+                cursor.close()
+            finally:
+                raw.close()
+                killer.dispose()
+        monkeypatch.setattr(wiki_db, "PING_AFTER_IDLE", 0.0)
+        # Pinged at checkout and replaced: the statement never meets the closed connection.
+        for _ in range(engine.pool.size()):
+            _use_the_pool(engine, 1)
+    page = client.get("/wiki/Otter")
+    assert page.status_code == 200 and "Otters hold hands." in page.get_data(as_text=True)
+    assert save_page(client, "Otter", "Otters hold hands asleep.\n", base_rev=1).status_code == 302
+
+
+def test_first_row_leaves_no_pooled_connection_in_autocommit(app, client, editor, backend):
+    assert save_page(client, "Heron", "Herons wait.\n").status_code == 302
+    with app.app_context():
+        engine = db.engine
+        statement = select(Page.id).where(Page.title == "Heron")
+        for _ in range(engine.pool.size() + 1):
+            assert wiki_db.first_row(statement, {}) is not None
+        # Every connection the pool holds is back to transactions: a Session's writes on
+        # one left in autocommit would commit statement by statement.
+        held = [engine.raw_connection() for _ in range(engine.pool.size())]
+        try:
+            if backend == "postgres":
+                assert not any(raw.driver_connection.autocommit for raw in held)
+        finally:
+            for raw in held:
+                raw.close()
+        # And a Session transaction still rolls back as a whole.
+        db.session.execute(text("UPDATE pages SET title = 'Egret' WHERE title = 'Heron'"))
+        db.session.rollback()
+        assert db.session.scalar(select(Page.title)) == "Heron"
