@@ -131,6 +131,22 @@ def begin_write(*, serialize: str | None = None) -> None:
             db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": serialize})
 
 
+def commit_keeping_values() -> None:
+    """Commit without expiring the session's objects.
+
+    A commit expires every loaded object by default, and the request's next look at the
+    saved page, its new revision or the signed-in user reloads each: on PostgreSQL a new
+    transaction and a round trip apiece. After a write transaction they hold what it wrote
+    (values set by SQL expressions are expired at the flush, and reloaded if read).
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 def is_busy(error: BaseException) -> bool:
     """True for a database error that means "try again": locked, busy, or not reachable
     right now (:func:`is_unreachable`). Not a bug."""

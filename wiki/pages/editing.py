@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from wiki.auth.permissions import can_edit
-from wiki.db import begin_write, lock_pages
+from wiki.db import begin_write, commit_keeping_values, lock_pages
 from wiki.extensions import db
 from wiki.models import Draft, Link, Page, PageTag, Redirect, Revision, User, now_utc
 from wiki.notify import events as notify_events
@@ -277,7 +277,7 @@ def _save_locked(title, body, summary, base_rev, user_id, kind, over_redirect, p
         api_changes=api.total if api else 0,
     )
     db.session.execute(delete(Draft).where(Draft.user_id == user_id, Draft.page_title == title))
-    db.session.commit()
+    commit_keeping_values()  # the redirect's flash message reads the page and the revision
     indexing.sync_after_save(revision.size)
     return SaveResult(page=page, revision=revision, merged_with=merged_with)
 
