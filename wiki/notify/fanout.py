@@ -10,11 +10,12 @@ a page's readers only, one entry per user per event.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 
 from flask import current_app
-from sqlalchemy import ARRAY, Integer, and_, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy import ARRAY, Integer, and_, bindparam, func, insert, or_, select, update
 
 from wiki.db import begin_write, is_postgres
 from wiki.extensions import db
@@ -92,17 +93,69 @@ def _notify(users, event: Event, kind: str, **fields) -> None:
         **fields,
     }
     if is_postgres():
-        # One statement for all watchers (the rows differ only in the user): an executemany
-        # costs PostgreSQL a statement per watcher on every save of a watched page.
-        table = Notification.__table__
-        user_ids = func.unnest(bindparam("user_ids", sorted(users), type_=ARRAY(Integer)))
-        each = user_ids.table_valued("user_id").render_derived(name="watcher")
-        rows = select(each.c.user_id, *(literal(v, table.c[k].type) for k, v in values.items()))
-        db.session.execute(insert(Notification).from_select(["user_id", *values], rows))
+        params = {f"v_{name}": value for name, value in values.items()}
+        db.session.execute(_insert_each(tuple(values)), {"user_ids": sorted(users), **params})
     else:
         # An executemany: cheaper in Python than one multi-row INSERT (compiled anew for each
         # number of rows).
-        db.session.execute(insert(Notification), [{"user_id": u, **values} for u in sorted(users)])
+        db.session.execute(_INSERT, [{"user_id": u, **values} for u in sorted(users)])
+
+
+# The fan-out's statements are built once: building them for every event (SQLAlchemy's
+# expression objects, then their cache keys) cost more of its time than running them.
+_TABLE = Notification.__table__
+_INSERT = insert(_TABLE)
+
+
+@functools.cache
+def _insert_each(columns: tuple[str, ...]):
+    """PostgreSQL: one INSERT … SELECT for all users (``user_ids``, an array, unnested), the
+    other ``columns`` from parameters ``v_<column>``. An executemany cost PostgreSQL a
+    statement per watcher on every save of a watched page."""
+    user_ids = func.unnest(bindparam("user_ids", type_=ARRAY(Integer)))
+    each = user_ids.table_valued("user_id").render_derived(name="watcher")
+    values = (bindparam(f"v_{c}", type_=_TABLE.c[c].type) for c in columns)
+    return insert(_TABLE).from_select(["user_id", *columns], select(each.c.user_id, *values))
+
+
+def _now_param():
+    return bindparam("now", type_=_TABLE.c.updated_at.type)
+
+
+# Unread edit entries by the same person ending just before this revision, extended to it.
+_FOLD_EDITS = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.page_id == bindparam("page"),
+        _TABLE.c.kind == "edit",
+        _TABLE.c.read.is_(False),
+        _TABLE.c.actor_id == bindparam("actor"),
+        _TABLE.c.to_rev == bindparam("previous_rev"),
+        _TABLE.c.user_id.in_(bindparam("users", expanding=True)),
+    )
+    .values(
+        to_rev=bindparam("revision"),
+        edits=_TABLE.c.edits + 1,
+        text=bindparam("summary"),  # the latest edit's summary
+        api_breaking=_TABLE.c.api_breaking + bindparam("breaking"),
+        api_changes=_TABLE.c.api_changes + bindparam("changes"),
+        updated_at=_now_param(),
+    )
+    .returning(_TABLE.c.user_id)
+)
+# Unread reply entries of the same thread by the same person, extended to the new comment.
+_FOLD_REPLIES = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.kind == "reply",
+        _TABLE.c.read.is_(False),
+        _TABLE.c.thread_id == bindparam("thread"),
+        _TABLE.c.actor_id == bindparam("actor"),
+        _TABLE.c.user_id.in_(bindparam("users", expanding=True)),
+    )
+    .values(comment_id=bindparam("latest"), edits=_TABLE.c.edits + 1, updated_at=_now_param())
+    .returning(_TABLE.c.user_id)
+)
 
 
 def _fold_edits(users: set[int], event: Event, summary: str, api: dict) -> set[int]:
@@ -114,52 +167,32 @@ def _fold_edits(users: set[int], event: Event, summary: str, api: dict) -> set[i
     """
     if not users or event.actor_id is None:
         return set()
-    match = and_(
-        Notification.page_id == event.page_id,
-        Notification.kind == "edit",
-        Notification.read.is_(False),
-        Notification.actor_id == event.actor_id,
-        Notification.to_rev == event.revision - 1,
-        Notification.user_id.in_(users),
-    )
-    folded = set(db.session.scalars(select(Notification.user_id).where(match)))
-    if folded:
-        db.session.execute(
-            update(Notification)
-            .where(match)
-            .values(
-                to_rev=event.revision,
-                edits=Notification.edits + 1,
-                text=summary,  # the latest edit's summary
-                api_breaking=Notification.api_breaking + api["api_breaking"],
-                api_changes=Notification.api_changes + api["api_changes"],
-                updated_at=now_utc(),
-            )
-            .execution_options(synchronize_session=False)
-        )
-    return folded
+    params = {
+        "page": event.page_id,
+        "actor": event.actor_id,
+        "previous_rev": event.revision - 1,
+        "users": sorted(users),
+        "revision": event.revision,
+        "summary": summary,
+        "breaking": api["api_breaking"],
+        "changes": api["api_changes"],
+        "now": now_utc(),
+    }
+    return set(db.session.scalars(_FOLD_EDITS, params))
 
 
 def _fold_replies(users: set[int], event: Event) -> set[int]:
     """Extend unread reply entries of the same thread by the same person; returns their users."""
     if not users or event.actor_id is None:
         return set()
-    match = and_(
-        Notification.kind == "reply",
-        Notification.read.is_(False),
-        Notification.thread_id == event.thread_id,
-        Notification.actor_id == event.actor_id,
-        Notification.user_id.in_(users),
-    )
-    folded = set(db.session.scalars(select(Notification.user_id).where(match)))
-    if folded:
-        db.session.execute(
-            update(Notification)
-            .where(match)
-            .values(comment_id=event.comment_id, edits=Notification.edits + 1, updated_at=now_utc())
-            .execution_options(synchronize_session=False)
-        )
-    return folded
+    params = {
+        "thread": event.thread_id,
+        "actor": event.actor_id,
+        "users": sorted(users),
+        "latest": event.comment_id,
+        "now": now_utc(),
+    }
+    return set(db.session.scalars(_FOLD_REPLIES, params))
 
 
 def _mentioned(event: Event, page: Page, text_before: str, text_after: str) -> set[int]:
