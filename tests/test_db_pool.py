@@ -6,6 +6,7 @@ pings: a file does not drop connections."""
 from __future__ import annotations
 
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import save_page
 from wiki import db as wiki_db
@@ -91,3 +92,59 @@ def test_first_row_leaves_no_pooled_connection_in_autocommit(app, client, editor
         db.session.execute(text("UPDATE pages SET title = 'Egret' WHERE title = 'Heron'"))
         db.session.rollback()
         assert db.session.scalar(select(Page.title)) == "Heron"
+
+
+def test_only_reads_tells_reads_from_everything_else():
+    assert wiki_db.only_reads("SELECT pages.id FROM pages WHERE pages.title = %(t)s")
+    assert wiki_db.only_reads("  (SELECT 1) UNION (SELECT 2)")
+    assert wiki_db.only_reads("WITH ranked AS (SELECT 1) SELECT * FROM ranked")
+    for statement in (
+        "INSERT INTO pages (title) VALUES ('x')",
+        "update pages set title = 'x'",
+        "WITH gone AS (DELETE FROM drafts RETURNING id) SELECT count(*) FROM gone",
+        "SELECT * FROM pages WHERE id = 1 FOR UPDATE",
+        "SELECT nextval('pages_id_seq')",
+        "SET LOCAL lock_timeout = '50ms'",
+        "",
+    ):
+        assert not wiki_db.only_reads(statement), statement
+
+
+def _prepared_statements() -> int:
+    return db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements"))
+
+
+def test_requests_that_only_read_keep_their_prepared_statements(app, client, editor, backend):
+    """psycopg prepares a statement at its fifth run on a connection and forgets them all
+    at a ROLLBACK: each request ended so, and nothing stayed prepared."""
+    assert save_page(client, "Wren", "Wrens sing loud.\n").status_code == 302
+    with app.app_context():
+        pooled = db.engine.pool.size()
+    for _ in range(6 * pooled):  # every pooled connection serves at least six
+        assert client.get("/raw/Wren").status_code == 200
+    with app.app_context():
+        if backend == "postgres":
+            assert _prepared_statements() >= 1
+        statement = select(Page.title).where(Page.title == "Wren")
+        for _ in range(6 * pooled):  # a Session's rollback after reads: a COMMIT
+            assert db.session.scalar(statement) == "Wren"
+            db.session.rollback()
+        if backend == "postgres":
+            assert _prepared_statements() >= 1
+
+
+def test_a_transaction_that_wrote_or_failed_is_still_rolled_back(app, client, editor):
+    assert save_page(client, "Wren", "Wrens sing loud.\n").status_code == 302
+    with app.app_context():
+        page = db.session.scalar(select(Page).where(Page.title == "Wren"))
+        page.title = "Robin"
+        db.session.flush()  # the ORM's UPDATE
+        db.session.rollback()
+        db.session.execute(text("UPDATE pages SET title = 'Robin'"))  # a text statement
+        db.session.rollback()
+        assert db.session.scalars(select(Page.title)).all() == ["Wren"]
+        try:
+            db.session.execute(text("SELECT no_such_column FROM pages"))
+        except DBAPIError:
+            db.session.rollback()  # a failed transaction: rolled back, the session usable
+        assert db.session.scalar(select(Page.title)) == "Wren"

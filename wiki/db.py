@@ -5,6 +5,7 @@ reads without a Session (:func:`first_row`)."""
 
 import functools
 import logging
+import re
 import sqlite3
 import time
 from collections import namedtuple
@@ -34,7 +35,8 @@ _PG_GONE = {"57P01", "57P02", "57P03"}
 
 def configure_engines(engine: Engine) -> None:
     """On PostgreSQL: a pooled connection idle for a while is pinged before use
-    (:func:`_ping_when_idle`). On SQLite: WAL, a busy timeout, foreign keys, and
+    (:func:`_ping_when_idle`), and a transaction that only read ends with COMMIT
+    (:func:`_commit_what_only_read`). On SQLite: WAL, a busy timeout, foreign keys, and
     BEGIN IMMEDIATE for writes.
 
     pysqlite's own transaction handling begins lazily and cannot take the write lock up front;
@@ -43,6 +45,7 @@ def configure_engines(engine: Engine) -> None:
     """
     if engine.dialect.name != "sqlite":
         _ping_when_idle(engine)
+        _commit_what_only_read(engine)
         return
 
     @event.listens_for(engine, "connect")
@@ -103,6 +106,56 @@ def _ping_when_idle(engine: Engine) -> None:
             engine.dialect.do_ping(dbapi_conn)
         except engine.dialect.loaded_dbapi.Error as error:
             raise DisconnectionError("the connection was closed while idle") from error
+
+
+# A statement that cannot change data: SELECT (or WITH, SHOW) naming no writing verb. Anything
+# else counts as a write; a SELECT … FOR UPDATE too, which is only ever followed by writes.
+_WRITING_WORD = re.compile(
+    r"\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|CREATE|ALTER|DROP|COPY|CALL|DO|LOCK|NEXTVAL|SETVAL)\b",
+    re.IGNORECASE,
+)
+
+
+@functools.lru_cache(maxsize=1024)  # SQLAlchemy sends a cached statement's same string
+def only_reads(statement: str) -> bool:
+    """Whether ``statement`` (SQL text) only reads."""
+    words = statement.lstrip(" \t\n(").split(None, 1)
+    verb = words[0].upper() if words else ""
+    return verb in ("SELECT", "WITH", "SHOW") and not _WRITING_WORD.search(statement)
+
+
+def _commit_what_only_read(engine: Engine) -> None:
+    """End a PostgreSQL transaction that wrote nothing with COMMIT where ROLLBACK was asked.
+
+    psycopg prepares a statement the fifth time a connection runs it, and PostgreSQL then
+    neither parses nor plans it again; but psycopg forgets (and deallocates) every prepared
+    statement at a ROLLBACK. Each request ends its reads with a rollback, so nothing stayed
+    prepared, and PostgreSQL parsed and planned every statement of every request. For a
+    transaction that wrote nothing, COMMIT ends it just as ROLLBACK does (its locks released,
+    nothing to keep); one that wrote anything, or failed, is rolled back as asked.
+    """
+
+    from psycopg.pq import TransactionStatus
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note_writes(conn, _cursor, statement, _params, _context, _many) -> None:
+        if not only_reads(statement):
+            conn.info["wrote"] = True
+
+    @event.listens_for(engine, "commit")
+    def _forget_writes(conn) -> None:
+        conn.info.pop("wrote", None)
+
+    @event.listens_for(engine, "rollback")
+    def _commit_if_only_read(conn) -> None:
+        if conn.invalidated or conn.info.pop("wrote", False):
+            return
+        raw = conn.connection.dbapi_connection
+        try:
+            if raw.info.transaction_status == TransactionStatus.INTRANS:
+                raw.commit()  # SQLAlchemy's rollback then finds the connection idle
+        except engine.dialect.loaded_dbapi.Error:
+            pass  # the rollback that follows meets the same error and handles it
 
 
 def _began_immediate(raw: sqlite3.Connection) -> bool | None:
