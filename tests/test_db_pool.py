@@ -26,6 +26,25 @@ def _count_pings(engine, monkeypatch) -> list:
     return pings
 
 
+def _terminate(engine, which: str) -> int:
+    """End the server's side of this database's connections ``which`` (SQL on
+    pg_stat_activity), as a restart does; how many were ended."""
+    killer = engine.pool.recreate()  # a pool of its own: not among those ended
+    raw = killer.connect()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            f" WHERE datname = current_database() AND {which}"
+        )
+        ended = cursor.fetchone()[0]
+        cursor.close()
+    finally:
+        raw.close()
+        killer.dispose()
+    return ended
+
+
 def _use_the_pool(engine, times: int) -> None:
     for _ in range(times):
         with engine.connect() as conn:
@@ -50,19 +69,7 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_before_use(
     with app.app_context():
         engine = db.engine
         if backend == "postgres":  # the server ends every pooled connection of this app
-            killer = engine.pool.recreate()  # a pool of its own: not among those killed
-            raw = killer.connect()
-            try:
-                cursor = raw.cursor()
-                cursor.execute(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-                assert cursor.fetchone()[0] >= 1
-                cursor.close()
-            finally:
-                raw.close()
-                killer.dispose()
+            assert _terminate(engine, "pid <> pg_backend_pid()") >= 1
         monkeypatch.setattr(wiki_db, "PING_AFTER_IDLE", 0.0)
         # Pinged at checkout and replaced: the statement never meets the closed connection.
         for _ in range(engine.pool.size()):
@@ -148,3 +155,15 @@ def test_a_transaction_that_wrote_or_failed_is_still_rolled_back(app, client, ed
         except DBAPIError:
             db.session.rollback()  # a failed transaction: rolled back, the session usable
         assert db.session.scalar(select(Page.title)) == "Wren"
+
+
+def test_a_connection_lost_mid_request_does_not_fail_its_teardown(app, client, editor, backend):
+    """PostgreSQL restarting mid-request: the session's rollback at teardown meets a dead
+    connection; that raised from the teardown and made the response a 500."""
+    assert save_page(client, "Wren", "Wrens sing loud.\n").status_code == 302
+    with app.app_context():  # its teardown is the request's
+        assert db.session.scalar(select(Page.title)) == "Wren"  # a transaction is open
+        if backend == "postgres":
+            pid = db.session.scalar(text("SELECT pg_backend_pid()"))
+            assert _terminate(db.engine, f"pid = {int(pid)}") == 1
+    assert client.get("/raw/Wren").status_code == 200

@@ -110,12 +110,13 @@ def register_extensions(app: Flask) -> None:
     # ``extensions`` here: a bare ``db`` name in this package would be shadowed by it.
     import importlib
 
-    from wiki.db import configure_engines
+    from wiki.db import close_sessions_at_teardown, configure_engines
 
     for name in MODEL_MODULES:  # every table is mapped before the first request
         importlib.import_module(name)
     db = extensions.db
     db.init_app(app)
+    close_sessions_at_teardown(app)
     extensions.migrate.init_app(
         app, db, directory=os.path.join(app.root_path, "..", "migrations"), render_as_batch=True
     )

@@ -168,6 +168,26 @@ def _began_immediate(raw: sqlite3.Connection) -> bool | None:
     return True
 
 
+def close_sessions_at_teardown(app) -> None:
+    """Close the request's session at teardown, letting a connection lost meanwhile go.
+
+    Registered after Flask-SQLAlchemy, so it runs before that extension's own teardown (which
+    then finds nothing to close). When PostgreSQL restarts mid-request, the teardown's
+    rollback meets a dead connection: the server ended that transaction already and the
+    response is made, but the error raised from the teardown turned it into a 500.
+    """
+
+    @app.teardown_appcontext
+    def _close_session(_error) -> None:
+        try:
+            db.session.remove()
+        except OperationalError as error:
+            if not is_unreachable(error):
+                raise
+            log.warning("database connection lost before the session's end: %s", error.orig)
+            db.session.registry.clear()  # the broken session goes; its connection is invalid
+
+
 def begin_write(*, serialize: str | None = None) -> None:
     """Start a fresh transaction that holds the database's write lock on SQLite.
 
