@@ -26,6 +26,7 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import delete, insert, select  # noqa: E402
 
 from wiki import create_app  # noqa: E402
+from wiki.db import begin_write  # noqa: E402
 from wiki.extensions import db  # noqa: E402
 from wiki.jobs.runner import run_jobs  # noqa: E402
 from wiki.models import Page, User, now_utc  # noqa: E402
@@ -164,6 +165,9 @@ def bench_notifications(app, client) -> None:
         uid = db.session.scalar(select(User.id).where(User.username == "writer"))
         page_id = db.session.scalar(select(Page.id).where(Page.title == "Unwatched"))
         now = now_utc()
+        # The write lock first: a transaction that read, then writes, is refused at once on
+        # SQLite when the app's job thread committed in between (it fans out the saves).
+        begin_write()
         db.session.execute(
             insert(Notification),
             [

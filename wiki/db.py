@@ -109,7 +109,7 @@ def _ping_when_idle(engine: Engine) -> None:
 
 
 # A statement that cannot change data: SELECT (or WITH, SHOW) naming no writing verb. Anything
-# else counts as a write; a SELECT … FOR UPDATE too, which is only ever followed by writes.
+# else counts as a write, a SELECT … FOR UPDATE too: a wrong "write" only costs a rollback.
 _WRITING_WORD = re.compile(
     r"\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|CREATE|ALTER|DROP|COPY|CALL|DO|LOCK|NEXTVAL|SETVAL)\b",
     re.IGNORECASE,
