@@ -77,6 +77,28 @@ def test_a_stopped_indexer_starts_no_thread(background, client):
         assert db.session.scalar(select(func.count()).select_from(SearchStale)) == 1
 
 
+def test_stopping_waits_for_the_sync_under_way_and_starts_none(background, client, monkeypatch):
+    """Nothing of a stopped indexer runs on beside what comes next (a test's next app: its
+    Whoosh writes moved the ``random`` state under a Hypothesis test)."""
+    started, finish = threading.Event(), threading.Event()
+    ran = _spy_syncs(monkeypatch)
+    real = search_service.sync
+
+    def slow_sync():
+        started.set()
+        finish.wait(5)
+        real()
+
+    monkeypatch.setattr(search_service, "sync", slow_sync)
+    assert save_page(client, "Narwhal", "Whales with a tusk.").status_code == 302
+    assert started.wait(10)  # a sync is under way in the indexer thread
+    thread = indexer.indexer_for(background).thread
+    threading.Timer(0.2, finish.set).start()
+    indexer.stop(background)
+    assert not thread.is_alive()  # stop() returned once the sync under way had ended
+    assert ran == ["search-indexer"]  # and no sync began after stop()
+
+
 _EXIT_AFTER_A_KICK = """
 import json, sys
 from wiki import create_app

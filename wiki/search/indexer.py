@@ -73,6 +73,8 @@ class Indexer:
                         self.thread = None
                         return
             self.wake.clear()
+            if self.stopped:  # woken by stop(): no sync after it
+                return
             with self.app.app_context():
                 service.sync()  # never raises; what it cannot do stays recorded
             with self.lock:  # a kick in between keeps it busy
@@ -83,9 +85,15 @@ class Indexer:
         """Until the index has caught up with every kick so far (tests, shutdown)."""
         return self.idle.wait(timeout)
 
-    def stop(self) -> None:
-        self.stopped = True
-        self.wake.set()
+    def stop(self, wait: float = 10.0) -> None:
+        """No more syncs; waits up to ``wait`` seconds for one under way, so that nothing of
+        it (Whoosh's writes, its use of ``random``) runs on beside whatever comes next."""
+        with self.lock:
+            self.stopped = True
+            self.wake.set()
+            thread = self.thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(wait)
 
     def _drain(self) -> None:
         """At the process's exit: let the index catch up with the saves it was told of."""
