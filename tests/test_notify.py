@@ -281,6 +281,38 @@ def test_one_job_run_fans_out_a_queue_longer_than_a_batch(client, wiki, monkeypa
     assert scalar(app, select(func.count(Event.id)).where(Event.state == "new")) == 0
 
 
+@pytest.mark.parametrize("chunk", [25, 2])
+def test_events_fanned_out_together_share_write_transactions(client, wiki, monkeypatch, chunk):
+    """A run fans out its events in one write transaction per WRITE_CHUNK of them (a commit
+    and a claim apiece cost the job as much as the writes); the writes of one event see
+    those before it, so a burst of edits queued together still folds into one entry."""
+    from wiki.notify import fanout
+
+    app = client.application
+    save_as(wiki, client, "carol", "Topic", "0")
+    drain(app)
+    for n in range(1, 4):
+        save_as(wiki, client, "bob", "Topic", f"bob {n}")
+    save_as(wiki, client, "dave", "Topic", "dave")
+    save_as(wiki, client, "bob", "Topic", "bob again")
+    assert scalar(app, select(func.count(Event.id)).where(Event.state == "new")) == 5
+    write_transactions = []
+    real_begin = fanout.begin_write
+
+    def counted_begin(**kwargs):
+        write_transactions.append(1)
+        real_begin(**kwargs)
+
+    monkeypatch.setattr(fanout, "begin_write", counted_begin)
+    monkeypatch.setattr(fanout, "WRITE_CHUNK", chunk)
+    drain(app)
+    assert len(write_transactions) == (1 if chunk == 25 else 3)
+    assert scalar(app, select(func.count(Event.id)).where(Event.state == "new")) == 0
+    notes = [(n.kind, n.from_rev, n.to_rev, n.edits) for n in _notes(app, "carol")]
+    assert notes == [("edit", 2, 4, 3), ("edit", 5, 5, 1), ("edit", 6, 6, 1)]
+    assert [(n.kind, n.to_rev) for n in _notes(app, "bob")] == [("edit", 5)]
+
+
 def test_fan_out_reads_before_the_write_lock_and_tells_each_watcher_once(client, wiki, monkeypatch):
     """Who is told is read before the write lock (saves queue for it on SQLite); only the
     claim and the writes hold it. Another worker that claims the event first, after this

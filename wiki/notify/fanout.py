@@ -1,9 +1,9 @@
 """Fan-out: turn each new :class:`Event` into notifications and delivery rows, exactly once.
 
 Each event is read first, without the write lock: who watches, who is mentioned, which
-webhooks and mailboxes want it. Then one write transaction claims it (``state`` new → done),
-writes the notifications and the deliveries, and commits; a crash rolls all of it back and
-the event is fanned out again. On SQLite every save queues for the same write lock, and the
+webhooks and mailboxes want it. Then one write transaction claims the events read (``state``
+new → done; up to WRITE_CHUNK of them), writes their notifications and deliveries, and
+commits; a crash rolls all of it back and the events are fanned out again. On SQLite every save queues for the same write lock, and the
 reads were half of each fan-out's time holding it. Nobody is notified of their own action,
 a page's readers only, one entry per user per event.
 """
@@ -25,38 +25,64 @@ from wiki.notify.models import Delivery, Event, Notification, NotifySettings, Wa
 from wiki.text.titles import SEPARATOR
 
 BATCH = 100
+# Events whose writes share one write transaction: a commit and a claim per event cost the
+# job runner as much as the event's own writes, yet one transaction must not hold SQLite's
+# write lock for long while saves queue for it (a chunk of events writes for a few milliseconds).
+WRITE_CHUNK = 25
 
 
 def fan_out_pending() -> bool:
     """Fan out up to BATCH new events, oldest first (each unless another worker did);
     returns whether there may be more (a full batch was found)."""
-    ids = db.session.scalars(
-        select(Event.id).where(Event.state == "new").order_by(Event.id).limit(BATCH)
+    events = db.session.scalars(
+        select(Event).where(Event.state == "new").order_by(Event.id).limit(BATCH)
     ).all()
+    for start in range(0, len(events), WRITE_CHUNK):
+        _fan_out_events(events[start : start + WRITE_CHUNK])
     db.session.rollback()
-    for event_id in ids:
-        fan_out(event_id)
-    return len(ids) == BATCH
+    return len(events) == BATCH
 
 
 def fan_out(event_id: int) -> None:
     """Fan out one event unless another worker did (or does it first)."""
     event = db.session.scalar(select(Event).where(Event.id == event_id, Event.state == "new"))
-    if event is None:
-        db.session.rollback()
-        return
-    handler = HANDLERS.get(event.kind)
-    write = handler(event, json.loads(event.data or "{}")) if handler is not None else None
-    db.session.expunge(event)  # its loaded values serve the writes, with no reload
+    if event is not None:
+        _fan_out_events([event])
+    db.session.rollback()
+
+
+def _fan_out_events(events: list[Event]) -> None:
+    """Read what each event means without the write lock, then claim the events and write
+    for those claimed, in one transaction (a crash rolls all of it back; they are fanned
+    out again). The writes of one event see those of the events before it (folding)."""
+    hooks = db.session.scalars(select(Webhook).where(Webhook.active.is_(True))).all()
+    writes = {}
+    for event in events:
+        handler = HANDLERS.get(event.kind)
+        data = json.loads(event.data or "{}")
+        writes[event.id] = handler(event, data, hooks) if handler is not None else None
+    for event in events:
+        db.session.expunge(event)  # its loaded values serve the writes, with no reload
     begin_write()
-    # The claim: of two workers fanning out the same event, one changes the row; the other
-    # (on PostgreSQL, after waiting for the first's commit) finds it done and writes nothing.
-    claimed = db.session.execute(
-        update(Event).where(Event.id == event_id, Event.state == "new").values(state="done")
-    ).rowcount
-    if claimed and write is not None:
-        write()
+    for event_id in _claim(list(writes)):
+        if writes[event_id] is not None:
+            writes[event_id]()
     db.session.commit()
+
+
+def _claim(event_ids: list[int]) -> list[int]:
+    """Of ``event_ids``, those still new, now marked done, in order. Of two workers fanning
+    out the same events, one claims each: on PostgreSQL the other skips the rows the first
+    has locked (its commit marks them done) instead of waiting for it."""
+    ids = db.session.scalars(
+        select(Event.id)
+        .where(Event.id.in_(event_ids), Event.state == "new")
+        .order_by(Event.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if ids:
+        db.session.execute(update(Event).where(Event.id.in_(ids)).values(state="done"))
+    return list(ids)
 
 
 def watchers(page: Page, event: Event) -> set[int]:
@@ -200,12 +226,13 @@ def _mentioned(event: Event, page: Page, text_before: str, text_after: str) -> s
     return {u.id for u in mentions.mentioned_readers(names, page)} - {event.actor_id}
 
 
-# A handler reads what an event means (who is told, which deliveries) and returns the writes
-# to make once the event is claimed under the write lock (None: nothing to write).
+# A handler reads what an event means (who is told, which deliveries; ``hooks``: the active
+# webhooks, read once for a batch of events) and returns the writes to make once the event
+# is claimed under the write lock (None: nothing to write).
 Writes = Callable[[], None] | None
 
 
-def _page_saved(event: Event, data: dict) -> Writes:
+def _page_saved(event: Event, data: dict, hooks: list[Webhook]) -> Writes:
     page = db.session.get(Page, event.page_id)
     bodies = dict(
         db.session.execute(
@@ -222,7 +249,7 @@ def _page_saved(event: Event, data: dict) -> Writes:
     summary = (data.get("summary") or "")[:300]
     breaking, changes = events.api_counts(data)
     api = {"api_breaking": breaking, "api_changes": changes}
-    deliveries = _deliveries(event, readers | mentioned)
+    deliveries = _deliveries(event, readers | mentioned, hooks)
     revs = {"from_rev": event.revision, "to_rev": event.revision}
 
     def write() -> None:
@@ -241,11 +268,11 @@ def _readers(user_ids: set[int], page: Page) -> set[int]:
 
 
 def _page_changed(kind: str):
-    def handler(event: Event, data: dict) -> Writes:
+    def handler(event: Event, data: dict, hooks: list[Webhook]) -> Writes:
         page = db.session.get(Page, event.page_id)
         users = watchers(page, event) - {event.actor_id}
         text = data.get("old_title", "") if kind == "rename" else data.get("title", "")
-        deliveries = _deliveries(event, users)
+        deliveries = _deliveries(event, users, hooks)
 
         def write() -> None:
             _notify(users, event, kind, to_rev=event.revision, text=text[:300])
@@ -256,7 +283,7 @@ def _page_changed(kind: str):
     return handler
 
 
-def _comment_created(event: Event, data: dict) -> Writes:
+def _comment_created(event: Event, data: dict, hooks: list[Webhook]) -> Writes:
     page = db.session.get(Page, event.page_id)
     if page is None or page.deleted:
         return None
@@ -264,7 +291,7 @@ def _comment_created(event: Event, data: dict) -> Writes:
     users = watchers(page, event) - {event.actor_id} - mentioned
     kind = "thread" if data.get("new_thread") else "reply"
     subject = (data.get("subject") or "")[:300]
-    deliveries = _deliveries(event, users | mentioned)
+    deliveries = _deliveries(event, users | mentioned, hooks)
 
     def write() -> None:
         _notify(mentioned, event, "mention", text=subject)
@@ -277,12 +304,14 @@ def _comment_created(event: Event, data: dict) -> Writes:
     return write
 
 
-def _deliveries(event: Event, notified: set[int]) -> list[dict]:
-    """Delivery rows: subscribed webhooks, and mail for notified users who want each event."""
-    rows = []
-    for hook in db.session.scalars(select(Webhook).where(Webhook.active.is_(True))):
-        if event.kind in hook.events.split(","):
-            rows.append({"channel": "webhook", "target_id": hook.id})
+def _deliveries(event: Event, notified: set[int], hooks: list[Webhook]) -> list[dict]:
+    """Delivery rows: the active webhooks (``hooks``) subscribed to the event, and mail for
+    notified users who want each event."""
+    rows = [
+        {"channel": "webhook", "target_id": hook.id}
+        for hook in hooks
+        if event.kind in hook.events.split(",")
+    ]
     if notified and current_app.config.get("MAIL_URL"):
         each = select(NotifySettings.user_id).where(
             NotifySettings.user_id.in_(notified),
@@ -314,11 +343,11 @@ def _add_deliveries(event: Event, rows: list[dict]) -> None:
         )
 
 
-def _to_user(event: Event, data: dict) -> Writes:
+def _to_user(event: Event, data: dict, hooks: list[Webhook]) -> Writes:
     return lambda: _add_deliveries(event, [{"channel": "email", "target_id": data["user_id"]}])
 
 
-def _webhook_test(event: Event, data: dict) -> Writes:
+def _webhook_test(event: Event, data: dict, hooks: list[Webhook]) -> Writes:
     return lambda: _add_deliveries(event, [{"channel": "webhook", "target_id": data["webhook_id"]}])
 
 
