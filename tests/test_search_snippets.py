@@ -1,6 +1,17 @@
 """Tests for wiki.search.snippets: escaped, highlighted result snippets."""
 
-from wiki.search.snippets import WordMarks, make_snippet, marked_snippet, plain_snippet
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wiki.search.snippets import (
+    WordMarks,
+    _match_spans,
+    _token_marks,
+    make_snippet,
+    marked_snippet,
+    plain_snippet,
+)
+from wiki.search.text import WORD_RE
 
 
 def test_snippet_escapes_everything_but_mark() -> None:
@@ -54,3 +65,24 @@ def test_marks_shared_by_the_snippets_of_one_search() -> None:
     assert second == "The <mark>celery</mark> <mark>beat</mark> again, next to nothing."
     assert len(asked) - count == 3  # only "again", "nothing" and "The" are new
     assert make_snippet("Nothing here matches at all.", marks) is None
+
+
+_SYMBOLS = st.sampled_from(list(" .-+#@/_\n\tÉé") + ["C++", "N+1", ".NET", "a.b", "x/2", "é"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(min_size=1, max_size=8), _SYMBOLS), max_size=40))
+def test_match_spans_are_those_of_each_token_in_place(parts: list[str]) -> None:
+    """The one-scan walk (the text split around its tokens) marks what marking each token
+    that WORD_RE finds, where it finds it, marks."""
+    text = "".join(parts)
+
+    def is_match(word: str) -> bool:
+        return len(word) % 2 == 0 or "+" in word
+
+    expected = [
+        (m.start() + s, m.start() + e, key)
+        for m in WORD_RE.finditer(text)
+        for s, e, key in _token_marks(m.group(), is_match)
+    ]
+    assert list(_match_spans(text, WordMarks(is_match))) == expected
