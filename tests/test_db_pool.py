@@ -1,7 +1,15 @@
-"""Round trips the connection pool saves: a PostgreSQL connection is pinged at checkout only
-after sitting idle (wiki.db._ping_when_idle), one the server closed meanwhile is replaced
-before a request uses it, and first_row's autocommit never outlives its read. SQLite never
-pings: a file does not drop connections."""
+"""What wiki.db does with pooled connections, and the round trips it saves.
+
+- A PostgreSQL connection is pinged at checkout only after sitting idle
+  (``_ping_when_idle``); one the server closed meanwhile is replaced before a request uses
+  it. SQLite never pings: a file does not drop connections.
+- ``first_row``'s autocommit never outlives its read.
+- A transaction that only read ends in COMMIT, not ROLLBACK (``_commit_what_only_read``), so
+  psycopg keeps its prepared statements; ``only_reads`` tells such statements from the
+  rest, and a transaction that wrote or failed is still rolled back.
+- A connection lost mid-request (PostgreSQL restarting) does not turn the request's
+  teardown into a 500 (``close_sessions_at_teardown``).
+"""
 
 from __future__ import annotations
 
@@ -72,8 +80,7 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_before_use(
             assert _terminate(engine, "pid <> pg_backend_pid()") >= 1
         monkeypatch.setattr(wiki_db, "PING_AFTER_IDLE", 0.0)
         # Pinged at checkout and replaced: the statement never meets the closed connection.
-        for _ in range(engine.pool.size()):
-            _use_the_pool(engine, 1)
+        _use_the_pool(engine, engine.pool.size())
     page = client.get("/wiki/Otter")
     assert page.status_code == 200 and "Otters hold hands." in page.get_data(as_text=True)
     assert save_page(client, "Otter", "Otters hold hands asleep.\n", base_rev=1).status_code == 302
