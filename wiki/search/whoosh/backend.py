@@ -9,7 +9,7 @@ one and swaps the symlink with one atomic rename.
 
 Concurrency and durability:
 
-- Every write goes through ``apply(updates, removals)``: it opens ``ix.writer(timeout=...)``
+- Every write goes through ``apply(updates, removals)``: it opens a writer (``open_writer``)
   in a retry loop (on ``LockError`` it sleeps with backoff, for up to WRITE_TIMEOUT seconds,
   then raises ``IndexBusy``), deletes, updates, commits and returns. There is no
   AsyncWriter/BufferedWriter: when ``apply`` returns the change is committed and every later
@@ -91,6 +91,7 @@ from wiki.search.whoosh.write import (
     lock_live_generation,
     merge_smallest,
     merge_when_many,
+    open_writer,
     remove_old_generations,
     smallest_segments,
 )
@@ -248,7 +249,7 @@ class WhooshBackend:
         """
         ix, gen = self._index()
         try:
-            writer = ix.writer(timeout=0.0)
+            writer = open_writer(ix, timeout=0.0)
         except (whoosh_index.LockError, OSError, whoosh_index.IndexError):
             return False
         try:
@@ -288,7 +289,7 @@ class WhooshBackend:
         while True:
             ix, gen = self._index()
             try:
-                writer = ix.writer(timeout=min(delay, 0.5))
+                writer = open_writer(ix, timeout=min(delay, 0.5))
             except whoosh_index.LockError:
                 writer = None
             except (OSError, whoosh_index.IndexError):  # a rebuild deleted the generation
