@@ -69,6 +69,9 @@ def make_app(args, tmp: str):
         WTF_CSRF_ENABLED=False,
         RATELIMIT_ENABLED=False,
         WIKI_PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
+        # Saves index before their response, so the save figure includes the index update
+        # (by default an indexer process does it after the response).
+        SEARCH_SYNC="request",
     )
 
 
