@@ -3,9 +3,10 @@
 Each event is read first, without the write lock: who watches, who is mentioned, which
 webhooks and mailboxes want it. Then one write transaction claims the events read (``state``
 new → done; up to WRITE_CHUNK of them), writes their notifications and deliveries, and
-commits; a crash rolls all of it back and the events are fanned out again. On SQLite every save queues for the same write lock, and the
-reads were half of each fan-out's time holding it. Nobody is notified of their own action,
-a page's readers only, one entry per user per event.
+commits; a crash rolls all of it back and the events are fanned out again. On SQLite
+every save queues for the same write lock, and the reads were half of each fan-out's time
+holding it. Nobody is notified of their own action, a page's readers only, one entry per
+user per event.
 """
 
 from __future__ import annotations
