@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.writing import SegmentWriter
 
 from wiki.search.documents import SearchDoc
@@ -63,5 +64,9 @@ def test_short_lists_are_inlined_and_every_term_reads_back_as_whoosh_writes_it(t
         inlined = {term: reader.term_info(*term).is_inlined() for term in expected}
     assert inlined[BODY, b"unique9"] and inlined[BODY, b"common"] is False
     assert all(inlined[term] == (len(items) < INLINE_POSTINGS) for term, items in expected.items())
+    # Its segments name Whoosh's own codec, which reads them: the index's table of contents
+    # (a pickle) does not name our codec class.
+    with ours.reader() as reader:
+        assert {type(leaf.codec()) for leaf, _ in reader.leaf_readers()} == {W3Codec}
     with theirs.reader() as reader:  # Whoosh's own codec inlines nothing
         assert not any(reader.term_info(*term).is_inlined() for term in expected)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
+from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter, W3Segment
 from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import IndexReader, SegmentReader
 from whoosh.util.filelock import LockBase
@@ -82,6 +82,12 @@ class _InliningCodec(W3Codec):
             compression=self._compression,
             inlinelimit=self._inlinelimit,
         )
+
+    def new_segment(self, storage, indexname):
+        # The segment is pickled into the index's table of contents with the codec it names,
+        # and its readers use that codec. Whoosh's own reads what this one writes; naming it
+        # keeps the index readable where this class is not (an older release, a rename).
+        return W3Segment(W3Codec(), indexname)
 
 
 def open_writer(ix: whoosh_index.Index, **kwargs) -> SegmentWriter:
