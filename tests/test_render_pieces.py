@@ -310,3 +310,26 @@ def test_api_references_reusing_operation_ids_get_unique_anchors_in_pieces(cut_e
     rendered = render_in_pieces(body, existing=(), cache=cache)
     assert cache.whole_renders == 0  # really in pieces
     assert_unique_api_anchors(rendered)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(BLOCKS), min_size=2, max_size=12))
+def test_pieces_parsed_with_reused_instances_render_what_new_ones_render(blocks):
+    """Piece parses borrow Markdown instances another render gave back (with its footnotes,
+    stashes and table of contents reset), and give them back with their own changes undone:
+    each render equals a whole render by new instances."""
+    body = "\n\n".join(blocks)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(rendering, "_idle", rendering._Idle())
+        whole = rendering.render(body, existing=EXISTING, page_title="Page")
+    with cutting_everywhere(), pytest.MonkeyPatch.context() as mp:
+        mp.setattr(rendering, "_idle", _REUSED)
+        for _ in range(2):  # a cold cache, then pieces parsed again by used instances
+            rendered = render_in_pieces(
+                body, existing=EXISTING, page_title="Page", cache=PieceCache()
+            )
+            assert rendered == whole
+    assert _REUSED.instances  # given back
+
+
+_REUSED = rendering._Idle()  # shared by the examples: each renders after the others

@@ -744,3 +744,70 @@ def test_unescape_skips_only_texts_without_escapes() -> None:
     build = rendering.build_markdown
     with mock.patch.object(rendering, "build_markdown", stock):
         assert rendering.render(body, existing=()) == expected
+
+
+REUSE_SAMPLES = [
+    "# One\n\n[TOC]\n\n## Two\n\nText[^1] and [[Some page]] [[Missing page|red]].\n\n"
+    "[^1]: A note.\n",
+    "```mermaid\ngraph TD; A-->B\n```\n\n$$\nx^2\n$$\n\n![d](d.png)\n",
+    '[ref]: https://example.com "T"\n\nA [ref] link, <abbr>raw</abbr> and '
+    "<div>\n\n*html*\n</div>\n",
+    "| a | b |\n|---|---|\n| 1 | 2 |\n\n- [ ] task\n- [x] done\n\n~~gone~~ www.example.com\n",
+    "```python\nprint('hi')\n```\n\n    indented\n\n> quote with [^2]\n\n[^2]: Two.\n",
+    "plain text, no links, no notes, no headings\n",
+]
+
+
+def _fresh_render(body: str, **kwargs) -> rendering.Rendered:
+    with mock.patch.object(rendering, "_idle", rendering._Idle()):
+        return rendering.render(body, **kwargs)
+
+
+def test_a_reused_markdown_renders_each_text_as_a_new_one_would() -> None:
+    """Instances serve one render after another: nothing of a text (footnotes, references,
+    stashed HTML and code, headings, links, fences seen) carries over into the next."""
+    kwargs = {"existing": frozenset({"Some page"}), "page_title": "Here", "image_sizes": {}}
+    samples = [*REUSE_SAMPLES, *BODY_VECTORS[:40], *_spec_and_documents()[:300]]
+    reused = rendering._Idle()
+    built = 0
+    for _ in range(2):  # every text after every other
+        for body in samples:
+            try:
+                want = _fresh_render(body, **kwargs)
+            except rendering.RenderError:
+                continue
+            with mock.patch.object(rendering, "_idle", reused):
+                before = list(reused.instances)
+                assert rendering.render(body, **kwargs) == want, body
+                built += not any(md in before for md in reused.instances)
+    assert built < 5  # the same instance, reset, not a new one for each text
+
+
+def test_an_instance_whose_render_failed_is_not_reused() -> None:
+    with mock.patch.object(rendering, "_idle", rendering._Idle()):
+        rendering.render("first", existing=())
+        (instance,) = rendering._idle.instances
+        with (
+            mock.patch.object(instance, "convert", side_effect=RecursionError),
+            pytest.raises(rendering.RenderError),
+        ):
+            rendering.render("second", existing=())
+        assert rendering._idle.instances == []
+        assert "<p>third</p>" in rendering.render("third", existing=()).html
+        assert rendering._idle.instances and rendering._idle.instances[0] is not instance
+
+
+def test_each_thread_reuses_only_its_own_instances() -> None:
+    seen: dict[str, list] = {}
+
+    def work(name: str) -> None:
+        rendering.render(f"{name} text", existing=())
+        seen[name] = list(rendering._idle.instances)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen["a"]) == len(seen["b"]) == 1
+    assert seen["a"][0] is not seen["b"][0]

@@ -11,6 +11,7 @@ import functools
 import gc
 import html
 import re
+import threading
 import xml.etree.ElementTree as etree
 from collections.abc import Callable, Collection, Mapping, Set
 from dataclasses import dataclass, field
@@ -200,6 +201,14 @@ class RenderState:
     math: bool = False
 
 
+@dataclass
+class _Slot:
+    """Where a built Markdown's fences and links report: the state of the render that uses
+    it now (a borrowed instance serves one render after another, each with its own)."""
+
+    state: RenderState | None
+
+
 class _WikiLinkProcessor(InlineProcessor):
     """``[[Title]]``, ``[[Title|label]]``, ``[[Title#Section|label]]`` -> ``<a class="wikilink">``.
 
@@ -222,9 +231,13 @@ class _WikiLinkProcessor(InlineProcessor):
 class _LinkProcessor(Treeprocessor):
     """Marks links to missing pages red, resolves attachment URLs and notes math."""
 
-    def __init__(self, md: markdown.Markdown, state: RenderState) -> None:
+    def __init__(self, md: markdown.Markdown, slot: _Slot) -> None:
         super().__init__(md)
-        self.state = state
+        self.slot = slot
+
+    @property
+    def state(self) -> RenderState:
+        return self.slot.state  # type: ignore[return-value]  # set while a render runs
 
     def run(self, root: etree.Element) -> None:
         for el in root.iter():
@@ -279,15 +292,15 @@ class _TablePipes(Preprocessor):
 
 
 class _WikiExtension(Extension):
-    def __init__(self, state: RenderState) -> None:
+    def __init__(self, slot: _Slot) -> None:
         super().__init__()
-        self.state = state
+        self.slot = slot
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802
         # Above backslash escapes (180) so a table's ``\|`` reaches us, below code spans (190).
         md.inlinePatterns.register(_WikiLinkProcessor(_WIKILINK, md), "wikilink", 185)
         md.preprocessors.register(_TablePipes(md), "wikilink_table_pipes", 20)
-        md.treeprocessors.register(_LinkProcessor(md, self.state), "wikilinks", 15)
+        md.treeprocessors.register(_LinkProcessor(md, self.slot), "wikilinks", 15)
 
 
 class GuardedRegex:
@@ -451,15 +464,16 @@ def _has_any(text: str, strings: tuple[str, ...], start: int) -> bool:
 
 def build_markdown(state: RenderState) -> markdown.Markdown:
     """A fresh Markdown instance whose fences and links report into ``state``."""
+    slot = _Slot(state)
 
     def mermaid(source: str, *args: Any, **kwargs: Any) -> str:
-        state.mermaid = True
+        slot.state.mermaid = True  # type: ignore[union-attr]
         return f'<pre class="mermaid">{html.escape(source)}</pre>'
 
     math_fence = arithmatex_fenced_format(mode="generic")
 
     def math(*args: Any, **kwargs: Any) -> str:
-        state.math = True
+        slot.state.math = True  # type: ignore[union-attr]
         return math_fence(*args, **kwargs)
 
     fences = [
@@ -486,8 +500,9 @@ def build_markdown(state: RenderState) -> markdown.Markdown:
     }
     extensions: list[Any] = [*configs, "footnotes", "pymdownx.magiclink", "sane_lists"]
     md = markdown.Markdown(
-        extensions=[*extensions, GfmExtension(), _WikiExtension(state)], extension_configs=configs
+        extensions=[*extensions, GfmExtension(), _WikiExtension(slot)], extension_configs=configs
     )
+    md.wiki_slot = slot  # type: ignore[attr-defined]
     for name, chars in INLINE_GUARDS.items():
         pattern = md.inlinePatterns[name]
         pattern.compiled_re = GuardedRegex(pattern.compiled_re, chars)
@@ -505,6 +520,45 @@ def build_markdown(state: RenderState) -> markdown.Markdown:
     # extensions adds to it after this.
     md.block_level_elements = frozenset(md.block_level_elements)  # type: ignore[assignment]
     return md
+
+
+class _Idle(threading.local):
+    def __init__(self) -> None:
+        self.instances: list[markdown.Markdown] = []
+
+
+_idle = _Idle()
+IDLE_INSTANCES = 8  # per thread: a render, and the pieces of a long page parsed at once
+
+
+def borrow_markdown(state: RenderState) -> markdown.Markdown:
+    """:func:`build_markdown` for ``state``, reusing an instance this thread gave back.
+
+    Building one (its extensions, processors and patterns) took ~0.4 ms, more than rendering
+    a short page; Python-Markdown instances are made to convert one text after another, reset
+    in between. Give it back with :func:`give_back` once the render is done with it, and only
+    then: an instance whose render failed is left to the garbage collector, whatever state
+    the failure left it in.
+    """
+    build = build_markdown  # looked up now: a test may have swapped in a variant
+    while _idle.instances:
+        md = _idle.instances.pop()
+        if md.wiki_built_by is build:  # type: ignore[attr-defined]
+            md.wiki_slot.state = state  # type: ignore[attr-defined]
+            return md
+    md = build(state)
+    md.wiki_built_by = build  # type: ignore[attr-defined]
+    return md
+
+
+def give_back(md: markdown.Markdown) -> None:
+    """Return a borrowed instance, reset (it holds nothing of the render it served), for
+    this thread's next render. The caller must have undone its own changes to it."""
+    md.wiki_slot.state = None  # type: ignore[attr-defined]
+    md.references = {}
+    md.reset()
+    if len(_idle.instances) < IDLE_INSTANCES:
+        _idle.instances.append(md)
 
 
 def _count_headings(tokens: list[dict]) -> int:
@@ -564,19 +618,20 @@ def render_markdown(
     existing: Collection[str],
     page_title: str | None = None,
     image_sizes: Mapping[str, tuple[int, int]] | None = None,
-    prepare: Callable[[markdown.Markdown, RenderState], None] | None = None,
+    prepare: Callable[[markdown.Markdown, RenderState], Callable[[], None]] | None = None,
 ) -> Rendered:
     """:func:`render` of the Markdown after front matter, already split off and checked by
     :func:`check_complexity`.
 
     ``prepare`` is called with the Markdown instance and its state before the conversion
-    (``wiki.rendering.pieces`` adds a last preprocessor that may take the render over).
+    (``wiki.rendering.pieces`` adds a last preprocessor that may take the render over); it
+    returns what undoes its changes, called after a conversion that completed, before the
+    instance serves another render.
     """
     existing = existing if isinstance(existing, Set) else frozenset(existing)
     state = RenderState(existing=existing, page_title=page_title, image_sizes=image_sizes or {})
-    md = build_markdown(state)
-    if prepare is not None:
-        prepare(md, state)
+    md = borrow_markdown(state)
+    undo = prepare(md, state) if prepare is not None else None
     try:
         page_html = unique_api_anchors(checked_html(md.convert(text)))
         tokens = getattr(md, "toc_tokens", [])
@@ -584,6 +639,9 @@ def render_markdown(
         toc_html = with_api_entries(sanitize_html(toc) if toc else "", page_html)
     except RecursionError:
         raise too_complex("it is nested too deeply", 400) from None
+    if undo is not None:
+        undo()
+    give_back(md)
     return Rendered(
         html=page_html,
         toc_html=toc_html,

@@ -201,9 +201,15 @@ class _Decide(Preprocessor):
 def _render_in_pieces(text, meta, existing, page_title, image_sizes, cache) -> Rendered:
     """The whole render, unless :class:`_Decide` finds the document can be cut."""
 
-    def prepare(md, state: rendering.RenderState) -> None:
-        _cache_highlighting(md, cache)
+    def prepare(md, state: rendering.RenderState):
+        restore_highlighting = _cache_highlighting(md, cache)
         md.preprocessors.register(_Decide(md, state), "pieces_decide", 0)
+
+        def undo() -> None:
+            md.preprocessors.deregister("pieces_decide")
+            restore_highlighting()
+
+        return undo
 
     try:
         rendered = rendering.render_markdown(
@@ -301,9 +307,9 @@ def _set_highlighted_blocks(md, number: int) -> None:
     superfences(md).highlight_ext.pygments_code_block = number
 
 
-def _cache_highlighting(md, cache: PieceCache) -> None:
+def _cache_highlighting(md, cache: PieceCache):
     """Reuse the HTML Pygments made of a code block before (same source, options and block
-    number: the number can appear in anchors)."""
+    number: the number can appear in anchors). Returns what puts Pygments back."""
     fence = default_fence(md)
     highlight = fence["formatter"]
     document = md
@@ -321,6 +327,7 @@ def _cache_highlighting(md, cache: PieceCache) -> None:
         return html
 
     fence["formatter"] = cached_highlight
+    return lambda: fence.__setitem__("formatter", highlight)
 
 
 def _frozen(value):
@@ -428,11 +435,12 @@ def _parse_piece(chunk: str, context: tuple):
     instance (its ``references`` hold the piece's definitions), the tree and the state."""
     stash, code_stash, existing, page_title, image_sizes = context
     state = rendering.RenderState(existing=existing, page_title=page_title, image_sizes=image_sizes)
-    md = rendering.build_markdown(state)
+    md = rendering.borrow_markdown(state)
     md.htmlStash.rawHtmlBlocks = list(stash)
     md.htmlStash.html_counter = len(stash)
     md.preprocessors["fenced_code_block"].extension.stash.stash = dict(code_stash)
-    md.treeprocessors["toc"].slugify = _PlaceholderSlugs()
+    toc = md.treeprocessors["toc"]
+    toc.slugify = _PlaceholderSlugs(replacing=toc.slugify)
     try:
         root = md.parser.parseDocument(chunk.split("\n")).getroot()
     except RecursionError:
@@ -458,7 +466,10 @@ def _finish_piece(md, root, state: rendering.RenderState, references: dict) -> _
     except RecursionError:
         raise rendering.too_complex("it is nested too deeply", 400) from None
     flat = _flatten(getattr(md, "toc_tokens", []))
-    slugs = md.treeprocessors["toc"].slugify.slugs
+    toc = md.treeprocessors["toc"]
+    slugs = toc.slugify.slugs
+    toc.slugify = toc.slugify.replacing
+    rendering.give_back(md)
     return _Piece(
         html=html,
         self_contained=self_contained(output),
@@ -482,8 +493,9 @@ class _PlaceholderSlugs:
     """The table of contents' slugify for a piece: records the id each heading wants and
     gives it a placeholder; :func:`_number_headings` puts in the document-wide ids."""
 
-    def __init__(self) -> None:
+    def __init__(self, replacing) -> None:
         self.slugs: list[str] = []
+        self.replacing = replacing  # put back when the piece is done
 
     def __call__(self, value: str, separator: str) -> str:
         self.slugs.append(rendering.heading_slug(value, separator))
