@@ -313,6 +313,51 @@ def test_events_fanned_out_together_share_write_transactions(client, wiki, monke
     assert [(n.kind, n.to_rev) for n in _notes(app, "bob")] == [("edit", 5)]
 
 
+def test_events_fanned_out_together_read_each_page_once(client, wiki, monkeypatch):
+    """A run's events share their reads: a page's watches once, however many of its saves
+    the run fans out, and the revisions' texts in one query. Each event still tells only
+    those who watched when it happened: a watch started between two saves hears only of
+    the second, and a mention is new only against the revision just before it."""
+    from wiki.notify import fanout
+
+    app = client.application
+    save_as(wiki, client, "alice", "Busy", "start")
+    save_as(wiki, client, "alice", "Quiet", "start")
+    drain(app)
+    save_as(wiki, client, "bob", "Busy", "one")
+    _watch(wiki, client, "carol", "Busy")
+    save_as(wiki, client, "bob", "Busy", "one @dave")
+    save_as(wiki, client, "bob", "Busy", "one @dave two")
+    save_as(wiki, client, "bob", "Quiet", "one")
+    reads: list[int] = []
+    real_watches = fanout.watches
+
+    def counted(page):
+        reads.append(page.id)
+        return real_watches(page)
+
+    statements: list[str] = []
+
+    def collect(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    monkeypatch.setattr(fanout, "watches", counted)
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", collect)
+        try:
+            drain(app)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", collect)
+    assert sorted(reads) == sorted(set(reads)) and len(reads) == 2  # Busy and Quiet, once each
+    assert sum("FROM revisions" in s and "body" in s for s in statements) == 1
+    assert [(n.kind, n.from_rev, n.to_rev) for n in _notes(app, "carol")] == [("edit", 3, 4)]
+    assert [(n.kind, n.to_rev) for n in _notes(app, "dave")] == [("mention", 3)]
+    assert [(n.kind, n.from_rev, n.to_rev) for n in _notes(app, "alice")] == [
+        ("edit", 2, 4),
+        ("edit", 2, 2),
+    ]
+
+
 def test_fan_out_reads_before_the_write_lock_and_tells_each_watcher_once(client, wiki, monkeypatch):
     """Who is told is read before the write lock (saves queue for it on SQLite); only the
     claim and the writes hold it. Another worker that claims the event first, after this
@@ -326,11 +371,11 @@ def test_fan_out_reads_before_the_write_lock_and_tells_each_watcher_once(client,
     save_as(wiki, client, "bob", "Topic", "one\ntwo", summary="more")
     event_id = scalar(app, select(Event.id).where(Event.state == "new"))
     calls: list[str] = []
-    real_watchers, real_begin = fanout.watchers, fanout.begin_write
+    real_watches, real_begin = fanout.watches, fanout.begin_write
 
-    def spy_watchers(page, event):
+    def spy_watches(page):
         calls.append("read watchers")
-        return real_watchers(page, event)
+        return real_watches(page)
 
     def begin_after_another_worker(**kwargs):
         calls.append("write lock")
@@ -338,7 +383,7 @@ def test_fan_out_reads_before_the_write_lock_and_tells_each_watcher_once(client,
             fanout.fan_out(event_id)
         real_begin(**kwargs)
 
-    monkeypatch.setattr(fanout, "watchers", spy_watchers)
+    monkeypatch.setattr(fanout, "watches", spy_watches)
     monkeypatch.setattr(fanout, "begin_write", begin_after_another_worker)
     with app.app_context():
         fanout.fan_out(event_id)

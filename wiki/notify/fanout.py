@@ -11,12 +11,13 @@ user per event.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 from collections.abc import Callable
 
 from flask import current_app
-from sqlalchemy import ARRAY, Integer, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import ARRAY, Integer, and_, bindparam, func, insert, or_, select, tuple_, update
 
 from wiki.db import begin_write, is_postgres
 from wiki.extensions import db
@@ -56,12 +57,12 @@ def _fan_out_events(events: list[Event]) -> None:
     """Read what each event means without the write lock, then claim the events and write
     for those claimed, in one transaction (a crash rolls all of it back; they are fanned
     out again). The writes of one event see those of the events before it (folding)."""
-    hooks = db.session.scalars(select(Webhook).where(Webhook.active.is_(True))).all()
+    batch = _Batch(events)
     writes = {}
     for event in events:
         handler = HANDLERS.get(event.kind)
         data = json.loads(event.data or "{}")
-        writes[event.id] = handler(event, data, hooks) if handler is not None else None
+        writes[event.id] = handler(event, data, batch) if handler is not None else None
     for event in events:
         db.session.expunge(event)  # its loaded values serve the writes, with no reload
     begin_write()
@@ -86,9 +87,46 @@ def _claim(event_ids: list[int]) -> list[int]:
     return list(ids)
 
 
-def watchers(page: Page, event: Event) -> set[int]:
-    """Active users who watched ``page`` (or an ancestor with its sub-pages) when ``event``
-    happened: a watch started after the change, before the fan-out, does not count."""
+class _Batch:
+    """What the events fanned out together read once instead of once each (a burst of
+    saves of a few busy pages is most of a run): the active webhooks, each page's watches,
+    and the texts of the revisions saved and of the ones before them."""
+
+    def __init__(self, events: list[Event]) -> None:
+        self.hooks = db.session.scalars(select(Webhook).where(Webhook.active.is_(True))).all()
+        self._watches: dict[int, list[tuple[int, datetime.datetime]]] = {}
+        saved = {
+            (e.page_id, n)
+            for e in events
+            if e.kind == "page.saved" and e.page_id is not None and e.revision
+            for n in (e.revision - 1, e.revision)
+        }
+        self._bodies: dict[tuple[int, int], str] = {}
+        if saved:
+            rows = db.session.execute(
+                select(Revision.page_id, Revision.number, Revision.body).where(
+                    tuple_(Revision.page_id, Revision.number).in_(sorted(saved))
+                )
+            )
+            self._bodies = {(page_id, n): body for page_id, n, body in rows}
+
+    def body(self, page_id: int, number: int) -> str:
+        """The text of revision ``number`` of the page, as saved by one of the batch's
+        events or the revision before one ("" for none)."""
+        return self._bodies.get((page_id, number), "")
+
+    def watchers(self, page: Page, event: Event) -> set[int]:
+        """Active users who watched ``page`` (or an ancestor with its sub-pages) when
+        ``event`` happened: a watch started after the change, before the fan-out, does not
+        count."""
+        if page.id not in self._watches:
+            self._watches[page.id] = watches(page)
+        return {user for user, since in self._watches[page.id] if since <= event.created_at}
+
+
+def watches(page: Page) -> list[tuple[int, datetime.datetime]]:
+    """(user, since when) of the active users who watch ``page``, or an ancestor with its
+    sub-pages."""
     parts = page.title.split(SEPARATOR)
     ancestors = [SEPARATOR.join(parts[:i]) for i in range(1, len(parts))]
     own = Watch.page_id == page.id
@@ -96,11 +134,11 @@ def watchers(page: Page, event: Event) -> set[int]:
         above = select(Page.id).where(Page.title.in_(ancestors))
         own = or_(own, and_(Watch.subpages.is_(True), Watch.page_id.in_(above)))
     stmt = (
-        select(Watch.user_id)
+        select(Watch.user_id, Watch.created_at)
         .join(User, User.id == Watch.user_id)
-        .where(own, User.active, User.is_system.is_(False), Watch.created_at <= event.created_at)
+        .where(own, User.active, User.is_system.is_(False))
     )
-    return set(db.session.scalars(stmt))
+    return [(user, since) for user, since in db.session.execute(stmt)]
 
 
 def _notify(users, event: Event, kind: str, **fields) -> None:
@@ -227,30 +265,21 @@ def _mentioned(event: Event, page: Page, text_before: str, text_after: str) -> s
     return {u.id for u in mentions.mentioned_readers(names, page)} - {event.actor_id}
 
 
-# A handler reads what an event means (who is told, which deliveries; ``hooks``: the active
-# webhooks, read once for a batch of events) and returns the writes to make once the event
-# is claimed under the write lock (None: nothing to write).
+# A handler reads what an event means (who is told, which deliveries; ``batch``: what the
+# events fanned out together share) and returns the writes to make once the event is claimed
+# under the write lock (None: nothing to write).
 Writes = Callable[[], None] | None
 
 
-def _page_saved(event: Event, data: dict, hooks: list[Webhook]) -> Writes:
+def _page_saved(event: Event, data: dict, batch: _Batch) -> Writes:
     page = db.session.get(Page, event.page_id)
-    bodies = dict(
-        db.session.execute(
-            select(Revision.number, Revision.body).where(
-                Revision.page_id == page.id,
-                Revision.number.in_([event.revision - 1, event.revision]),
-            )
-        ).all()
-    )
-    mentioned = _mentioned(
-        event, page, bodies.get(event.revision - 1, ""), bodies.get(event.revision, "")
-    )
-    readers = _readers(watchers(page, event) - {event.actor_id} - mentioned, page)
+    before, after = (batch.body(page.id, n) for n in (event.revision - 1, event.revision))
+    mentioned = _mentioned(event, page, before, after)
+    readers = _readers(batch.watchers(page, event) - {event.actor_id} - mentioned, page)
     summary = (data.get("summary") or "")[:300]
     breaking, changes = events.api_counts(data)
     api = {"api_breaking": breaking, "api_changes": changes}
-    deliveries = _deliveries(event, readers | mentioned, hooks)
+    deliveries = _deliveries(event, readers | mentioned, batch.hooks)
     revs = {"from_rev": event.revision, "to_rev": event.revision}
 
     def write() -> None:
@@ -269,11 +298,11 @@ def _readers(user_ids: set[int], page: Page) -> set[int]:
 
 
 def _page_changed(kind: str):
-    def handler(event: Event, data: dict, hooks: list[Webhook]) -> Writes:
+    def handler(event: Event, data: dict, batch: _Batch) -> Writes:
         page = db.session.get(Page, event.page_id)
-        users = watchers(page, event) - {event.actor_id}
+        users = batch.watchers(page, event) - {event.actor_id}
         text = data.get("old_title", "") if kind == "rename" else data.get("title", "")
-        deliveries = _deliveries(event, users, hooks)
+        deliveries = _deliveries(event, users, batch.hooks)
 
         def write() -> None:
             _notify(users, event, kind, to_rev=event.revision, text=text[:300])
@@ -284,15 +313,15 @@ def _page_changed(kind: str):
     return handler
 
 
-def _comment_created(event: Event, data: dict, hooks: list[Webhook]) -> Writes:
+def _comment_created(event: Event, data: dict, batch: _Batch) -> Writes:
     page = db.session.get(Page, event.page_id)
     if page is None or page.deleted:
         return None
     mentioned = _mentioned(event, page, "", data.get("text", ""))
-    users = watchers(page, event) - {event.actor_id} - mentioned
+    users = batch.watchers(page, event) - {event.actor_id} - mentioned
     kind = "thread" if data.get("new_thread") else "reply"
     subject = (data.get("subject") or "")[:300]
-    deliveries = _deliveries(event, users | mentioned, hooks)
+    deliveries = _deliveries(event, users | mentioned, batch.hooks)
 
     def write() -> None:
         _notify(mentioned, event, "mention", text=subject)
@@ -344,11 +373,11 @@ def _add_deliveries(event: Event, rows: list[dict]) -> None:
         )
 
 
-def _to_user(event: Event, data: dict, hooks: list[Webhook]) -> Writes:
+def _to_user(event: Event, data: dict, batch: _Batch) -> Writes:
     return lambda: _add_deliveries(event, [{"channel": "email", "target_id": data["user_id"]}])
 
 
-def _webhook_test(event: Event, data: dict, hooks: list[Webhook]) -> Writes:
+def _webhook_test(event: Event, data: dict, batch: _Batch) -> Writes:
     return lambda: _add_deliveries(event, [{"channel": "webhook", "target_id": data["webhook_id"]}])
 
 

@@ -20,6 +20,8 @@ MAX_MENTIONS = 20
 def mentioned_names(text: str) -> list[str]:
     """Distinct lower-cased names mentioned in ``text``, in order, at most MAX_MENTIONS."""
     names: list[str] = []
+    if "@" not in text:  # most pages: no scan of the whole text (the fan-out reads two a save)
+        return names
     seen: set[str] = set()
     for match in MENTION_RE.finditer(text):
         name = match.group(1).rstrip(".").lower()
