@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from wiki.extensions import db
 from wiki.models import Page, Revision, User
@@ -35,15 +35,18 @@ def _add(kind: str, page: Page | None, actor: User | None, **fields) -> Event:
     return event
 
 
+_AUTO_WATCH = select(NotifySettings.auto_watch).where(
+    NotifySettings.user_id == bindparam("user_id")
+)
+
+
 def auto_watch(user: User | None, page: Page) -> None:
     """Watch ``page`` for ``user`` unless they turned auto-watching off or already watch it."""
     if user is None or page.id is None or user.is_system:  # the starter-content loader
         return
     if db.session.get(Watch, (user.id, page.id)) is not None:
         return
-    wanted = db.session.scalar(
-        select(NotifySettings.auto_watch).where(NotifySettings.user_id == user.id)
-    )
+    wanted = db.session.scalar(_AUTO_WATCH, {"user_id": user.id})
     if wanted is None or wanted:
         db.session.add(Watch(user_id=user.id, page_id=page.id))
 

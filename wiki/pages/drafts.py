@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from wiki.auth.permissions import can_edit
@@ -165,14 +165,29 @@ def _save_locked(user_id, title, body, summary, base_rev, throttle, now) -> Save
     return SaveOutcome("saved", saved_at=now)
 
 
+# The editor's reads, built once (SQLAlchemy works out a cache key for a statement built anew).
+_DRAFT = select(Draft).where(
+    Draft.user_id == bindparam("user_id"),
+    Draft.page_title == bindparam("title"),
+    Draft.updated_at >= bindparam("cutoff"),
+)
+_EDITORS = (
+    select(User.username, Draft.created_at)
+    .join(User, User.id == Draft.user_id)
+    .where(
+        Draft.page_title == bindparam("title"),
+        Draft.updated_at >= bindparam("cutoff"),
+        User.active.is_(True),
+        Draft.user_id != bindparam("viewer"),
+    )
+    .order_by(Draft.created_at, User.username)
+)
+
+
 def get_draft(user_id: int, title: str, *, now: datetime | None = None) -> DraftInfo | None:
     """``user_id``'s unexpired draft of ``title``, or None. Only ever the author's own."""
     cutoff = (now or now_utc()) - EXPIRE_AFTER
-    draft = db.session.scalar(
-        select(Draft).where(
-            Draft.user_id == user_id, Draft.page_title == title, Draft.updated_at >= cutoff
-        )
-    )
+    draft = db.session.scalar(_DRAFT, {"user_id": user_id, "title": title, "cutoff": cutoff})
     return _info(draft) if draft is not None else None
 
 
@@ -202,15 +217,8 @@ def active_editors(
     Ordered by when they started editing; ``exclude_user_id`` (the viewer) is left out.
     """
     cutoff = (now or now_utc()) - ACTIVE_FOR
-    stmt = (
-        select(User.username, Draft.created_at)
-        .join(User, User.id == Draft.user_id)
-        .where(Draft.page_title == title, Draft.updated_at >= cutoff, User.active.is_(True))
-        .order_by(Draft.created_at, User.username)
-    )
-    if exclude_user_id is not None:
-        stmt = stmt.where(Draft.user_id != exclude_user_id)
-    return [Editor(name, since) for name, since in db.session.execute(stmt)]
+    params = {"title": title, "cutoff": cutoff, "viewer": exclude_user_id or 0}  # ids start at 1
+    return [Editor(name, since) for name, since in db.session.execute(_EDITORS, params)]
 
 
 def expire_drafts(*, now: datetime | None = None) -> int:

@@ -130,13 +130,16 @@ def _row_values(rendered: Rendered) -> dict:
     }
 
 
+_GENERATION = select(Page.generation).where(Page.id == bindparam("page_id"))
+
+
 def store_render(revision: Revision, rendered: Rendered) -> None:
     """Keep the HTML of a revision written in this transaction; the caller commits.
 
     Call it after the revision was flushed (its page's generation bumped): the row is tagged
     with the generation the page has in this transaction.
     """
-    generation = db.session.scalar(select(Page.generation).where(Page.id == revision.page_id))
+    generation = db.session.scalar(_GENERATION, {"page_id": revision.page_id})
     # A new revision has no row yet (a deleted revision's rows go with it: ON DELETE CASCADE)
     db.session.add(
         RenderCache(revision_id=revision.id, generation=generation, **_row_values(rendered))
