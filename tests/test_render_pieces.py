@@ -333,3 +333,17 @@ def test_pieces_parsed_with_reused_instances_render_what_new_ones_render(blocks)
 
 
 _REUSED = rendering._Idle()  # shared by the examples: each renders after the others
+
+
+def test_a_render_in_pieces_gives_its_instances_back(cut_everywhere, monkeypatch):
+    """The document's Markdown instance, which found the places to cut, is given back once
+    the pieces are done with it: a page rendered again builds no new instance."""
+    monkeypatch.setattr(rendering, "_idle", rendering._Idle())
+    body = "\n\n".join(f"Paragraph {i} with [[Home]] and *emphasis*." for i in range(30))
+    cache = PieceCache()
+    first = render_in_pieces(body, existing=EXISTING, page_title="Page", cache=cache)
+    assert cache.misses  # it was rendered in pieces
+    idle = list(rendering._idle.instances)
+    assert render_in_pieces(body, existing=EXISTING, page_title="Page", cache=cache) == first
+    assert len(rendering._idle.instances) == len(idle)  # the one it borrowed came back
+    assert all(any(md is old for old in idle) for md in rendering._idle.instances)

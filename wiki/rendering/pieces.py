@@ -201,15 +201,18 @@ class _Decide(Preprocessor):
 def _render_in_pieces(text, meta, existing, page_title, image_sizes, cache) -> Rendered:
     """The whole render, unless :class:`_Decide` finds the document can be cut."""
 
+    undo = []
+
     def prepare(md, state: rendering.RenderState):
         restore_highlighting = _cache_highlighting(md, cache)
         md.preprocessors.register(_Decide(md, state), "pieces_decide", 0)
 
-        def undo() -> None:
+        def undo_changes() -> None:
             md.preprocessors.deregister("pieces_decide")
             restore_highlighting()
 
-        return undo
+        undo.append(undo_changes)
+        return undo_changes
 
     try:
         rendered = rendering.render_markdown(
@@ -217,6 +220,10 @@ def _render_in_pieces(text, meta, existing, page_title, image_sizes, cache) -> R
         )
     except _InPieces as decided:
         rendered = _from_pieces(decided, meta, existing, page_title, image_sizes, cache)
+        # The pieces are done with the document's instance (its stashes, its table of
+        # contents): reset, it serves the next render, as one that converted does.
+        undo[0]()
+        rendering.give_back(decided.md)
         if rendered is not None:
             return rendered
         cache.whole_renders += 1
