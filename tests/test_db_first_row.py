@@ -16,6 +16,7 @@ from wiki.db import first_row
 from wiki.extensions import db
 from wiki.models import Page, now_utc
 from wiki.pages import page_cache, readers
+from wiki.search import service as search_service
 
 
 def _both(statement, params):
@@ -37,6 +38,7 @@ def test_the_view_reads_give_what_the_session_gives(app, client, auth):
             (readers._ANONYMOUS, {"title": "Narwhal"}),
             (readers._LOGGED_IN, {"title": "Narwhal", "user_id": user_id, "cutoff": cutoff}),
             (page_cache._GENERATION, {"title": "Narwhal"}),
+            (search_service._SYNONYMS, {"title": "Narwhal"}),
         ]
         for statement, params in cases:
             fast, slow = _both(statement, params)

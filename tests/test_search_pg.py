@@ -223,7 +223,7 @@ if TEST_DATABASE_URL:
         monkeypatch.setattr(pg_backend, "time", SimpleNamespace(monotonic=lambda: clock[0]))
         assert search_service.search("kombuu").results.corrected_query == "kombu"
 
-    def test_a_search_is_two_statements_after_the_synonyms(wiki) -> None:
+    def test_a_search_is_two_statements_after_the_synonyms(wiki, monkeypatch) -> None:
         put("Celery", "A task queue.\n\n```\ncelery worker --loglevel=info\n```\n")
         put("Celery beat", "Schedules celery tasks, with a long text around them. " * 40)
         search_service.search("celery")  # warm: the index is ready
@@ -232,6 +232,13 @@ if TEST_DATABASE_URL:
         def count(conn, cursor, statement, *args) -> None:
             seen.append(statement)
 
+        real_first_row = search_service.first_row
+
+        def first_row(statement, params):  # on a pooled connection, past the engine's events
+            seen.append(str(statement))
+            return real_first_row(statement, params)
+
+        monkeypatch.setattr(search_service, "first_row", first_row)
         event.listen(db.engine, "before_cursor_execute", count)
         try:
             outcome = search_service.search("celery")
@@ -241,6 +248,7 @@ if TEST_DATABASE_URL:
         # The synonyms page, the tsquery texts with the exact title, the ranked page of hits
         # with their snippets.
         assert len(seen) == 3, seen
+        assert "revisions.body" in seen[0]
         assert results.exact_title == "Celery" and results.total == 2
         assert [hit.title for hit in results.hits] == ["Celery", "Celery beat"]
         # No match in the prose: the code's headline.

@@ -26,7 +26,7 @@ from flask import current_app
 from sqlalchemy import bindparam, delete, select
 
 from wiki import after_response
-from wiki.db import begin_write, is_postgres
+from wiki.db import begin_write, first_row, is_postgres
 from wiki.extensions import db
 from wiki.models import Page, Revision, SearchStale
 from wiki.search import misses
@@ -340,15 +340,18 @@ def suggest(prefix: str, limit: int = SUGGEST_LIMIT) -> list[str]:
     return _repairing(lambda b: b.suggest(prefix, limit)) if prefix.strip() else []
 
 
+# Read by every search: built once, and run by first_row (no transaction of the Session's).
+_SYNONYMS = (
+    select(Revision.body)
+    .join(Page, Revision.current_of(Page))
+    .where(Page.title == bindparam("title"), Page.deleted.is_(False))
+)
+
+
 def synonyms() -> dict[str, list[str]]:
     """The synonyms list kept as the wiki page ``Nexus/Search synonyms`` (empty if none)."""
-    current = Revision.current_of(Page)
-    body = db.session.scalar(
-        select(Revision.body)
-        .join(Page, current)
-        .where(Page.title == SYNONYMS_TITLE, Page.deleted.is_(False))
-    )
-    return _parsed_synonyms(body) if body else {}
+    row = first_row(_SYNONYMS, {"title": SYNONYMS_TITLE})
+    return _parsed_synonyms(row.body) if row is not None and row.body else {}
 
 
 @lru_cache(maxsize=8)
