@@ -20,11 +20,8 @@ def valid_title_or_400(title: str) -> str:
         abort(400, f"Invalid title: {error}")
 
 
-_PAGE_BY_TITLE = select(Page).where(Page.title == bindparam("title"))  # built once: every view
-
-
 def find_page(title: str) -> Page | None:
-    return db.session.scalar(_PAGE_BY_TITLE, {"title": title})
+    return Page.named(title)
 
 
 def live_page_or_404(title: str) -> Page:

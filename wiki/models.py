@@ -17,8 +17,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    bindparam,
     false,
     func,
+    select,
 )
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 from werkzeug.security import check_password_hash
@@ -133,6 +135,15 @@ class Page(db.Model):
     )
     deleted_by: Mapped[User | None] = relationship(foreign_keys=[deleted_by_id])
 
+    @classmethod
+    def named(cls, title: str) -> Page | None:
+        """The page titled exactly ``title``, deleted or not; None when there is none."""
+        return db.session.scalar(_PAGE_NAMED, {"title": title})
+
+
+# Built once: every view and every save looks its page up by title, and SQLAlchemy works out a
+# cache key for a statement built anew each time it runs one.
+_PAGE_NAMED = select(Page).where(Page.title == bindparam("title"))
 
 # A-Z lists (all pages, the page tree) read pages in this order and stop early.
 Index("ix_pages_title_lower", func.lower(Page.title))

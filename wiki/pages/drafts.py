@@ -130,7 +130,7 @@ def _lock_user(user_id: int) -> User | None:
 def _save_locked(user_id, title, body, summary, base_rev, throttle, now) -> SaveOutcome:
     begin_write()
     user = _lock_user(user_id)
-    page = db.session.scalar(select(Page).where(Page.title == title))
+    page = Page.named(title)
     if not can_edit(user, page) or (page is not None and page.deleted):
         db.session.rollback()
         raise PermissionDenied("You cannot edit this page, so no draft can be kept for it.")
@@ -196,7 +196,7 @@ def draft_offer(user_id: int, title: str, *, now: datetime | None = None) -> Dra
     draft = get_draft(user_id, title, now=now)
     if draft is None:
         return None
-    page = db.session.scalar(select(Page).where(Page.title == title))
+    page = Page.named(title)
     return None if draft.body == current_body(page) else draft
 
 

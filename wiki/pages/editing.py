@@ -99,7 +99,6 @@ def render_preview(body: str, title: str | None, *, timeout: float | None = None
 
 # A save's statements, built once: SQLAlchemy caches a statement's compiled form under a key
 # it works out from the statement object each time it runs one built anew (~50 µs each).
-_PAGE = select(Page).where(Page.title == bindparam("title"))
 _CURRENT_REV = select(Page.current_rev).where(Page.title == bindparam("title"))
 _AT = (Revision.page_id == bindparam("page_id"), Revision.number == bindparam("number"))
 _REVISION = select(Revision).where(*_AT)
@@ -192,7 +191,7 @@ def _premerge(title: str, base_rev: int, body: str) -> _Prepared:
     not as expected: the save then does all of it under the lock, as the rules say (a
     conflict is found there at once). Rendering a merged page under the lock made every save
     of a busy page wait for it."""
-    page = db.session.scalar(_PAGE, {"title": title})
+    page = Page.named(title)
     if page is None or page.deleted or not 0 < base_rev < page.current_rev:
         return _Prepared(at=page.current_rev if page else 0)
     at = page.current_rev
@@ -394,7 +393,7 @@ def revert(title: str, number: int, user: User) -> SaveResult:
 
     :raises EditError: unknown revision. :raises PermissionDenied: protected page.
     """
-    page = db.session.scalar(_PAGE, {"title": title})
+    page = Page.named(title)
     if page is None:
         raise EditError("There is no such page.")
     body = _revision_body(page, number)

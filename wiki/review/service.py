@@ -108,7 +108,7 @@ def mark_reviewed(title: str, number: int, user: User) -> int:
     if not can_review(user):
         raise ReviewError("Only reviewers and administrators can review changes.")
     begin_write()
-    page = db.session.scalar(select(Page).where(Page.title == title))
+    page = Page.named(title)
     if page is None or page.deleted or not 1 <= number <= page.current_rev:
         db.session.rollback()
         error = ReviewError(f"“{title}” has no revision {number}.")
