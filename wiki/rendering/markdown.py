@@ -555,7 +555,6 @@ def give_back(md: markdown.Markdown) -> None:
     """Return a borrowed instance, reset (it holds nothing of the render it served), for
     this thread's next render. The caller must have undone its own changes to it."""
     md.wiki_slot.state = None  # type: ignore[attr-defined]
-    md.references = {}
     md.reset()
     if len(_idle.instances) < IDLE_INSTANCES:
         _idle.instances.append(md)

@@ -201,18 +201,10 @@ class _Decide(Preprocessor):
 def _render_in_pieces(text, meta, existing, page_title, image_sizes, cache) -> Rendered:
     """The whole render, unless :class:`_Decide` finds the document can be cut."""
 
-    undo = []
-
     def prepare(md, state: rendering.RenderState):
-        restore_highlighting = _cache_highlighting(md, cache)
+        _cache_highlighting(md, cache)
         md.preprocessors.register(_Decide(md, state), "pieces_decide", 0)
-
-        def undo_changes() -> None:
-            md.preprocessors.deregister("pieces_decide")
-            restore_highlighting()
-
-        undo.append(undo_changes)
-        return undo_changes
+        return lambda: _unprepare(md)
 
     try:
         rendered = rendering.render_markdown(
@@ -222,7 +214,7 @@ def _render_in_pieces(text, meta, existing, page_title, image_sizes, cache) -> R
         rendered = _from_pieces(decided, meta, existing, page_title, image_sizes, cache)
         # The pieces are done with the document's instance (its stashes, its table of
         # contents): reset, it serves the next render, as one that converted does.
-        undo[0]()
+        _unprepare(decided.md)
         rendering.give_back(decided.md)
         if rendered is not None:
             return rendered
@@ -230,6 +222,13 @@ def _render_in_pieces(text, meta, existing, page_title, image_sizes, cache) -> R
         return rendering.render_markdown(text, meta, existing, page_title, image_sizes)
     cache.whole_renders += 1
     return rendered
+
+
+def _unprepare(md) -> None:
+    """Undo what :func:`_render_in_pieces` changed in the document's Markdown instance."""
+    md.preprocessors.deregister("pieces_decide")
+    fence = default_fence(md)
+    fence["formatter"] = fence["formatter"].uncached
 
 
 def _from_pieces(decided: _InPieces, meta, existing, page_title, image_sizes, cache):
@@ -314,9 +313,9 @@ def _set_highlighted_blocks(md, number: int) -> None:
     superfences(md).highlight_ext.pygments_code_block = number
 
 
-def _cache_highlighting(md, cache: PieceCache):
+def _cache_highlighting(md, cache: PieceCache) -> None:
     """Reuse the HTML Pygments made of a code block before (same source, options and block
-    number: the number can appear in anchors). Returns what puts Pygments back."""
+    number: the number can appear in anchors). ``uncached`` is Pygments' own formatter."""
     fence = default_fence(md)
     highlight = fence["formatter"]
     document = md
@@ -333,8 +332,8 @@ def _cache_highlighting(md, cache: PieceCache):
             _set_highlighted_blocks(document, number)  # as highlighting counts it
         return html
 
+    cached_highlight.uncached = highlight  # type: ignore[attr-defined]
     fence["formatter"] = cached_highlight
-    return lambda: fence.__setitem__("formatter", highlight)
 
 
 def _frozen(value):
@@ -476,6 +475,7 @@ def _finish_piece(md, root, state: rendering.RenderState, references: dict) -> _
     toc = md.treeprocessors["toc"]
     slugs = toc.slugify.slugs
     toc.slugify = toc.slugify.replacing
+    md.references = {}  # Markdown's own kind again (reset clears it)
     rendering.give_back(md)
     return _Piece(
         html=html,
