@@ -136,6 +136,16 @@
     }
 
     input.addEventListener("input", function () {
+      // A reply to an earlier query must not replace the list once the text has changed,
+      // and the open list's last row follows the text at once, without waiting for the server.
+      latest++;
+      if (!list.hidden) {
+        render(
+          items.filter(function (item) {
+            return !item.all;
+          }),
+        );
+      }
       window.clearTimeout(timer);
       timer = window.setTimeout(fetchSuggestions, DELAY_MS);
     });

@@ -117,10 +117,39 @@ def test_slash_focuses_search_and_suggestions_end_with_search_all(page, live_app
     listbox = page.get_by_role("listbox", name="Page suggestions")
     listbox.get_by_role("option", name="Celery").wait_for()
     options = listbox.get_by_role("option")
+    # The list shown for an earlier "c" may still be there: the last row follows the text.
     assert options.last.inner_text() == "Search all pages for “cel”"
     page.keyboard.press("ArrowUp")  # up from the box wraps to the last row
     page.keyboard.press("Enter")
     page.wait_for_url("**/search?q=cel")
+
+
+def test_a_late_reply_for_earlier_text_does_not_replace_the_suggestions(page, live_app):
+    alice = client_for(live_app)
+    register_user(alice, "alice")
+    save(alice, "Celery", "Task queue.")
+    save(alice, "Caching", "Keep it close.")
+    held = []
+    page.route(lambda url: url.endswith("/search/suggest?q=c"), lambda route: held.append(route))
+    page.clock.install()
+    page.goto("/wiki/Celery")
+    # Stop the page's clock: the wait before asking the server ends only when the test says.
+    page.clock.pause_at(page.evaluate("Date.now()") + 1000)
+    page.keyboard.press("/")
+    with page.expect_request(lambda request: request.url.endswith("/search/suggest?q=c")):
+        page.keyboard.type("c")
+        page.clock.run_for(500)
+    # Typed while the reply for "c" is on its way, and before the wait to ask for "cel" ends.
+    page.keyboard.type("el")
+    with page.expect_response(lambda response: response.url.endswith("/search/suggest?q=c")):
+        held[0].continue_()
+    page.wait_for_timeout(300)  # time for the page to read the late reply, and ignore it
+    listbox = page.get_by_role("listbox", name="Page suggestions", include_hidden=True)
+    assert listbox.get_by_role("option", include_hidden=True).count() == 0  # no "Caching"
+    page.clock.run_for(500)
+    listbox.get_by_role("option", name="Celery").wait_for()
+    names = listbox.get_by_role("option").all_inner_texts()
+    assert names == ["Celery", "Search all pages for “cel”"]
 
 
 def test_print_hides_the_site_and_shows_link_urls(page, live_app):
