@@ -33,36 +33,37 @@ def wiki(app, editor):
         yield
 
 
-@pytest.mark.parametrize(
-    ("query", "first"),
-    [
-        ("N+1", "N+1 queries"),
-        ("n+1", "N+1 queries"),
-        ("C++", "C++ toolchains"),
-        ("c++20", "C++ toolchains"),
-        ("g++", "C++ toolchains"),
-        ("clang++", "C++ toolchains"),
-        ("C#", "Dotnet"),
-        ("F#", "Dotnet"),
-        (".NET", "Dotnet"),
-        ("ASP.NET", "Dotnet"),
-        ("Node.js", "Node.js"),
-        ("OAuth2", "Login flows"),
-        ("oauth", "Login flows"),
-        ("HTTP/2", "HTTP versions"),
-        ("HTTP/1.1", "HTTP versions"),
-        ("i18n", "Translating"),
-        ("l10n", "Translating"),
-        ("k8s", "Deploying"),
-        ("@login_required", "Views"),
-        ("login_required", "Views"),
-        ("__init__", "Packages"),
-        ("__init__.py", "Packages"),
-    ],
-)
-def test_symbol_terms_find_their_page_first(wiki, query, first):
-    found = titles(query)
-    assert found and found[0] == first, found
+SYMBOL_QUERIES = [
+    ("N+1", "N+1 queries"),
+    ("n+1", "N+1 queries"),
+    ("C++", "C++ toolchains"),
+    ("c++20", "C++ toolchains"),
+    ("g++", "C++ toolchains"),
+    ("clang++", "C++ toolchains"),
+    ("C#", "Dotnet"),
+    ("F#", "Dotnet"),
+    (".NET", "Dotnet"),
+    ("ASP.NET", "Dotnet"),
+    ("Node.js", "Node.js"),
+    ("OAuth2", "Login flows"),
+    ("oauth", "Login flows"),
+    ("HTTP/2", "HTTP versions"),
+    ("HTTP/1.1", "HTTP versions"),
+    ("i18n", "Translating"),
+    ("l10n", "Translating"),
+    ("k8s", "Deploying"),
+    ("@login_required", "Views"),
+    ("login_required", "Views"),
+    ("__init__", "Packages"),
+    ("__init__.py", "Packages"),
+]
+
+
+def test_symbol_terms_find_their_page_first(wiki):
+    # One wiki for every query (a wiki per query was most of this file's time).
+    found = {query: titles(query) for query, _ in SYMBOL_QUERIES}
+    misses = {q: found[q][:3] for q, first in SYMBOL_QUERIES if found[q][:1] != [first]}
+    assert misses == {}
 
 
 def test_symbol_term_does_not_match_its_bare_letter(wiki):
@@ -102,31 +103,33 @@ def test_suggestions_offer_symbol_titles(wiki, client):
     assert client.get("/search/suggest", query_string={"q": "+++"}).status_code == 200
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        "+++",
-        "###",
-        "...",
-        "/",
-        "@",
-        'C++ "unbalanced',
-        "'",
-        "+" * 500,
-        "#/.+-" * 100,
-        "Node.js 東京 καλημέρα",
-        "-",
-        "--",
-        "-+",
-        "title:",
-        "N+1 OR",
-        "(C#)",
-    ],
-)
-def test_symbol_only_and_odd_queries_answer_200(wiki, client, query):
-    response = client.get("/search", query_string={"q": query})
-    assert response.status_code == 200
-    assert "Traceback" not in response.get_data(as_text=True)
+ODD_QUERIES = [
+    "+++",
+    "###",
+    "...",
+    "/",
+    "@",
+    'C++ "unbalanced',
+    "'",
+    "+" * 500,
+    "#/.+-" * 100,
+    "Node.js 東京 καλημέρα",
+    "-",
+    "--",
+    "-+",
+    "title:",
+    "N+1 OR",
+    "(C#)",
+]
+
+
+def test_symbol_only_and_odd_queries_answer_200(wiki, client):
+    refused = {}
+    for query in ODD_QUERIES:
+        response = client.get("/search", query_string={"q": query})
+        if response.status_code != 200 or "Traceback" in response.get_data(as_text=True):
+            refused[query] = response.status_code
+    assert refused == {}
 
 
 def test_several_words_matching_no_page_show_pages_with_some(wiki, client):

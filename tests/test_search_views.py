@@ -72,12 +72,19 @@ def test_empty_query_shows_a_hint(client):
         assert "Type what you are looking for" in text and "How to search" in text
 
 
-@pytest.mark.parametrize("q", ALL_HOSTILE, ids=range(len(ALL_HOSTILE)))
-def test_hostile_queries_answer_200(pages, q):
-    assert pages.get(_url("/search", q)).status_code == 200
-    assert pages.get(_url("/search", q, page="999999")).status_code == 200
-    suggest = pages.get(_url("/search/suggest", q))
-    assert suggest.status_code == 200 and isinstance(suggest.json["suggestions"], list)
+def test_hostile_queries_answer_200(pages):
+    # One wiki for every query (a wiki per query was most of this file's time).
+    refused = {}
+    for n, q in enumerate(ALL_HOSTILE):
+        statuses = (
+            pages.get(_url("/search", q)).status_code,
+            pages.get(_url("/search", q, page="999999")).status_code,
+        )
+        suggest = pages.get(_url("/search/suggest", q))
+        listed = suggest.status_code == 200 and isinstance(suggest.json["suggestions"], list)
+        if statuses != (200, 200) or not listed:
+            refused[n, q[:80]] = (*statuses, suggest.status_code)
+    assert refused == {}
 
 
 def test_results_page_shows_ranked_results_with_snippets_and_last_change(pages):
