@@ -346,6 +346,10 @@ def _segment_sizes(b: WhooshBackend) -> list[int]:
     return sorted(segment.doc_count_all() for segment in b._index()[0]._segments())
 
 
+def _live_sizes(b: WhooshBackend) -> list[int]:
+    return sorted(segment.doc_count() for segment in b._index()[0]._segments())
+
+
 def test_maintain_merges_only_the_smallest_segments_within_its_budget(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -366,6 +370,48 @@ def test_maintain_merges_only_the_smallest_segments_within_its_budget(
     assert b.optimize() == 1 and _segment_sizes(b) == [12]  # nothing left to merge
     assert {q: set(titles(search(b, q))) for q in QUERIES_FOR_EQUIVALENCE} == before
     assert b.indexed_revisions() == {page.page_id: page.rev for page in PAGES[:12]}
+
+
+def test_maintain_leaves_a_segment_larger_than_the_smaller_ones_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Merges go in tiers: on a small wiki (within MERGE_MAX_DOCS) a merge used to rewrite
+    the whole index every time."""
+    monkeypatch.setattr(whoosh_write, "SMALL_SEGMENT_DOCS", 2)
+    b = WhooshBackend(str(tmp_path))
+    b.rebuild(PAGES[:8])
+    for page in PAGES[8:15]:
+        b.apply([page], [])  # 7 one-document segments beside one of 8
+    before = {q: set(titles(search(b, q))) for q in QUERIES_FOR_EQUIVALENCE}
+    assert b.maintain()
+    assert _segment_sizes(b) == [7, 8]  # the 8 waits until smaller ones add up to it
+    assert {q: set(titles(search(b, q))) for q in QUERIES_FOR_EQUIVALENCE} == before
+    assert not b.maintain()
+    b.apply([PAGES[15]], [])
+    for page in PAGES[:4]:
+        b.apply([page], [])  # replaced: 4 live documents are left in the segment of 8
+    assert _live_sizes(b) == [1, 1, 1, 1, 1, 4, 7]
+    before = {q: set(titles(search(b, q))) for q in QUERIES_FOR_EQUIVALENCE}
+    assert b.maintain()
+    assert _segment_sizes(b) == [16]  # the 1s hold 5: the 4 joins them, then the 7
+    assert {q: set(titles(search(b, q))) for q in QUERIES_FOR_EQUIVALENCE} == before
+    assert b.indexed_revisions() == {page.page_id: page.rev for page in PAGES}
+
+
+def test_a_segment_whose_documents_were_all_replaced_is_dropped(tmp_path: Path) -> None:
+    """Every search opens every segment listed: an emptied one goes at the next commit,
+    with nothing to merge (on a busy page, most are)."""
+    b = WhooshBackend(str(tmp_path))
+    b.rebuild(PAGES[:3])
+    b.apply([PAGES[3]], [])
+    assert _segment_sizes(b) == [1, 3]
+    b.apply([doc(4, "Redis", "A data store, now with streams.", rev=2)], [])
+    assert _segment_sizes(b) == [1, 3]  # the first segment of Redis is gone
+    assert titles(search(b, "streams")) == ["Redis"]
+    b.apply([], [4])
+    assert _segment_sizes(b) == [3]
+    assert titles(search(b, "redis")) == []
+    assert b.indexed_revisions() == {page.page_id: 1 for page in PAGES[:3]}
 
 
 def test_maintain_writes_nothing_when_no_two_segments_fit_its_budget(

@@ -26,9 +26,10 @@ Concurrency and durability:
   write methods raise ``IndexCorrupt`` until ``rebuild`` replaces it.
 - ``apply`` commits without merging segments (a merge costs about as much per page as
   indexing it); ``maintain()``, which runs after each sync, merges the smallest segments
-  (MERGE_MAX_DOCS documents at most) once there are more than MERGE_AT, without ever
-  waiting for the lock; ``optimize()`` merges them all (after an import, nightly). Merging
-  only rewrites what is committed, so an interrupted merge loses nothing.
+  (MERGE_MAX_DOCS documents at most, in tiers: see ``smallest_segments``) once there are
+  more than MERGE_AT, without ever waiting for the lock; ``optimize()`` merges them all
+  (after an import, nightly). Any commit drops a segment whose documents were all
+  replaced. Merging only rewrites what is committed, so an interrupted merge loses nothing.
 - One backend may be shared by threads: searches are serialised per backend.
 """
 
