@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, select, text
 
 from wiki import create_app
 from wiki.extensions import db
+from wiki.jobs.worker import Worker as JobWorker
 from wiki.models import Page
 from wiki.search import indexer as search_indexer
 from wiki.search import misses as search_misses
@@ -347,3 +348,26 @@ def save_page(client, title: str, body: str, *, base_rev=None, summary: str = ""
         f"/edit/{title_to_path(title)}",
         data={"body": body, "summary": summary, "base_rev": str(base_rev), "save": "Save"},
     )
+
+
+@pytest.fixture(autouse=True)
+def _stop_job_threads():
+    """Stop every in-app job thread a test started. The ``app`` fixture stops its own, but
+    apps made by create_app elsewhere (the browser tests' live servers, the multi-server
+    tests) left theirs running for the rest of the session: sweeping a deleted database, and
+    calling the jobs later tests registered."""
+    started: list[JobWorker] = []
+    ensure_started = JobWorker.ensure_started
+
+    def tracked(worker: JobWorker) -> None:
+        if worker not in started:
+            started.append(worker)
+        ensure_started(worker)
+
+    JobWorker.ensure_started = tracked
+    try:
+        yield
+    finally:
+        JobWorker.ensure_started = ensure_started
+        for worker in started:
+            worker.stop()
