@@ -1,7 +1,8 @@
 """Phones (375 × 812) in Chromium: the logged-in header is one row with a menu, a long page's
 first paragraph is above the fold (contents folded), wide tables and code scroll in their own
 box with a hint, and on every main page, logged in and out, nothing is wider than the screen
-and no control is cut off. axe-core stays clean on the pages this issue added."""
+and no control is cut off; search suggestions span the screen. axe-core stays clean on the
+pages this issue added."""
 
 from pathlib import Path
 
@@ -151,3 +152,27 @@ def test_new_pages_pass_axe(phone):
             phone.add_script_tag(path=str(AXE))
             found += [f"{url} at {width}: {v}" for v in phone.evaluate(AXE_RUN)]
     assert found == [], "\n".join(found)
+
+
+def test_search_suggestions_span_the_phone_screen(phone):
+    titles = ["Guides/Deployment with Docker and GitHub Actions", "Guides/Deploying Django"]
+    login(phone)
+    for title in titles:
+        phone.goto(f"/edit/{title.replace(' ', '_')}")
+        phone.locator("textarea[name=body]").fill("How we deploy.")
+        phone.get_by_role("button", name="Save").first.click()
+        phone.wait_for_url(f"**/wiki/{title.replace(' ', '_')}")
+    phone.locator("#search-q").click()
+    phone.keyboard.type("deplo")
+    listbox = phone.get_by_role("listbox", name="Page suggestions")
+    listbox.get_by_role("option", name="Deploying Django").wait_for()
+    box = listbox.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    assert box["width"] > PHONE["width"] * 0.9, box  # not the width of the narrow search box
+    assert listbox.evaluate("el => el.scrollHeight <= el.clientHeight")  # every row shown
+    option = listbox.get_by_role("option", name="Deploying Django")
+    name, path = option.locator(".suggestion-name"), option.locator(".suggestion-path")
+    assert path.inner_text() == "Guides"
+    assert path.bounding_box()["y"] >= name.bounding_box()["y"] + name.bounding_box()["height"] - 1
+    assert phone.evaluate(CUT_OFF) == []
+    screenshot(phone, "phone-search-suggestions")
