@@ -3,10 +3,11 @@
 - A PostgreSQL connection is pinged at checkout only after sitting idle
   (``_ping_when_idle``); one the server closed meanwhile is replaced before a request uses
   it. SQLite never pings: a file does not drop connections.
-- ``first_row``'s autocommit never outlives its read.
-- A transaction that only read ends in COMMIT, not ROLLBACK (``_commit_what_only_read``), so
-  psycopg keeps its prepared statements; ``only_reads`` tells such statements from the
-  rest, and a transaction that wrote or failed is still rolled back.
+- On PostgreSQL reads run in autocommit and a transaction begins at the first statement that
+  writes or locks (``_transactions_from_the_first_write``); ``only_reads`` tells them apart.
+  From there the transaction is atomic and keeps its locks to its end; a server-side cursor
+  gets a transaction; a transaction that wrote or failed is rolled back as a whole; requests
+  that only read send no ROLLBACK, so psycopg keeps its prepared statements.
 - A connection lost mid-request (PostgreSQL restarting) does not turn the request's
   teardown into a 500 (``close_sessions_at_teardown``).
 """
@@ -86,26 +87,74 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_before_use(
     assert save_page(client, "Otter", "Otters hold hands asleep.\n", base_rev=1).status_code == 302
 
 
-def test_first_row_leaves_no_pooled_connection_in_autocommit(app, client, editor, backend):
+def _driver(session_or_conn):
+    return session_or_conn.connection().connection.driver_connection
+
+
+def test_reads_run_outside_transactions_and_a_transaction_begins_at_the_first_write(
+    app, client, editor, backend
+):
+    """On PostgreSQL a read needs no BEGIN (nor COMMIT): the connection stays in autocommit
+    until a statement writes; from there the transaction holds every statement to its end."""
+    if backend != "postgres":
+        return  # SQLite's transactions are wiki.db's own BEGIN (IMMEDIATE), tested elsewhere
+    from psycopg.pq import TransactionStatus
+
     assert save_page(client, "Heron", "Herons wait.\n").status_code == 302
     with app.app_context():
-        engine = db.engine
         statement = select(Page.id).where(Page.title == "Heron")
-        for _ in range(engine.pool.size() + 1):
+        for _ in range(db.engine.pool.size() + 1):  # first_row on every pooled connection
             assert wiki_db.first_row(statement, {}) is not None
-        # Every connection the pool holds is back to transactions: a Session's writes on
-        # one left in autocommit would commit statement by statement.
-        held = [engine.raw_connection() for _ in range(engine.pool.size())]
-        try:
-            if backend == "postgres":
-                assert not any(raw.driver_connection.autocommit for raw in held)
-        finally:
-            for raw in held:
-                raw.close()
-        # And a Session transaction still rolls back as a whole.
-        db.session.execute(text("UPDATE pages SET title = 'Egret' WHERE title = 'Heron'"))
-        db.session.rollback()
         assert db.session.scalar(select(Page.title)) == "Heron"
+        driver = _driver(db.session)
+        assert driver.autocommit and driver.info.transaction_status == TransactionStatus.IDLE
+        db.session.execute(text("UPDATE pages SET title = 'Egret' WHERE title = 'Heron'"))
+        assert not driver.autocommit
+        assert driver.info.transaction_status == TransactionStatus.INTRANS
+        assert db.session.scalar(select(Page.title)) == "Egret"  # inside the transaction
+        db.session.execute(text("UPDATE pages SET current_rev = 7"))
+        db.session.rollback()  # both writes go, as one transaction
+        assert db.session.scalars(select(Page.title)).all() == ["Heron"]
+        assert db.session.scalar(select(Page.current_rev)) == 1
+        assert _driver(db.session).autocommit  # the next read: outside a transaction again
+
+
+def test_locks_taken_by_a_select_last_until_the_transaction_ends(app, client, editor, backend):
+    """SELECT … FOR UPDATE (the page lock) and advisory locks (begin_write's ``serialize``)
+    are statements that read: each must begin the transaction that keeps its lock."""
+    if backend != "postgres":
+        return  # on SQLite the write lock is the whole database's, tested elsewhere
+    assert save_page(client, "Heron", "Herons wait.\n").status_code == 302
+    with app.app_context():
+        other = db.engine.connect()
+        try:
+            wiki_db.begin_write(serialize="first admin")
+            assert [p.title for p in wiki_db.lock_pages(Page.title == "Heron")] == ["Heron"]
+            held = other.execute(
+                text("SELECT pg_try_advisory_lock(hashtext('first admin'))")
+            ).scalar()
+            assert held is False
+            try:
+                other.execute(text("SELECT id FROM pages FOR UPDATE NOWAIT"))
+                raise AssertionError("the page's row lock was not held")
+            except DBAPIError:
+                other.rollback()
+            db.session.commit()
+            assert other.execute(text("SELECT id FROM pages FOR UPDATE NOWAIT")).all()
+            other.rollback()
+        finally:
+            other.close()
+
+
+def test_server_side_cursors_run_in_a_transaction(app, client, editor):
+    """``yield_per`` declares a server-side cursor on PostgreSQL, which lives in a
+    transaction: a read of that kind begins one."""
+    for title in ("Heron", "Egret", "Ibis"):
+        assert save_page(client, title, f"{title}s wait.\n").status_code == 302
+    with app.app_context():
+        rows = db.session.execute(select(Page.title).execution_options(yield_per=1))
+        assert sorted(row.title for row in rows) == ["Egret", "Heron", "Ibis"]
+        db.session.rollback()
 
 
 def test_only_reads_tells_reads_from_everything_else():
@@ -117,6 +166,9 @@ def test_only_reads_tells_reads_from_everything_else():
         "update pages set title = 'x'",
         "WITH gone AS (DELETE FROM drafts RETURNING id) SELECT count(*) FROM gone",
         "SELECT * FROM pages WHERE id = 1 FOR UPDATE",
+        "SELECT * FROM pages WHERE id = 1 FOR NO KEY UPDATE",
+        "SELECT * FROM pages WHERE id = 1 FOR KEY SHARE",
+        "SELECT pg_advisory_xact_lock(hashtext('first admin'))",
         "SELECT nextval('pages_id_seq')",
         "SET LOCAL lock_timeout = '50ms'",
         "",
@@ -140,7 +192,7 @@ def test_requests_that_only_read_keep_their_prepared_statements(app, client, edi
         if backend == "postgres":
             assert _prepared_statements() >= 1
         statement = select(Page.title).where(Page.title == "Wren")
-        for _ in range(6 * pooled):  # a Session's rollback after reads: a COMMIT
+        for _ in range(6 * pooled):  # a Session's rollback after reads: nothing to roll back
             assert db.session.scalar(statement) == "Wren"
             db.session.rollback()
         if backend == "postgres":

@@ -35,8 +35,8 @@ _PG_GONE = {"57P01", "57P02", "57P03"}
 
 def configure_engines(engine: Engine) -> None:
     """On PostgreSQL: a pooled connection idle for a while is pinged before use
-    (:func:`_ping_when_idle`), and a transaction that only read ends with COMMIT
-    (:func:`_commit_what_only_read`). On SQLite: WAL, a busy timeout, foreign keys, and
+    (:func:`_ping_when_idle`), and reads run outside transactions
+    (:func:`_transactions_from_the_first_write`). On SQLite: WAL, a busy timeout, foreign keys, and
     BEGIN IMMEDIATE for writes.
 
     pysqlite's own transaction handling begins lazily and cannot take the write lock up front;
@@ -45,7 +45,7 @@ def configure_engines(engine: Engine) -> None:
     """
     if engine.dialect.name != "sqlite":
         _ping_when_idle(engine)
-        _commit_what_only_read(engine)
+        _transactions_from_the_first_write(engine)
         return
 
     @event.listens_for(engine, "connect")
@@ -109,9 +109,11 @@ def _ping_when_idle(engine: Engine) -> None:
 
 
 # A statement that cannot change data: SELECT (or WITH, SHOW) naming no writing verb. Anything
-# else counts as a write, a SELECT … FOR UPDATE too: a wrong "write" only costs a rollback.
+# else counts as a write, a SELECT … FOR UPDATE or FOR SHARE too, and any advisory lock: a
+# wrong "write" only costs a transaction.
 _WRITING_WORD = re.compile(
-    r"\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|CREATE|ALTER|DROP|COPY|CALL|DO|LOCK|NEXTVAL|SETVAL)\b",
+    r"\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|CREATE|ALTER|DROP|COPY|CALL|DO|LOCK|SHARE|NEXTVAL"
+    r"|SETVAL)\b|ADVISORY",
     re.IGNORECASE,
 )
 
@@ -124,38 +126,37 @@ def only_reads(statement: str) -> bool:
     return verb in ("SELECT", "WITH", "SHOW") and not _WRITING_WORD.search(statement)
 
 
-def _commit_what_only_read(engine: Engine) -> None:
-    """End a PostgreSQL transaction that wrote nothing with COMMIT where ROLLBACK was asked.
+def _transactions_from_the_first_write(engine: Engine) -> None:
+    """On PostgreSQL, reads run in autocommit: a transaction begins at the first statement
+    that writes or locks, and from there holds everything up to its COMMIT or ROLLBACK.
 
-    psycopg prepares a statement the fifth time a connection runs it, and PostgreSQL then
-    neither parses nor plans it again; but psycopg forgets (and deallocates) every prepared
-    statement at a ROLLBACK. Each request ends its reads with a rollback, so nothing stayed
-    prepared, and PostgreSQL parsed and planned every statement of every request. For a
-    transaction that wrote nothing, COMMIT ends it just as ROLLBACK does (its locks released,
-    nothing to keep); one that wrote anything, or failed, is rolled back as asked.
+    psycopg opens a transaction with a BEGIN of its own, a round trip before the first
+    statement, and the request's end closes it with another: two of the four round trips of a
+    request that reads twice, and the same again for the reads before a save's write
+    transaction. Under READ COMMITTED, the wiki's isolation level, a statement sees what was
+    committed before it started whether a transaction holds it or not; a transaction that
+    only read has nothing to keep atomic and holds no row lock. So the connection stays in
+    autocommit until a statement that is not :func:`only_reads` (or a server-side cursor,
+    which lives in a transaction, or any other isolation level asked for), and goes back to
+    it at the next read after that transaction ended. A side effect kept from before: psycopg
+    deallocates its prepared statements at a ROLLBACK, which requests that only read no
+    longer send.
     """
-
     from psycopg.pq import TransactionStatus
 
+    idle = TransactionStatus.IDLE
+
     @event.listens_for(engine, "before_cursor_execute")
-    def _note_writes(conn, _cursor, statement, _params, _context, _many) -> None:
-        if not only_reads(statement):
-            conn.info["wrote"] = True
-
-    @event.listens_for(engine, "commit")
-    def _forget_writes(conn) -> None:
-        conn.info.pop("wrote", None)
-
-    @event.listens_for(engine, "rollback")
-    def _commit_if_only_read(conn) -> None:
-        if conn.invalidated or conn.info.pop("wrote", False):
-            return
-        raw = conn.connection.dbapi_connection
-        try:
-            if raw.info.transaction_status == TransactionStatus.INTRANS:
-                raw.commit()  # SQLAlchemy's rollback then finds the connection idle
-        except engine.dialect.loaded_dbapi.Error:
-            pass  # the rollback that follows meets the same error and handles it
+    def _begin_at_first_write(conn, cursor, statement, _params, context, _many) -> None:
+        options = context.execution_options if context is not None else conn.get_execution_options()
+        if "isolation_level" in options:
+            return  # SQLAlchemy set the connection up as asked
+        raw = cursor.connection
+        if not only_reads(statement) or options.get("stream_results"):
+            if raw.autocommit:
+                raw.autocommit = False  # in autocommit the connection is idle: allowed
+        elif not raw.autocommit and raw.pgconn.transaction_status == idle:
+            raw.autocommit = True
 
 
 def _began_immediate(raw: sqlite3.Connection) -> bool | None:
@@ -388,20 +389,19 @@ def first_row(statement, params: dict):
         raw = engine.raw_connection()
     except engine.dialect.loaded_dbapi.Error:  # no connection (server down): the Session's
         return db.session.execute(statement, params).first()  # error, which the app knows
-    # On PostgreSQL in autocommit: a transaction would cost two more round trips (BEGIN,
-    # and ROLLBACK when the pool takes the connection back) for the same answer.
+    # On PostgreSQL in autocommit, as every read (_transactions_from_the_first_write): a
+    # transaction would cost two more round trips (BEGIN, and ROLLBACK when the pool takes
+    # the connection back) for the same answer.
     driver = raw.driver_connection if engine.dialect.name == "postgresql" else None
     try:
-        if driver is not None:
-            driver.autocommit = True
+        if driver is not None and not driver.autocommit:
+            driver.autocommit = True  # a pooled connection is idle
         cursor = raw.cursor()
         try:
             cursor.execute(plan.sql, plan.args(params))
             values = cursor.fetchone()
         finally:
             cursor.close()
-        if driver is not None:
-            driver.autocommit = False
     except engine.dialect.loaded_dbapi.Error:
         raw.invalidate()
         return db.session.execute(statement, params).first()
