@@ -73,10 +73,15 @@ def test_save_note_compares_the_current_revision_with_its_own_version(attached, 
     with app.app_context():
         # api.yaml is at version 3 now: a save (of a prose change) brings its dropped 404
         # response, against the version 2 that revision 3 was saved with.
-        note = api_notes.before_saving("Attached API", 3, "Even more. " + BODY)
+        page_id = db.session.scalar(select(Page.id).where(Page.title == "Attached API"))
+        revision = {
+            r.number: r for r in db.session.scalars(select(Revision).filter_by(page_id=page_id))
+        }
+        note = api_notes.before_saving(revision[3], "Even more. " + BODY, "Attached API")
+        assert note.against == 3
         assert note.changes is not None and note.changes.breaking == 1
         assert "404" in note.changes.changes[0].text
-        same = api_notes.before_saving("Attached API", 2, "More. " + BODY)
+        same = api_notes.before_saving(revision[2], "More. " + BODY, "Attached API")
         assert same.changes is not None and same.changes.breaking >= 1
 
 

@@ -14,10 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
-from wiki.extensions import db
-from wiki.models import Page, Revision
+from wiki.models import Revision
 from wiki.rendering.openapi import ApiChanges, CompareTimeout, compare_bodies, might_have_api
 from wiki.rendering.openapi_sources import as_saved, with_attachments
 
@@ -40,12 +37,10 @@ class ApiNote:
         return self.against == current_rev and self.body == body
 
 
-def before_saving(title: str, current_rev: int, body: str) -> ApiNote:
-    """The note of saving ``body`` over revision ``current_rev`` of ``title``, worked out
-    before the save takes the write lock (as its render is)."""
-    return ApiNote(
-        current_rev, body, changes(_revision_if_api(title, current_rev, body), body, title)
-    )
+def before_saving(current: Revision | None, body: str, title: str) -> ApiNote:
+    """The note of saving ``body`` over ``current``, the page's current revision (None: a
+    new page), worked out before the save takes the write lock (as its render is)."""
+    return ApiNote(current.number if current else 0, body, changes(current, body, title))
 
 
 def changes(old: Revision | None, new_body: str, title: str) -> ApiChanges | None:
@@ -60,18 +55,3 @@ def changes(old: Revision | None, new_body: str, title: str) -> ApiChanges | Non
     except CompareTimeout:
         return None
     return found if found.total else None
-
-
-def _revision_if_api(title: str, number: int, new_body: str) -> Revision | None:
-    """Revision ``number``, when it matters: if the new body has no API, only an old revision
-    whose body mentions one is loaded (most saves load nothing)."""
-    if not number:
-        return None
-    stmt = (
-        select(Revision)
-        .join(Page, Page.id == Revision.page_id)
-        .where(Page.title == title, Revision.number == number)
-    )
-    if not might_have_api(new_body):
-        stmt = stmt.where(Revision.body.contains("openapi", autoescape=True))
-    return db.session.scalar(stmt)

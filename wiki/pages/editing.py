@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import and_, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from wiki.auth.permissions import can_edit
@@ -99,7 +99,11 @@ def render_preview(body: str, title: str | None, *, timeout: float | None = None
 
 # A save's statements, built once: SQLAlchemy caches a statement's compiled form under a key
 # it works out from the statement object each time it runs one built anew (~50 µs each).
-_CURRENT_REV = select(Page.current_rev).where(Page.title == bindparam("title"))
+_LATEST = (
+    select(Revision)
+    .join(Page, and_(Page.id == Revision.page_id, Page.current_rev == Revision.number))
+    .where(Page.title == bindparam("title"))
+)
 _AT = (Revision.page_id == bindparam("page_id"), Revision.number == bindparam("number"))
 _REVISION = select(Revision).where(*_AT)
 _BODY = select(Revision.body).where(*_AT)
@@ -144,12 +148,16 @@ def save_edit(
     check_body_size(body)
     summary = " ".join(summary.replace("\x00", " ").split())[:MAX_SUMMARY]
     user_id = user.id
-    current = db.session.scalar(_CURRENT_REV, {"title": title}) or 0
+    latest = db.session.scalar(_LATEST, {"title": title})
+    current = latest.number if latest is not None else 0
     if (base_rev or 0) == current:
+        if latest is not None:  # kept as read: beginning the write expires the session's
+            db.session.expunge(latest)
         prepared = _Prepared(
             at=current,
             rendered=render_for_save(body, title),  # validate before taking the lock
-            note=api_notes.before_saving(title, current, body),  # nor compare under it
+            note=api_notes.before_saving(latest, body, title),  # nor compare under it
+            latest=latest,
         )
     else:
         prepared = _premerge(title, base_rev, body) if base_rev else _Prepared(at=current)
@@ -176,12 +184,22 @@ class _Moved(Exception):
 class _Prepared:
     """What a save worked out before taking the write lock, against revision ``at``: the
     render of its text, or, when it had to be merged with revision ``at`` and merged
-    cleanly, the ``merged`` text and its render; the API note of a save with no merge."""
+    cleanly, the ``merged`` text and its render; the API note of a save with no merge, and
+    revision ``at`` itself (revisions never change: under the lock, it is the page's current
+    one as long as the page is still at ``at``)."""
 
     at: int
     rendered: Rendered | None = None
     note: api_notes.ApiNote | None = None
     merged: str | None = None
+    latest: Revision | None = None
+
+    def current_of(self, page: Page) -> Revision | None:
+        """``page``'s current revision under the lock; no query when it is ``latest``."""
+        held = self.latest
+        if held is not None and (held.page_id, held.number) == (page.id, page.current_rev):
+            return held
+        return current_revision(page)
 
 
 def _premerge(title: str, base_rev: int, body: str) -> _Prepared:
@@ -267,7 +285,7 @@ def _save_locked(title, body, summary, base_rev, user_id, kind, over_redirect, p
         db.session.add(page)
         db.session.flush()
         kind = kind or "create"
-    previous = merged_with or current_revision(page)  # a merge loaded it already
+    previous = merged_with or prepared.current_of(page)  # a merge loaded it already
     if previous is not None and previous.body == body:
         db.session.rollback()
         return SaveResult(page=db.session.get(Page, page.id), revision=None)
