@@ -138,9 +138,8 @@ def _transactions_from_the_first_write(engine: Engine) -> None:
     only read has nothing to keep atomic and holds no row lock. So the connection stays in
     autocommit until a statement that is not :func:`only_reads` (or a server-side cursor,
     which lives in a transaction, or any other isolation level asked for), and goes back to
-    it at the next read after that transaction ended. A side effect kept from before: psycopg
-    deallocates its prepared statements at a ROLLBACK, which requests that only read no
-    longer send.
+    it at the next read after that transaction ended. Requests that only read send no
+    ROLLBACK either, at which psycopg would forget its prepared statements.
     """
     from psycopg.pq import TransactionStatus
 
@@ -152,11 +151,11 @@ def _transactions_from_the_first_write(engine: Engine) -> None:
         if "isolation_level" in options:
             return  # SQLAlchemy set the connection up as asked
         raw = cursor.connection
-        if not only_reads(statement) or options.get("stream_results"):
-            if raw.autocommit:
-                raw.autocommit = False  # in autocommit the connection is idle: allowed
-        elif not raw.autocommit and raw.pgconn.transaction_status == idle:
-            raw.autocommit = True
+        if raw.pgconn.transaction_status != idle:
+            return  # in a transaction (or broken: the statement itself reports that)
+        reads = only_reads(statement) and not options.get("stream_results")
+        if raw.autocommit != reads:
+            raw.autocommit = reads  # allowed: the connection is idle
 
 
 def _began_immediate(raw: sqlite3.Connection) -> bool | None:
