@@ -56,8 +56,32 @@ def cpu_by_part(server: subprocess.Popen) -> dict[str, float]:
     """CPU seconds used so far, by part: the web workers (gunicorn), their render children,
     the search indexer, the job runner (all in ``server``'s process group), and the local
     PostgreSQL server's processes (every database of the cluster: run it on a quiet one)."""
-    tick = os.sysconf("SC_CLK_TCK")
     parts: dict[str, float] = {}
+    for group, argv, seconds in _processes():
+        if group == server.pid:
+            part = _part(argv)
+        elif _is_postgres(argv):
+            part = DATABASE_SERVER
+        else:
+            continue
+        parts[part] = parts.get(part, 0.0) + seconds
+    return parts
+
+
+def database_server_cpu_seconds() -> float:
+    """CPU seconds used so far by the local PostgreSQL server's processes (every database of
+    the cluster: run it on a quiet one)."""
+    return sum(seconds for _, argv, seconds in _processes() if _is_postgres(argv))
+
+
+def _is_postgres(argv: list[bytes]) -> bool:
+    # The postmaster, and backends named "postgres: …"
+    return argv[0].endswith(b"/postgres") or argv[0].startswith(b"postgres:")
+
+
+def _processes():
+    """(process group, argv, CPU seconds) of every process, read from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -68,14 +92,7 @@ def cpu_by_part(server: subprocess.Popen) -> dict[str, float]:
                 argv = fh.read().split(b"\0")
         except OSError:
             continue
-        if int(fields[2]) == server.pid:  # field 5, the process group
-            part = _part(argv)
-        elif argv[0].endswith(b"/postgres") or argv[0].startswith(b"postgres:"):
-            part = DATABASE_SERVER  # the postmaster, and backends named "postgres: …"
-        else:
-            continue
-        parts[part] = parts.get(part, 0.0) + (int(fields[11]) + int(fields[12])) / tick
-    return parts
+        yield int(fields[2]), argv, (int(fields[11]) + int(fields[12])) / tick  # field 5: pgrp
 
 
 SEARCH_INDEXER, JOB_RUNNER, WEB_WORKERS = "search indexer", "job runner", "web workers"
