@@ -151,7 +151,7 @@ def save_edit(
     latest = db.session.scalar(_LATEST, {"title": title})
     current = latest.number if latest is not None else 0
     if (base_rev or 0) == current:
-        if latest is not None:  # kept as read: beginning the write expires the session's
+        if latest is not None:  # detached, it keeps its values through begin_write's rollback
             db.session.expunge(latest)
         prepared = _Prepared(
             at=current,
