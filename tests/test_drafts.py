@@ -238,6 +238,49 @@ def test_presence_since_restarts_with_a_new_editing_session(app, client, editor)
         assert drafts.active_editors("Busy", exclude_user_id=draft.user_id) == []
 
 
+def test_the_editor_reads_its_offer_and_presence_in_one_query(app, client, editor):
+    """drafts.editor_drafts: the viewer's own draft of any age short of expiry, unless it
+    holds the current text; everyone else active whose draft changed lately; in one query."""
+    from sqlalchemy import event
+
+    from wiki.auth.accounts import create_user
+    from wiki.models import now_utc
+
+    save_page(client, "Busy", "current text")
+    now = now_utc()
+    with app.app_context():
+        users = {name: create_user(name, "a long password 1") for name in ("ann", "cy", "di")}
+        db.session.flush()
+        users["di"].active = False
+        bob = db.session.scalar(select(User).where(User.username == "bob"))
+        ages = {bob: timedelta(days=29), users["ann"]: timedelta(seconds=30)}
+        ages |= {users["cy"]: timedelta(minutes=5), users["di"]: timedelta(seconds=10)}
+        for user, age in ages.items():
+            db.session.add(
+                Draft(
+                    user_id=user.id,
+                    page_title="Busy",
+                    body=f"{user.username}'s text",
+                    summary="",
+                    created_at=now - age,
+                    updated_at=now - age,
+                )
+            )
+        db.session.commit()
+        page = Page.named("Busy")
+        statements = []
+        event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        offer, editors = drafts.editor_drafts(bob.id, "Busy", page, now=now)
+        assert len([s for s in statements if "FROM drafts" in s]) == 1
+        assert offer is not None and offer.body == "bob's text"
+        assert [e.username for e in editors] == ["ann"]  # not cy (5 min), nor di (inactive)
+        assert drafts.editor_drafts(users["ann"].id, "Busy", page, now=now)[1] == []
+        # Expired, or holding the page's current text: nothing to offer.
+        assert drafts.editor_drafts(bob.id, "Busy", page, now=now + timedelta(days=2))[0] is None
+        db.session.execute(update(Draft).values(body="current text"))
+        assert drafts.editor_drafts(bob.id, "Busy", page, now=now)[0] is None
+
+
 def test_autosaved_draft_is_there_after_logging_in_again(client, editor, auth):
     save_page(client, "Essay", "start")
     post_draft(client, "Essay", "start, and a long paragraph", base_rev=1)

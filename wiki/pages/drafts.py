@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import and_, bindparam, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from wiki.auth.permissions import can_edit
@@ -182,6 +182,20 @@ _EDITORS = (
     )
     .order_by(Draft.created_at, User.username)
 )
+# Both for the editor in one query: the viewer's own draft (any age short of expiry) and the
+# drafts of everyone active changed lately, the viewer's own among them.
+_EDITOR_DRAFTS = (
+    select(Draft, User.username)
+    .join(User, User.id == Draft.user_id)
+    .where(
+        Draft.page_title == bindparam("title"),
+        or_(
+            and_(Draft.user_id == bindparam("viewer"), Draft.updated_at >= bindparam("expiry")),
+            and_(Draft.updated_at >= bindparam("active"), User.active.is_(True)),
+        ),
+    )
+    .order_by(Draft.created_at, User.username)
+)
 
 
 def get_draft(user_id: int, title: str, *, now: datetime | None = None) -> DraftInfo | None:
@@ -191,13 +205,31 @@ def get_draft(user_id: int, title: str, *, now: datetime | None = None) -> Draft
     return _info(draft) if draft is not None else None
 
 
-def draft_offer(user_id: int, title: str, *, now: datetime | None = None) -> DraftInfo | None:
-    """The draft worth offering to restore: unexpired and different from the current page."""
-    draft = get_draft(user_id, title, now=now)
-    if draft is None:
-        return None
-    page = Page.named(title)
+def _worth_offering(draft: DraftInfo, page: Page | None) -> DraftInfo | None:
+    """``draft`` unless it holds the page's current text (nothing unsaved in it)."""
     return None if draft.body == current_body(page) else draft
+
+
+def editor_drafts(
+    viewer_id: int, title: str, page: Page | None, *, now: datetime | None = None
+) -> tuple[DraftInfo | None, list[Editor]]:
+    """For ``viewer_id``'s editor of ``title`` (``page``; None: a new page), in one query:
+    the draft to offer back (as :func:`draft_offer`) and the others editing it now (as
+    :func:`active_editors`)."""
+    now = now or now_utc()
+    params = {
+        "title": title,
+        "viewer": viewer_id,
+        "expiry": now - EXPIRE_AFTER,
+        "active": now - ACTIVE_FOR,
+    }
+    own, editors = None, []
+    for draft, username in db.session.execute(_EDITOR_DRAFTS, params):
+        if draft.user_id == viewer_id:
+            own = _info(draft)
+        else:
+            editors.append(Editor(username, draft.created_at))
+    return (_worth_offering(own, page) if own is not None else None), editors
 
 
 def discard_draft(user_id: int, title: str) -> bool:

@@ -363,16 +363,12 @@ def draft_token_for(title: str) -> str:
     return _serializer().dumps([current_user.id, title])
 
 
-def draft_offer_for(title: str) -> dict | None:
-    """The current user's draft to offer in the editor (GET only), with page context."""
-    if request.method != "GET" or not current_user.is_authenticated:
+def _offer(draft: drafts.DraftInfo | None, page: Page | None) -> dict | None:
+    """The user's draft to offer in the editor, with page context."""
+    if draft is None:
         return None
-    offer = drafts.draft_offer(current_user.id, title)
-    if offer is None:
-        return None
-    page = find_page(title)
     return {
-        "draft": offer,
+        "draft": draft,
         "restored": request.args.get("draft") == "1",
         "current_rev": page.current_rev if page else 0,
     }
@@ -386,10 +382,15 @@ def draft_editors(title: str) -> list[drafts.Editor]:
 
 def editor_context(title: str, page: Page | None) -> dict:
     """What the editor shows beside the form, gathered by the view that renders it: the
-    draft to offer back, who else is editing, and (for a new page) the templates it can
-    start from."""
+    draft to offer back (GET only), who else is editing, and (for a new page) the templates
+    it can start from."""
+    if request.method == "GET" and current_user.is_authenticated:
+        own, editors = drafts.editor_drafts(current_user.id, title, page)
+        offer = _offer(own, page)
+    else:
+        offer, editors = None, draft_editors(title)
     return {
-        "draft_offer": draft_offer_for(title),
-        "editors": draft_editors(title),
+        "draft_offer": offer,
+        "editors": editors,
         "template_choices": template_titles() if page is None else [],
     }
