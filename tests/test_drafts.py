@@ -9,11 +9,12 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from tests.conftest import CSRFClient, save_page
+from wiki.auth.accounts import create_user
 from wiki.extensions import db
-from wiki.models import Draft, Page, User
+from wiki.models import Draft, Page, User, now_utc
 from wiki.pages import drafts
 
 JSON = {"Accept": "application/json"}
@@ -241,11 +242,6 @@ def test_presence_since_restarts_with_a_new_editing_session(app, client, editor)
 def test_the_editor_reads_its_offer_and_presence_in_one_query(app, client, editor):
     """drafts.editor_drafts: the viewer's own draft of any age short of expiry, unless it
     holds the current text; everyone else active whose draft changed lately; in one query."""
-    from sqlalchemy import event
-
-    from wiki.auth.accounts import create_user
-    from wiki.models import now_utc
-
     save_page(client, "Busy", "current text")
     now = now_utc()
     with app.app_context():
@@ -269,8 +265,15 @@ def test_the_editor_reads_its_offer_and_presence_in_one_query(app, client, edito
         db.session.commit()
         page = Page.named("Busy")
         statements = []
-        event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-        offer, editors = drafts.editor_drafts(bob.id, "Busy", page, now=now)
+
+        def note(_conn, _cursor, statement, *_args) -> None:
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            offer, editors = drafts.editor_drafts(bob.id, "Busy", page, now=now)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
         assert len([s for s in statements if "FROM drafts" in s]) == 1
         assert offer is not None and offer.body == "bob's text"
         assert [e.username for e in editors] == ["ann"]  # not cy (5 min), nor di (inactive)

@@ -205,17 +205,12 @@ def get_draft(user_id: int, title: str, *, now: datetime | None = None) -> Draft
     return _info(draft) if draft is not None else None
 
 
-def _worth_offering(draft: DraftInfo, page: Page | None) -> DraftInfo | None:
-    """``draft`` unless it holds the page's current text (nothing unsaved in it)."""
-    return None if draft.body == current_body(page) else draft
-
-
 def editor_drafts(
     viewer_id: int, title: str, page: Page | None, *, now: datetime | None = None
 ) -> tuple[DraftInfo | None, list[Editor]]:
     """For ``viewer_id``'s editor of ``title`` (``page``; None: a new page), in one query:
-    the draft to offer back (as :func:`draft_offer`) and the others editing it now (as
-    :func:`active_editors`)."""
+    the draft to offer back (unexpired, and not the page's current text: nothing unsaved in
+    it) and the others editing it now (as :func:`active_editors`)."""
     now = now or now_utc()
     params = {
         "title": title,
@@ -229,7 +224,9 @@ def editor_drafts(
             own = _info(draft)
         else:
             editors.append(Editor(username, draft.created_at))
-    return (_worth_offering(own, page) if own is not None else None), editors
+    if own is not None and own.body == current_body(page):
+        own = None
+    return own, editors
 
 
 def discard_draft(user_id: int, title: str) -> bool:

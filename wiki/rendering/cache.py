@@ -9,6 +9,7 @@ page costs no query for its HTML.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from dataclasses import dataclass, field
@@ -117,19 +118,7 @@ def render_for_save(
         )
 
 
-_ROW_COLUMNS = (
-    "renderer_version",
-    "links_json",
-    "missing_json",
-    "html",
-    "toc_html",
-    "meta_json",
-    "flags",
-)
-
-
 def _row_values(rendered: Rendered) -> dict:
-    """The values of a render-cache row, by its :data:`_ROW_COLUMNS`."""
     flags = (("mermaid", rendered.uses_mermaid), ("math", rendered.uses_math))
     return {
         "renderer_version": RENDERER_VERSION,
@@ -142,18 +131,16 @@ def _row_values(rendered: Rendered) -> dict:
     }
 
 
-def _insert_with_generation():
-    """INSERT of a render-cache row whose generation is read from the page by the statement
-    itself: the page's generation in this transaction, with no round trip to fetch it."""
+@functools.cache  # built once, as wiki.db.upsert: SQLAlchemy then compiles it once
+def _insert_with_generation(names: tuple[str, ...]):
+    """INSERT of a render-cache row (``names``' values) whose generation is read from the
+    page by the statement itself: the page's generation in this transaction, with no round
+    trip to fetch it."""
     table = RenderCache.__table__
-    names = ["revision_id", *_ROW_COLUMNS]
     row = select(*(bindparam(n, type_=table.c[n].type) for n in names), Page.generation)
     return table.insert().from_select(
         [*names, "generation"], row.where(Page.id == bindparam("page_id"))
     )
-
-
-_STORE = _insert_with_generation()
 
 
 def store_render(revision: Revision, rendered: Rendered) -> None:
@@ -163,8 +150,9 @@ def store_render(revision: Revision, rendered: Rendered) -> None:
     with the generation the page has in this transaction.
     """
     # A new revision has no row yet (a deleted revision's rows go with it: ON DELETE CASCADE)
-    values = _row_values(rendered)
-    db.session.execute(_STORE, {"revision_id": revision.id, "page_id": revision.page_id, **values})
+    values = {"revision_id": revision.id, **_row_values(rendered)}
+    store = _insert_with_generation(tuple(values))
+    db.session.execute(store, {"page_id": revision.page_id, **values})
 
 
 def _store_best_effort(revision_id: int, generation: int, rendered: Rendered) -> None:
