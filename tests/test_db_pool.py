@@ -7,7 +7,8 @@
   writes or locks (``_transactions_from_the_first_write``); ``only_reads`` tells them apart.
   From there the transaction is atomic and keeps its locks to its end; a server-side cursor
   gets a transaction; a transaction that wrote or failed is rolled back as a whole; requests
-  that only read send no ROLLBACK, so psycopg keeps its prepared statements.
+  that only read send no ROLLBACK, and a transaction that only locked ends with a COMMIT
+  (``changes_nothing``), so psycopg keeps its prepared statements.
 - A connection lost mid-request (PostgreSQL restarting) does not turn the request's
   teardown into a 500 (``close_sessions_at_teardown``).
 """
@@ -180,6 +181,51 @@ def test_only_reads_tells_reads_from_everything_else():
         "",
     ):
         assert not wiki_db.only_reads(statement), statement
+
+
+def test_changes_nothing_allows_locks_that_end_with_the_transaction():
+    for statement in (
+        "SELECT pages.id FROM pages WHERE pages.title = %(t)s",
+        "SELECT * FROM pages WHERE id = 1 FOR UPDATE",
+        "SELECT * FROM pages WHERE id = 1 FOR NO KEY UPDATE OF pages NOWAIT",
+        "SELECT * FROM pages WHERE id = 1 FOR KEY SHARE",
+        "SELECT pg_advisory_xact_lock(hashtext('first admin'))",
+    ):
+        assert wiki_db.changes_nothing(statement), statement
+    for statement in (
+        "UPDATE pages SET title = 'x' WHERE id = 1",
+        "WITH gone AS (DELETE FROM drafts RETURNING id) SELECT id FROM gone FOR UPDATE",
+        "SELECT pg_advisory_lock(1)",  # a session's lock outlives its transaction
+        "SELECT nextval('pages_id_seq')",
+        "SAVEPOINT sa_savepoint_1",
+    ):
+        assert not wiki_db.changes_nothing(statement), statement
+
+
+@ON_POSTGRES
+def test_a_transaction_that_only_locked_keeps_the_prepared_statements(app, client, editor, backend):
+    """A save that finds its page moved on, or in conflict, took the page lock and wrote
+    nothing: its transaction ends with a COMMIT, which releases the lock as a ROLLBACK would
+    without psycopg forgetting its prepared statements; one that wrote is rolled back."""
+    assert save_page(client, "Wren", "Wrens sing loud.\n").status_code == 302
+    count = text("SELECT count(*) FROM pg_prepared_statements")
+    with app.app_context(), db.engine.connect() as conn, db.engine.connect() as other:
+        title = select(Page.title).where(Page.title == "Wren")
+        for _ in range(6):
+            assert conn.execute(title).scalar() == "Wren"
+        prepared = conn.execute(count).scalar()
+        assert prepared >= 1
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('wren'))"))
+        conn.execute(select(Page.id).where(Page.title == "Wren").with_for_update())
+        conn.rollback()
+        assert other.execute(text("SELECT id FROM pages FOR UPDATE NOWAIT")).all()
+        assert other.execute(text("SELECT pg_try_advisory_xact_lock(hashtext('wren'))")).scalar()
+        other.rollback()
+        assert conn.execute(count).scalar() == prepared
+        conn.execute(select(Page.id).where(Page.title == "Wren").with_for_update())
+        conn.execute(text("UPDATE pages SET title = 'Robin'"))
+        conn.rollback()
+        assert conn.execute(title).scalar() == "Wren"  # the write was undone
 
 
 def _prepared_statements() -> int:

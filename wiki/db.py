@@ -126,6 +126,22 @@ def only_reads(statement: str) -> bool:
     return verb in ("SELECT", "WITH", "SHOW") and not _WRITING_WORD.search(statement)
 
 
+# What a read may add to take locks that end with its transaction: a row-locking clause, a
+# transaction-level advisory lock.
+_LOCKING = re.compile(
+    r"\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b"
+    r"|\bpg_(?:try_)?advisory_xact_lock(?:_shared)?\b",
+    re.IGNORECASE,
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def changes_nothing(statement: str) -> bool:
+    """Whether ``statement`` only reads, perhaps locking rows or taking an advisory lock
+    until its transaction ends; either end of the transaction releases them alike."""
+    return only_reads(_LOCKING.sub(" ", statement))
+
+
 def _transactions_from_the_first_write(engine: Engine) -> None:
     """On PostgreSQL, reads run in autocommit: a transaction begins at the first statement
     that writes or locks, and from there holds everything up to its COMMIT or ROLLBACK.
@@ -138,24 +154,39 @@ def _transactions_from_the_first_write(engine: Engine) -> None:
     only read has nothing to keep atomic and holds no row lock. So the connection stays in
     autocommit until a statement that is not :func:`only_reads` (or a server-side cursor,
     which lives in a transaction, or any other isolation level asked for), and goes back to
-    it at the next read after that transaction ended. Requests that only read send no
-    ROLLBACK either, at which psycopg would forget its prepared statements.
+    it at the next read after that transaction ended.
+
+    psycopg forgets its prepared statements at every ROLLBACK (in case it undid a DDL), and
+    each forgotten one is parsed and planned again at its next five runs. Requests that only
+    read send no ROLLBACK. A transaction that only locked, and changed nothing, ends with a
+    COMMIT instead (:func:`changes_nothing`): a save that finds its page moved on, or in
+    conflict, releases its lock so, and the worker's statements stay prepared.
     """
     from psycopg.pq import TransactionStatus
 
-    idle = TransactionStatus.IDLE
+    idle, in_transaction = TransactionStatus.IDLE, TransactionStatus.INTRANS
 
     @event.listens_for(engine, "before_cursor_execute")
     def _begin_at_first_write(conn, cursor, statement, _params, context, _many) -> None:
         options = context.execution_options if context is not None else conn.get_execution_options()
         if "isolation_level" in options:
+            conn.info["changed"] = True  # not ours to end otherwise
             return  # SQLAlchemy set the connection up as asked
         raw = cursor.connection
         if raw.pgconn.transaction_status != idle:
+            if not changes_nothing(statement):
+                conn.info["changed"] = True
             return  # in a transaction (or broken: the statement itself reports that)
         reads = only_reads(statement) and not options.get("stream_results")
         if raw.autocommit != reads:
             raw.autocommit = reads  # allowed: the connection is idle
+        conn.info["changed"] = not changes_nothing(statement)
+
+    @event.listens_for(engine, "rollback")
+    def _commit_what_changed_nothing(conn) -> None:
+        raw = conn.connection.driver_connection
+        if raw.pgconn.transaction_status == in_transaction and not conn.info.get("changed", True):
+            raw.commit()  # the ROLLBACK that follows finds nothing to do, and sends nothing
 
 
 def _began_immediate(raw: sqlite3.Connection) -> bool | None:
