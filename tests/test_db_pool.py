@@ -278,3 +278,22 @@ def test_a_connection_lost_mid_request_does_not_fail_its_teardown(app, client, e
             pid = db.session.scalar(text("SELECT pg_backend_pid()"))
             assert _terminate(db.engine, f"pid = {int(pid)}") == 1
     assert client.get("/raw/Wren").status_code == 200
+
+
+@ON_POSTGRES
+def test_a_lock_only_transaction_whose_connection_died_rolls_back_as_any_other(app, client, editor, backend):
+    """The COMMIT that ends a transaction which only locked is not tried on a connection
+    SQLAlchemy invalidated (the server ended it): the session's rollback works as ever."""
+    assert save_page(client, "Wren", "Wrens sing loud.\n").status_code == 302
+    with app.app_context():
+        wiki_db.begin_write()
+        assert [p.title for p in wiki_db.lock_pages(Page.title == "Wren")] == ["Wren"]
+        pid = db.session.scalar(text("SELECT pg_backend_pid()"))
+        assert _terminate(db.engine, f"pid = {int(pid)}") == 1
+        try:
+            db.session.execute(text("SELECT 1"))
+            raise AssertionError("the ended connection answered")
+        except DBAPIError as error:
+            assert error.connection_invalidated
+        db.session.rollback()
+        assert db.session.scalar(select(Page.title)) == "Wren"

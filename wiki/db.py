@@ -162,6 +162,7 @@ def _transactions_from_the_first_write(engine: Engine) -> None:
     COMMIT instead (:func:`changes_nothing`): a save that finds its page moved on, or in
     conflict, releases its lock so, and the worker's statements stay prepared.
     """
+    import psycopg
     from psycopg.pq import TransactionStatus
 
     idle, in_transaction = TransactionStatus.IDLE, TransactionStatus.INTRANS
@@ -184,9 +185,14 @@ def _transactions_from_the_first_write(engine: Engine) -> None:
 
     @event.listens_for(engine, "rollback")
     def _commit_what_changed_nothing(conn) -> None:
+        if conn.invalidated or conn.closed or conn.info.get("changed", True):
+            return  # a lost connection is SQLAlchemy's to clean up, as ever
         raw = conn.connection.driver_connection
-        if raw.pgconn.transaction_status == in_transaction and not conn.info.get("changed", True):
-            raw.commit()  # the ROLLBACK that follows finds nothing to do, and sends nothing
+        if raw.pgconn.transaction_status == in_transaction:
+            try:
+                raw.commit()  # the ROLLBACK that follows finds nothing to do, and sends nothing
+            except psycopg.Error:
+                pass  # that ROLLBACK meets the same trouble, and SQLAlchemy handles it there
 
 
 def _began_immediate(raw: sqlite3.Connection) -> bool | None:
