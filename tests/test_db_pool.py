@@ -281,7 +281,7 @@ def test_a_connection_lost_mid_request_does_not_fail_its_teardown(app, client, e
 
 
 @ON_POSTGRES
-def test_a_lock_only_transaction_whose_connection_died_rolls_back_as_any_other(app, client, editor, backend):
+def test_a_lock_only_transaction_on_a_lost_connection_rolls_back(app, client, editor, backend):
     """The COMMIT that ends a transaction which only locked is not tried on a connection
     SQLAlchemy invalidated (the server ended it): the session's rollback works as ever."""
     assert save_page(client, "Wren", "Wrens sing loud.\n").status_code == 302
