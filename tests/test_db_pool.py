@@ -196,6 +196,7 @@ def test_changes_nothing_allows_locks_that_end_with_the_transaction():
         "UPDATE pages SET title = 'x' WHERE id = 1",
         "WITH gone AS (DELETE FROM drafts RETURNING id) SELECT id FROM gone FOR UPDATE",
         "SELECT pg_advisory_lock(1)",  # a session's lock outlives its transaction
+        "SELECT pg_notify('pages', 'saved')",  # sent at a COMMIT, dropped at a ROLLBACK
         "SELECT nextval('pages_id_seq')",
         "SAVEPOINT sa_savepoint_1",
     ):

@@ -109,11 +109,12 @@ def _ping_when_idle(engine: Engine) -> None:
 
 
 # A statement that cannot change data: SELECT (or WITH, SHOW) naming no writing verb. Anything
-# else counts as a write, a SELECT … FOR UPDATE or FOR SHARE too, and any advisory lock: a
-# wrong "write" only costs a transaction.
+# else counts as a write, a SELECT … FOR UPDATE or FOR SHARE too, any advisory lock, and
+# pg_notify (sent at the COMMIT, dropped at a ROLLBACK): a wrong "write" only costs a
+# transaction.
 _WRITING_WORD = re.compile(
     r"\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|CREATE|ALTER|DROP|COPY|CALL|DO|LOCK|SHARE|NEXTVAL"
-    r"|SETVAL)\b|ADVISORY",
+    r"|SETVAL)\b|ADVISORY|NOTIFY",
     re.IGNORECASE,
 )
 
