@@ -183,6 +183,11 @@ def test_only_reads_tells_reads_from_everything_else():
         assert not wiki_db.only_reads(statement), statement
 
 
+def _prepared_statements(on=None) -> int:
+    """The prepared statements of the session's connection, or of connection ``on``."""
+    return (on or db.session).scalar(text("SELECT count(*) FROM pg_prepared_statements"))
+
+
 def test_changes_nothing_allows_locks_that_end_with_the_transaction():
     for statement in (
         "SELECT pages.id FROM pages WHERE pages.title = %(t)s",
@@ -209,12 +214,11 @@ def test_a_transaction_that_only_locked_keeps_the_prepared_statements(app, clien
     nothing: its transaction ends with a COMMIT, which releases the lock as a ROLLBACK would
     without psycopg forgetting its prepared statements; one that wrote is rolled back."""
     assert save_page(client, "Wren", "Wrens sing loud.\n").status_code == 302
-    count = text("SELECT count(*) FROM pg_prepared_statements")
     with app.app_context(), db.engine.connect() as conn, db.engine.connect() as other:
         title = select(Page.title).where(Page.title == "Wren")
         for _ in range(6):
             assert conn.execute(title).scalar() == "Wren"
-        prepared = conn.execute(count).scalar()
+        prepared = _prepared_statements(conn)
         assert prepared >= 1
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('wren'))"))
         conn.execute(select(Page.id).where(Page.title == "Wren").with_for_update())
@@ -222,15 +226,11 @@ def test_a_transaction_that_only_locked_keeps_the_prepared_statements(app, clien
         assert other.execute(text("SELECT id FROM pages FOR UPDATE NOWAIT")).all()
         assert other.execute(text("SELECT pg_try_advisory_xact_lock(hashtext('wren'))")).scalar()
         other.rollback()
-        assert conn.execute(count).scalar() == prepared
+        assert _prepared_statements(conn) == prepared
         conn.execute(select(Page.id).where(Page.title == "Wren").with_for_update())
         conn.execute(text("UPDATE pages SET title = 'Robin'"))
         conn.rollback()
         assert conn.execute(title).scalar() == "Wren"  # the write was undone
-
-
-def _prepared_statements() -> int:
-    return db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements"))
 
 
 def test_requests_that_only_read_keep_their_prepared_statements(app, client, editor, backend):

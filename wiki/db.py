@@ -163,7 +163,6 @@ def _transactions_from_the_first_write(engine: Engine) -> None:
     COMMIT instead (:func:`changes_nothing`): a save that finds its page moved on, or in
     conflict, releases its lock so, and the worker's statements stay prepared.
     """
-    import psycopg
     from psycopg.pq import TransactionStatus
 
     idle, in_transaction = TransactionStatus.IDLE, TransactionStatus.INTRANS
@@ -182,7 +181,8 @@ def _transactions_from_the_first_write(engine: Engine) -> None:
         reads = only_reads(statement) and not options.get("stream_results")
         if raw.autocommit != reads:
             raw.autocommit = reads  # allowed: the connection is idle
-        conn.info["changed"] = not changes_nothing(statement)
+        if not reads:  # this statement begins a transaction
+            conn.info["changed"] = not changes_nothing(statement)
 
     @event.listens_for(engine, "rollback")
     def _commit_what_changed_nothing(conn) -> None:
@@ -192,7 +192,7 @@ def _transactions_from_the_first_write(engine: Engine) -> None:
         if raw.pgconn.transaction_status == in_transaction:
             try:
                 raw.commit()  # the ROLLBACK that follows finds nothing to do, and sends nothing
-            except psycopg.Error:
+            except engine.dialect.loaded_dbapi.Error:
                 pass  # that ROLLBACK meets the same trouble, and SQLAlchemy handles it there
 
 
