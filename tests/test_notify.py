@@ -168,6 +168,38 @@ def test_watching_with_subpages(client, wiki):
     assert titles == ["Django/ORM"]
 
 
+def test_a_save_watches_in_one_statement_and_keeps_a_watch_as_it_was(client, wiki):
+    """Auto-watch is one INSERT that does nothing when the user watches already (their
+    sub-pages choice stays) or turned it off: no read of watches or settings first."""
+    app = client.application
+    save_as(wiki, client, "bob", "Django", "framework")
+    _watch(wiki, client, "carol", "Django", subpages="y")
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def statement(_conn, _cursor, sql, *_args) -> None:
+        seen.append(" ".join(sql.split()))
+
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        save_as(wiki, client, "carol", "Django", "framework, with an ORM")
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+    touching = [s for s in seen if "watches" in s or "notify_settings" in s]
+    watching = [s for s in touching if s.startswith("INSERT INTO watches")]
+    assert len(watching) == 1 and "ON CONFLICT" in watching[0], touching
+    assert not [s for s in touching if s.startswith("SELECT") and "FROM watches" in s], touching
+    carol = scalar(app, select(User.id).where(User.username == "carol"))
+    rows = scalars(app, select(Watch.subpages).where(Watch.user_id == carol))
+    assert rows == [True]  # the watch she chose, not a new one without sub-pages
+    save_as(wiki, client, "carol", "Flask", "micro")
+    assert sorted(scalars(app, select(Watch.subpages).where(Watch.user_id == carol))) == [
+        False,
+        True,
+    ]
+
+
 def test_the_unread_count_is_one_indexed_query(client, wiki):
     app = client.application
     save_as(wiki, client, "bob", "Topic", "x")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from wiki.db import first_row
 from wiki.extensions import db
 from wiki.models import ROLE_ADMIN, ROLE_EDITOR, User, now_utc
 
@@ -53,6 +54,16 @@ def validate_username(username: str) -> str:
 
 def find_user(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username_key == username.strip().lower()))
+
+
+_USERNAME = select(User.__table__.c.username).where(User.__table__.c.id == bindparam("id"))
+
+
+def username_of(user_id: int | None) -> str | None:
+    """The username of user ``user_id``: one plain query, no ``User`` loaded (a message names
+    another user after a save)."""
+    row = first_row(_USERNAME, {"id": user_id}) if user_id is not None else None
+    return None if row is None else row[0]
 
 
 def check_password_rules(password: str) -> None:

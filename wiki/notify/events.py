@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import uuid
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, text
 
 from wiki.extensions import db
-from wiki.models import Page, Revision, User
+from wiki.models import Page, Revision, User, now_utc
 from wiki.notify.models import Event, NotifySettings, Watch
 
 KICK_FLAG = "nexus_jobs_kick"
@@ -35,8 +35,18 @@ def _add(kind: str, page: Page | None, actor: User | None, **fields) -> Event:
     return event
 
 
-_AUTO_WATCH = select(NotifySettings.auto_watch).where(
-    NotifySettings.user_id == bindparam("user_id")
+# One statement, as it runs in every save under the page lock: no read of the watch or of the
+# settings first. DO NOTHING keeps a watch the user has (and its sub-pages choice); no row of
+# settings means the default, which is to watch. Text, so it is compiled once (see db.upsert).
+_AUTO_WATCH = text(
+    "INSERT INTO watches (user_id, page_id, subpages, created_at) "
+    "SELECT :user_id, :page_id, :subpages, :created_at WHERE NOT EXISTS ("
+    "SELECT 1 FROM notify_settings WHERE user_id = :user_id AND auto_watch = :off) "
+    "ON CONFLICT (user_id, page_id) DO NOTHING"
+).bindparams(
+    bindparam("subpages", type_=Watch.__table__.c.subpages.type),
+    bindparam("created_at", type_=Watch.__table__.c.created_at.type),
+    bindparam("off", type_=NotifySettings.__table__.c.auto_watch.type),
 )
 
 
@@ -44,11 +54,8 @@ def auto_watch(user: User | None, page: Page) -> None:
     """Watch ``page`` for ``user`` unless they turned auto-watching off or already watch it."""
     if user is None or page.id is None or user.is_system:  # the starter-content loader
         return
-    if db.session.get(Watch, (user.id, page.id)) is not None:
-        return
-    wanted = db.session.scalar(_AUTO_WATCH, {"user_id": user.id})
-    if wanted is None or wanted:
-        db.session.add(Watch(user_id=user.id, page_id=page.id))
+    params = {"user_id": user.id, "page_id": page.id, "subpages": False, "off": False}
+    db.session.execute(_AUTO_WATCH, {**params, "created_at": now_utc()})
 
 
 def record_page_saved(

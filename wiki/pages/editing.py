@@ -108,11 +108,14 @@ _AT = (Revision.page_id == bindparam("page_id"), Revision.number == bindparam("n
 _REVISION = select(Revision).where(*_AT)
 _BODY = select(Revision.body).where(*_AT)
 _SIZE = select(Revision.size).where(*_AT)
-_DELETE_DRAFT = delete(Draft).where(
-    Draft.user_id == bindparam("user_id"), Draft.page_title == bindparam("title")
+# Core DELETEs on the tables: an ORM DELETE flushes the session first and matches its rows
+# against the loaded objects, which no save holds (they run in every save, under the lock).
+_DRAFTS, _LINKS, _TAGS = Draft.__table__, Link.__table__, PageTag.__table__
+_DELETE_DRAFT = delete(_DRAFTS).where(
+    _DRAFTS.c.user_id == bindparam("user_id"), _DRAFTS.c.page_title == bindparam("title")
 )
-_DELETE_LINKS = delete(Link).where(Link.source_id == bindparam("page_id"))
-_DELETE_TAGS = delete(PageTag).where(PageTag.page_id == bindparam("page_id"))
+_DELETE_LINKS = delete(_LINKS).where(_LINKS.c.source_id == bindparam("page_id"))
+_DELETE_TAGS = delete(_TAGS).where(_TAGS.c.page_id == bindparam("page_id"))
 
 
 def _revision_body(page: Page, number: int) -> str:

@@ -14,13 +14,14 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from wiki import slots
-from wiki.auth import permissions
+from wiki.auth import accounts, permissions
 from wiki.decorators import editor_required, read_access_required
 from wiki.extensions import db, limiter
 from wiki.lookup import (
     find_page,
     live_page_or_404,
     page_and_revision_or_404,
+    page_row,
     parse_rev,
     revision_or_404,
     valid_title_or_400,
@@ -159,7 +160,7 @@ def _missing_or_redirect(title: str, page: Page | None):
 @limits.save_limit("POST")
 def edit(title: str):
     title = valid_title_or_400(title)
-    page = find_page(title)
+    page = page_row(title)
     if not permissions.can_edit(current_user, page):
         abort(403, "This page is protected: only administrators can edit it.")
     if request.method == "GET" and page is not None and page.deleted:
@@ -233,7 +234,7 @@ def _flash_outcome(result: editing.SaveResult) -> None:
     if result.revision is None:
         flash("No changes to save: the page is as it was.", "info")
     elif result.merged_with is not None:
-        author = result.merged_with.author.username if result.merged_with.author else "someone"
+        author = accounts.username_of(result.merged_with.author_id) or "someone"
         diff = url_for(
             "history.diff",
             title=result.page.title,
