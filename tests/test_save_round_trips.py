@@ -58,6 +58,23 @@ def test_a_save_loads_nothing_again_after_its_commit(app, client, editor):
     assert "Saved revision 2." in page and "then dive" in page
 
 
+def test_a_save_never_loads_its_user(app, client, editor):
+    """The editor's save reads its user's plain row with the session (as a read does) and
+    never loads the ``User``: not at the start, under the page lock, or for the response."""
+    app.config["SEARCH_SYNC"] = "background"
+    assert save_page(client, "Kestrel", "Kestrels hover.\n").status_code == 302
+    saved, seen = _statements_of(
+        app, lambda: save_page(client, "Kestrel", "Kestrels hover, then dive.\n", base_rev=1)
+    )
+    assert saved.status_code == 302
+    # The session's row comes through db.first_row's own cursor, which this listener does
+    # not see; a read of the ORM ``User`` would show here.
+    users = [s for s in seen if s.startswith("SELECT") and "FROM users" in s]
+    assert users == []
+    page = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "Saved revision 2." in page and "then dive" in page
+
+
 def test_a_save_reads_the_current_revision_once_and_no_generation_back(app, client, editor):
     app.config["SEARCH_SYNC"] = "background"
     assert (

@@ -22,6 +22,14 @@ def editor_required(view):
     return wrapped
 
 
+def plain_user(view):
+    """For a view that writes but never changes its user (the editor's save): its user is the
+    session's row of plain values, loaded as for a read, not the ORM ``User`` (see
+    wiki.auth.views.load_reader). Put it right under the route, so the route registers it."""
+    view.plain_user = True
+    return view
+
+
 def admin_required(view):
     """Admins only: anonymous users log in first, editors get 403."""
 

@@ -16,8 +16,11 @@ from wiki.notify import service as notify_service
 @login_manager.user_loader
 def load_reader(token: str):
     """The session's user: for a read, the row the session's query found (a page view needs
-    no more); for a write, the whole ``User``, as services change and attach it."""
-    return sessions.load(token, lazy=request.method in ("GET", "HEAD"))
+    no more); for a write, the whole ``User``, as services change and attach it, except in
+    views marked ``plain_user`` (wiki.decorators), which only read it."""
+    view = current_app.view_functions.get(request.endpoint)
+    lazy = request.method in ("GET", "HEAD") or getattr(view, "plain_user", False)
+    return sessions.load(token, lazy=lazy)
 
 
 def _log_in(user: User, *, remember: bool) -> None:

@@ -150,7 +150,7 @@ def save_edit(
     body = normalize_body(body)
     check_body_size(body)
     summary = " ".join(summary.replace("\x00", " ").split())[:MAX_SUMMARY]
-    user_id = user.id
+    author = Author.of(user)
     latest = db.session.scalar(_LATEST, {"title": title})
     current = latest.number if latest is not None else 0
     if (base_rev or 0) == current:
@@ -167,7 +167,7 @@ def save_edit(
     for attempt in range(3):
         try:
             return _save_locked(
-                title, body, summary, base_rev, user_id, kind, over_redirect, prepared, attempt
+                title, body, summary, base_rev, author, kind, over_redirect, prepared, attempt
             )
         except IntegrityError:
             # Two first saves of a new page raced; the loser retries against the winner.
@@ -177,6 +177,23 @@ def save_edit(
         except _Moved:  # merge and render with the newer revision, again without the lock
             prepared = _premerge(title, base_rev, body)
     raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who saves, as plain values taken when the save starts. Its rollbacks (before the lock,
+    and begin_write's) expire every loaded object, and reading a ``User`` again under the
+    page lock cost every save a query while others waited for the page."""
+
+    id: int
+    is_active: bool
+    is_admin: bool
+    is_system: bool
+    is_authenticated = True
+
+    @classmethod
+    def of(cls, user) -> Author:
+        return cls(user.id, user.is_active, user.is_admin, user.is_system)
 
 
 class _Moved(Exception):
@@ -231,13 +248,12 @@ def _premerge(title: str, base_rev: int, body: str) -> _Prepared:
         return _Prepared(at=at)  # refused under the lock, with the lock released at once
 
 
-def _save_locked(title, body, summary, base_rev, user_id, kind, over_redirect, prepared, attempt):
+def _save_locked(title, body, summary, base_rev, user, kind, over_redirect, prepared, attempt):
     """The save under the write lock, with what was ``prepared`` without it. When the page
     has moved on since and the save would have to merge and render again, it raises
     :class:`_Moved` instead (the caller prepares again without the lock), except at the
     last ``attempt`` (2), which does whatever it takes under the lock."""
     begin_write()
-    user = db.session.get(User, user_id)
     page = next(iter(lock_pages(Page.title == title)), None)
     if not can_edit(user, page):
         db.session.rollback()
@@ -307,7 +323,7 @@ def _save_locked(title, body, summary, base_rev, user_id, kind, over_redirect, p
         api_breaking=api.breaking if api else 0,
         api_changes=api.total if api else 0,
     )
-    db.session.execute(_DELETE_DRAFT, {"user_id": user_id, "title": title})
+    db.session.execute(_DELETE_DRAFT, {"user_id": user.id, "title": title})
     commit_keeping_values()  # the redirect's flash message reads the page and the revision
     indexing.sync_after_save(revision.size)
     return SaveResult(page=page, revision=revision, merged_with=merged_with)
@@ -346,7 +362,7 @@ def append_revision(
     page: Page,
     body: str,
     summary: str,
-    user: User | None,
+    user: User | Author | None,
     kind: str,
     rendered: Rendered,
     *,

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from wiki import slots
 from wiki.auth import accounts, permissions
-from wiki.decorators import editor_required, read_access_required
+from wiki.decorators import editor_required, plain_user, read_access_required
 from wiki.extensions import db, limiter
 from wiki.lookup import (
     find_page,
@@ -156,6 +156,7 @@ def _missing_or_redirect(title: str, page: Page | None):
 
 
 @bp.route("/edit/<title:title>", methods=["GET", "POST"])
+@plain_user  # a save needs its user's id and role only (editing.Author)
 @editor_required
 @limits.save_limit("POST")
 def edit(title: str):
