@@ -6,7 +6,6 @@ from flask import abort, request
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from wiki.db import first_row
 from wiki.extensions import db
 from wiki.models import Page, Revision
 from wiki.text.numbers import whole_number
@@ -23,16 +22,6 @@ def valid_title_or_400(title: str) -> str:
 
 def find_page(title: str) -> Page | None:
     return Page.named(title)
-
-
-_PAGE_ROW = select(*Page.__table__.c).where(Page.__table__.c.title == bindparam("title"))
-
-
-def page_row(title: str):
-    """The page titled exactly ``title`` (deleted or not) as a row of its columns, read like a
-    ``Page`` (``row.current_rev``) but no ORM object: for views that only read it, as the
-    editor does on every open and save (one plain query). None when there is none."""
-    return first_row(_PAGE_ROW, {"title": title})
 
 
 def live_page_or_404(title: str) -> Page:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, insert, text
 
 from wiki.extensions import db
 from wiki.models import Page, Revision, User, now_utc
@@ -20,19 +20,23 @@ from wiki.notify.models import Event, NotifySettings, Watch
 KICK_FLAG = "nexus_jobs_kick"
 
 
-def _add(kind: str, page: Page | None, actor: User | None, **fields) -> Event:
+_EVENTS = Event.__table__
+
+
+def _add(kind: str, page: Page | None, actor: User | None, **fields) -> None:
+    """One event row, inserted at once in the caller's transaction: a Core INSERT, as it
+    runs in every save under the page lock (no ORM object for its commit to flush)."""
     data = fields.pop("data", {})
-    event = Event(
-        uuid=str(uuid.uuid4()),
-        kind=kind,
-        page_id=page.id if page is not None else None,
-        actor_id=actor.id if actor is not None else None,
-        data=json.dumps(data),
+    row = {
+        "uuid": str(uuid.uuid4()),
+        "kind": kind,
+        "page_id": page.id if page is not None else None,
+        "actor_id": actor.id if actor is not None else None,
+        "data": json.dumps(data),
         **fields,
-    )
-    db.session.add(event)
+    }
+    db.session.execute(insert(_EVENTS), row)
     db.session.info[KICK_FLAG] = True
-    return event
 
 
 # One statement, as it runs in every save under the page lock: no read of the watch or of the
@@ -60,7 +64,7 @@ def auto_watch(user: User | None, page: Page) -> None:
 
 def record_page_saved(
     page: Page, revision: Revision, actor: User | None, *, api_breaking=0, api_changes=0
-) -> Event:
+) -> None:
     """A new revision was saved (edit, create, merge, revert); its author watches the page.
 
     ``api_breaking`` of ``api_changes``: what the revision changed in the page's API, counted
@@ -71,7 +75,7 @@ def record_page_saved(
     data = {"title": page.title, "summary": revision.summary, "kind": revision.kind}
     if api_changes:
         data["api"] = {"breaking": api_breaking, "changes": api_changes}
-    return _add("page.saved", page, actor, revision=revision.number, data=data)
+    _add("page.saved", page, actor, revision=revision.number, data=data)
 
 
 def api_counts(data: dict) -> tuple[int, int]:
@@ -80,16 +84,16 @@ def api_counts(data: dict) -> tuple[int, int]:
     return int(api.get("breaking") or 0), int(api.get("changes") or 0)
 
 
-def record_page_renamed(page: Page, old_title: str, actor: User | None) -> Event:
+def record_page_renamed(page: Page, old_title: str, actor: User | None) -> None:
     data = {"title": page.title, "old_title": old_title}
-    return _add("page.renamed", page, actor, revision=page.current_rev, data=data)
+    _add("page.renamed", page, actor, revision=page.current_rev, data=data)
 
 
-def record_page_deleted(page: Page, actor: User | None) -> Event:
-    return _add("page.deleted", page, actor, revision=page.current_rev, data={"title": page.title})
+def record_page_deleted(page: Page, actor: User | None) -> None:
+    _add("page.deleted", page, actor, revision=page.current_rev, data={"title": page.title})
 
 
-def record_comment(page: Page, thread, comment, actor: User | None, *, new_thread: bool) -> Event:
+def record_comment(page: Page, thread, comment, actor: User | None, *, new_thread: bool) -> None:
     """A new thread (its opening comment) or a reply; the author watches the page."""
     auto_watch(actor, page)
     # The comment's text travels with the event (for its @mentions), so notify never reads
@@ -100,11 +104,9 @@ def record_comment(page: Page, thread, comment, actor: User | None, *, new_threa
         "new_thread": new_thread,
         "text": comment.body,
     }
-    return _add(
-        "comment.created", page, actor, thread_id=thread.id, comment_id=comment.id, data=data
-    )
+    _add("comment.created", page, actor, thread_id=thread.id, comment_id=comment.id, data=data)
 
 
-def record_internal(kind: str, data: dict, page: Page | None = None) -> Event:
+def record_internal(kind: str, data: dict, page: Page | None = None) -> None:
     """An event for the delivery machinery only (verification mail, digest, webhook test)."""
-    return _add(kind, page, None, data=data)
+    _add(kind, page, None, data=data)

@@ -21,7 +21,6 @@ from wiki.lookup import (
     find_page,
     live_page_or_404,
     page_and_revision_or_404,
-    page_row,
     parse_rev,
     revision_or_404,
     valid_title_or_400,
@@ -161,7 +160,7 @@ def _missing_or_redirect(title: str, page: Page | None):
 @limits.save_limit("POST")
 def edit(title: str):
     title = valid_title_or_400(title)
-    page = page_row(title)
+    page = editing.page_row(title)
     if not permissions.can_edit(current_user, page):
         abort(403, "This page is protected: only administrators can edit it.")
     if request.method == "GET" and page is not None and page.deleted:
