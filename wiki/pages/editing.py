@@ -14,7 +14,7 @@ from sqlalchemy import and_, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from wiki.auth.permissions import can_edit
-from wiki.db import begin_write, commit_keeping_values, first_row, lock_pages
+from wiki.db import begin_write, commit_keeping_values, lock_pages
 from wiki.extensions import db
 from wiki.models import Draft, Link, Page, PageTag, Redirect, Revision, User, now_utc
 from wiki.notify import events as notify_events
@@ -118,18 +118,7 @@ _DELETE_LINKS = delete(_LINKS).where(_LINKS.c.source_id == bindparam("page_id"))
 _DELETE_TAGS = delete(_TAGS).where(_TAGS.c.page_id == bindparam("page_id"))
 
 
-_PAGE_ROW = select(*Page.__table__.c).where(Page.__table__.c.title == bindparam("title"))
-
-
-def page_row(title: str):
-    """The page titled exactly ``title`` (deleted or not) as a row of its columns, read like a
-    ``Page`` (``row.current_rev``) but no ORM object, so no rollback expires it: for code that
-    only reads the page, as the editor does on every open and save (one plain query). None
-    when there is none."""
-    return first_row(_PAGE_ROW, {"title": title})
-
-
-def _revision_body(page, number: int) -> str:
+def _revision_body(page: Page, number: int) -> str:
     body = db.session.scalar(_BODY, {"page_id": page.id, "number": number})
     if body is None:
         raise EditError(f"Revision {number} does not exist.")
@@ -240,7 +229,7 @@ def _premerge(title: str, base_rev: int, body: str) -> _Prepared:
     not as expected: the save then does all of it under the lock, as the rules say (a
     conflict is found there at once). Rendering a merged page under the lock made every save
     of a busy page wait for it."""
-    page = page_row(title)  # plain values: the rollback below leaves them as they were
+    page = Page.named(title)
     if page is None or page.deleted or not 0 < base_rev < page.current_rev:
         return _Prepared(at=page.current_rev if page else 0)
     at = page.current_rev

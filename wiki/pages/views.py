@@ -160,7 +160,7 @@ def _missing_or_redirect(title: str, page: Page | None):
 @limits.save_limit("POST")
 def edit(title: str):
     title = valid_title_or_400(title)
-    page = editing.page_row(title)
+    page = find_page(title)
     if not permissions.can_edit(current_user, page):
         abort(403, "This page is protected: only administrators can edit it.")
     if request.method == "GET" and page is not None and page.deleted:
