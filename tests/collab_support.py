@@ -1,5 +1,6 @@
 """Real servers for the collaboration tests (issue 16): an HTTP endpoint that records webhook
-deliveries and can answer 500, redirect or hang; an aiosmtpd SMTP server on a free port."""
+deliveries and can answer 500, redirect or hang; an aiosmtpd SMTP server on a free port. Also
+the helpers that read the database and record the statements a request sends."""
 
 from __future__ import annotations
 
@@ -159,3 +160,31 @@ def scalars(app, stmt) -> list:
             return list(db.session.scalars(stmt))
         finally:
             db.session.remove()
+
+
+def statements_of(app, action) -> tuple[object, list[str]]:
+    """What ``action()`` returned, and the statements and commits its request sent."""
+    from sqlalchemy import event
+
+    from wiki.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    here = threading.get_ident()  # the test client runs the request in this thread
+    seen: list[str] = []
+
+    def statement(_conn, _cursor, sql, *_args) -> None:
+        if threading.get_ident() == here:
+            seen.append(" ".join(sql.split()))
+
+    def commit(_conn) -> None:
+        if threading.get_ident() == here:
+            seen.append("COMMIT")
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        return action(), seen
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)

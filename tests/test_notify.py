@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, func, select
 
-from tests.collab_support import drain, save_as, scalar, scalars, users
+from tests.collab_support import drain, save_as, scalar, scalars, statements_of, users
 from wiki.discuss.models import Thread
 from wiki.extensions import db
 from wiki.models import Page, User
@@ -174,18 +174,9 @@ def test_a_save_watches_in_one_statement_and_keeps_a_watch_as_it_was(client, wik
     app = client.application
     save_as(wiki, client, "bob", "Django", "framework")
     _watch(wiki, client, "carol", "Django", subpages="y")
-    seen: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def statement(_conn, _cursor, sql, *_args) -> None:
-        seen.append(" ".join(sql.split()))
-
-    event.listen(engine, "before_cursor_execute", statement)
-    try:
-        save_as(wiki, client, "carol", "Django", "framework, with an ORM")
-    finally:
-        event.remove(engine, "before_cursor_execute", statement)
+    _, seen = statements_of(
+        app, lambda: save_as(wiki, client, "carol", "Django", "framework, with an ORM")
+    )
     touching = [s for s in seen if "watches" in s or "notify_settings" in s]
     watching = [s for s in touching if s.startswith("INSERT INTO watches")]
     assert len(watching) == 1 and "ON CONFLICT" in watching[0], touching

@@ -10,43 +10,18 @@
 
 from __future__ import annotations
 
-import threading
+from sqlalchemy import select
 
-from sqlalchemy import event, select
-
+from tests.collab_support import statements_of
 from tests.conftest import save_page
 from wiki.extensions import db
 from wiki.models import Page, RenderCache, Revision
 
 
-def _statements_of(app, action) -> tuple[object, list[str]]:
-    """What ``action()`` returned, and the statements and commits its request sent."""
-    with app.app_context():
-        engine = db.engine
-    here = threading.get_ident()  # the test client runs the request in this thread
-    seen: list[str] = []
-
-    def statement(_conn, _cursor, sql, *_args) -> None:
-        if threading.get_ident() == here:
-            seen.append(" ".join(sql.split()))
-
-    def commit(_conn) -> None:
-        if threading.get_ident() == here:
-            seen.append("COMMIT")
-
-    event.listen(engine, "before_cursor_execute", statement)
-    event.listen(engine, "commit", commit)
-    try:
-        return action(), seen
-    finally:
-        event.remove(engine, "before_cursor_execute", statement)
-        event.remove(engine, "commit", commit)
-
-
 def test_a_save_loads_nothing_again_after_its_commit(app, client, editor):
     app.config["SEARCH_SYNC"] = "background"  # as served: no index update in the request
     assert save_page(client, "Kestrel", "Kestrels hover.\n").status_code == 302
-    saved, seen = _statements_of(
+    saved, seen = statements_of(
         app, lambda: save_page(client, "Kestrel", "Kestrels hover, then dive.\n", base_rev=1)
     )
     assert saved.status_code == 302
@@ -63,7 +38,7 @@ def test_a_save_never_loads_its_user(app, client, editor):
     never loads the ``User``: not at the start, under the page lock, or for the response."""
     app.config["SEARCH_SYNC"] = "background"
     assert save_page(client, "Kestrel", "Kestrels hover.\n").status_code == 302
-    saved, seen = _statements_of(
+    saved, seen = statements_of(
         app, lambda: save_page(client, "Kestrel", "Kestrels hover, then dive.\n", base_rev=1)
     )
     assert saved.status_code == 302
@@ -86,7 +61,7 @@ def test_a_save_reads_the_current_revision_once_and_no_generation_back(app, clie
         ).status_code
         == 302
     )
-    saved, seen = _statements_of(
+    saved, seen = statements_of(
         app,
         lambda: save_page(
             client, "Kestrel", "Kestrels hover, then dive.\n\nThey nest on cliffs.\n", base_rev=2

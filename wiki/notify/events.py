@@ -20,7 +20,7 @@ from wiki.notify.models import Event, NotifySettings, Watch
 KICK_FLAG = "nexus_jobs_kick"
 
 
-_EVENTS = Event.__table__
+_INSERT_EVENT = insert(Event.__table__)
 
 
 def _add(kind: str, page: Page | None, actor: User | None, **fields) -> None:
@@ -35,7 +35,7 @@ def _add(kind: str, page: Page | None, actor: User | None, **fields) -> None:
         "data": json.dumps(data),
         **fields,
     }
-    db.session.execute(insert(_EVENTS), row)
+    db.session.execute(_INSERT_EVENT, row)
     db.session.info[KICK_FLAG] = True
 
 
@@ -58,8 +58,16 @@ def auto_watch(user: User | None, page: Page) -> None:
     """Watch ``page`` for ``user`` unless they turned auto-watching off or already watch it."""
     if user is None or page.id is None or user.is_system:  # the starter-content loader
         return
-    params = {"user_id": user.id, "page_id": page.id, "subpages": False, "off": False}
-    db.session.execute(_AUTO_WATCH, {**params, "created_at": now_utc()})
+    db.session.execute(
+        _AUTO_WATCH,
+        {
+            "user_id": user.id,
+            "page_id": page.id,
+            "subpages": False,
+            "created_at": now_utc(),
+            "off": False,
+        },
+    )
 
 
 def record_page_saved(
